@@ -1,0 +1,34 @@
+/** concat: places x [N, Cx, ...] at a channel offset of y [N, Cy, ...]; the backward slices it back out. */
+import type { Gpu } from '../runtime/gpu.js';
+import { defineKernel } from './kernel.js';
+import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+
+export const concatCopy = defineKernel({
+  name: 'concat.forward',
+  shader: 'concat/forward',
+  bindings: [
+    { name: 'src', access: 'read' },
+    { name: 'dst', access: 'read_write' },
+  ],
+  params: [['n', 'u32'], ['cx', 'u32'], ['cy', 'u32'], ['inner', 'u32'], ['offset', 'u32'], ['toY', 'u32']],
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: elementwiseGrid,
+});
+
+export interface ChannelSlice {
+  batch: number;
+  cx: number;
+  cy: number;
+  inner: number;
+  offset: number;
+}
+
+/** y[:, offset:offset+cx] = x */
+export function runConcatInto(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, s: ChannelSlice): void {
+  gpu.run(concatCopy, { n: s.batch * s.cx * s.inner, cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY: 1 }, [x, y]);
+}
+
+/** x = y[:, offset:offset+cx] */
+export function runSliceChannels(gpu: Gpu, y: GPUBuffer, x: GPUBuffer, s: ChannelSlice): void {
+  gpu.run(concatCopy, { n: s.batch * s.cx * s.inner, cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY: 0 }, [y, x]);
+}

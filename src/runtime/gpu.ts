@@ -1,0 +1,375 @@
+/**
+ * One WebGPU device and everything kernels share on it: the pipeline cache, the buffer pool, the uniform arena for
+ * Params, and the command encoder that collects a whole step's dispatches into one submission. Errors from the
+ * device (validation, out of memory, device loss) are collected and thrown at the next flush or read, naming the
+ * labelled object (kernel or buffer) at fault.
+ */
+import type { Platform } from '../platform/platform.js';
+import { BufferPool, type PoolStats } from './buffer_pool.js';
+import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
+import { packParams, paramsSize, type KernelSpec, type ParamValues } from '../kernels/kernel.js';
+
+const ARENA_BYTES = 64 * 1024;
+
+export interface GpuOptions {
+  powerPreference?: GPUPowerPreference;
+  /** Fill every new op output with NaN before its kernel runs, so an element a kernel forgets to write fails tests. */
+  poison?: boolean;
+  /** Print one line per dispatch (kernel, grid); also on with CNNX_DEBUG=1. */
+  debug?: boolean;
+}
+
+export interface DeviceInfo {
+  platform: string;
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  backend: string;
+  isSoftware: boolean;
+  features: string[];
+  limits: Record<string, number>;
+}
+
+/** A whole buffer, or a byte range of one (offset a multiple of minStorageBufferOffsetAlignment, 256 at most). */
+export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: number };
+
+interface ParamArena {
+  buffer: GPUBuffer;
+  bytes: Uint8Array;
+  used: number;
+}
+
+export class Gpu {
+  readonly pool: BufferPool;
+  readonly limits: GPUSupportedLimits;
+  readonly hasTimestamps: boolean;
+  poison: boolean;
+  debug: boolean;
+
+  private readonly pipelines = new Map<string, GPUComputePipeline>();
+  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private readonly arenas: ParamArena[] = [];
+  private arenaIndex = 0;
+  private readonly errors: string[] = [];
+  private lostMessage: string | null = null;
+  private lastKernel = '(none)';
+  private dispatchCount = 0;
+  private destroyed = false;
+
+  private constructor(
+    readonly device: GPUDevice,
+    readonly info: DeviceInfo,
+    private readonly platform: Platform,
+    options: GpuOptions,
+  ) {
+    this.limits = device.limits;
+    this.hasTimestamps = device.features.has('timestamp-query');
+    this.poison = options.poison ?? false;
+    this.debug = options.debug ?? envFlag('CNNX_DEBUG');
+    this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
+      this.errors.push(`${event.error.constructor.name}: ${event.error.message} (last kernel: ${this.lastKernel})`);
+    };
+    void device.lost.then((lost) => {
+      if (!this.destroyed) this.lostMessage = `GPU device lost (${lost.reason}): ${lost.message}; last kernel: ${this.lastKernel}`;
+    });
+  }
+
+  /** Opens the best adapter with its full limits (buffer and binding sizes default far below what GPUs allow). */
+  static async create(platform: Platform, options: GpuOptions = {}): Promise<Gpu> {
+    const adapter = await platform.gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
+    if (!adapter) {
+      platform.release();
+      throw new NoAdapterError(NO_ADAPTER_HELP);
+    }
+    const wanted: (keyof GPUSupportedLimits)[] = [
+      'maxBufferSize',
+      'maxStorageBufferBindingSize',
+      'maxComputeWorkgroupStorageSize',
+      'maxComputeInvocationsPerWorkgroup',
+      'maxComputeWorkgroupSizeX',
+      'maxComputeWorkgroupSizeY',
+      'maxComputeWorkgroupSizeZ',
+      'maxStorageBuffersPerShaderStage',
+      'maxComputeWorkgroupsPerDimension',
+    ];
+    const requiredLimits: Record<string, number> = {};
+    for (const key of wanted) requiredLimits[key] = adapter.limits[key] as number;
+    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const device = await adapter.requestDevice({ label: 'cnnx', requiredLimits, requiredFeatures });
+    return new Gpu(device, describe(platform, adapter), platform, options);
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  /** A pooled storage buffer; `label` should say which kernel output it is ("conv2d.forward:y"). */
+  alloc(bytes: number, label: string): GPUBuffer {
+    this.assertUsable();
+    return this.pool.acquire(bytes, label);
+  }
+
+  free(buffer: GPUBuffer): void {
+    this.pool.release(buffer);
+  }
+
+  poolStats(): PoolStats {
+    return this.pool.getStats();
+  }
+
+  /** Copies host data into a buffer, ordered after every dispatch already recorded. */
+  upload(buffer: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
+    this.assertUsable();
+    if (this.encoder) this.flush(); // writeBuffer would otherwise overtake recorded work that still uses the buffer
+    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  /** Records a buffer-to-buffer copy in order with the dispatches. */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.endPass();
+    this.getEncoder().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Reads `bytes` from `buffer` back to the host (flushes pending work). */
+  async read(buffer: GPUBuffer, bytes: number, byteOffset = 0): Promise<Float32Array> {
+    const staging = this.device.createBuffer({
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+      label: `read:${buffer.label}`,
+    });
+    try {
+      this.copy(buffer, byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
+      this.flush();
+      await staging.mapAsync(GPUMapMode.READ);
+      this.throwPendingErrors();
+      return new Float32Array(staging.getMappedRange().slice(0, bytes));
+    } catch (error) {
+      this.throwPendingErrors();
+      throw error;
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Records one dispatch of `spec` on `buffers` (in the spec's binding order) with `params`; the spec sizes the grid. */
+  run<P extends string>(
+    spec: KernelSpec<P>,
+    params: ParamValues<P>,
+    buffers: readonly Binding[],
+  ): void {
+    this.assertUsable();
+    const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
+    const grid = spec.grid(params, maxGroups);
+    if (buffers.length !== spec.bindings.length) {
+      throw new GpuError(`${spec.name}: got ${buffers.length} buffers for ${spec.bindings.length} bindings`);
+    }
+    if (grid.some((g) => g > maxGroups || g < 0 || !Number.isInteger(g))) {
+      throw new GpuError(`${spec.name}: grid [${grid.join(', ')}] exceeds ${maxGroups} workgroups per dimension`);
+    }
+    if (grid[0] * grid[1] * grid[2] === 0) return;
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    const ranges = buffers.map((b) => ('buffer' in b ? b : { buffer: b, offset: 0, size: b.size }));
+    ranges.forEach((range, i) => {
+      if (range.size > maxBinding) {
+        throw new GpuError(
+          `${spec.name}: binding "${spec.bindings[i]!.name}" is ${range.size} bytes, over this device's ` +
+            `maxStorageBufferBindingSize of ${maxBinding}; the tensor must be processed in slices`,
+        );
+      }
+    });
+
+    const pipeline = this.pipeline(spec);
+    const { buffer: uniform, offset } = this.writeParams(spec, params);
+    const bindGroup = this.device.createBindGroup({
+      label: spec.name,
+      layout: this.layout(spec),
+      entries: [
+        { binding: 0, resource: { buffer: uniform, offset, size: paramsSize(spec) } },
+        ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
+      ],
+    });
+    const pass = this.getPass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    this.lastKernel = spec.name;
+    this.dispatchCount++;
+    if (this.debug) console.error(`[cnnx] #${this.dispatchCount} ${spec.name} grid=${grid.join('x')}`);
+  }
+
+  /** Submits everything recorded so far as one command buffer; throws errors the device reported. */
+  flush(): void {
+    this.throwPendingErrors();
+    if (!this.encoder) return;
+    this.endPass();
+    for (const arena of this.arenas.slice(0, this.arenaIndex + 1)) {
+      if (arena.used > 0) this.device.queue.writeBuffer(arena.buffer, 0, arena.bytes.buffer, 0, arena.used);
+      arena.used = 0;
+    }
+    this.arenaIndex = 0;
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+  }
+
+  /** Waits until the GPU has finished everything submitted, then reports any error it raised. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwPendingErrors();
+  }
+
+  /** Number of dispatches recorded since the device was opened. */
+  get dispatches(): number {
+    return this.dispatchCount;
+  }
+
+  /** Frees the device and the host's hold on it so the process can exit. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.encoder = null;
+    this.pass = null;
+    this.pool.trim();
+    this.device.destroy();
+    this.platform.release();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private pipeline(spec: KernelSpec): GPUComputePipeline {
+    const constants = this.overrides(spec);
+    const key = `${spec.shader}|${JSON.stringify(constants)}`;
+    let pipeline = this.pipelines.get(key);
+    if (!pipeline) {
+      const code = this.platform.loadShader(spec.shader);
+      if (envFlag('CNNX_DUMP_WGSL')) console.error(`[cnnx] ${spec.name} (${spec.shader}.wgsl)\n${code}`);
+      const module = this.device.createShaderModule({ label: spec.name, code });
+      pipeline = this.device.createComputePipeline({
+        label: spec.name,
+        layout: this.device.createPipelineLayout({ label: spec.name, bindGroupLayouts: [this.layout(spec)] }),
+        compute: { module, entryPoint: 'main', constants },
+      });
+      this.pipelines.set(key, pipeline);
+    }
+    return pipeline;
+  }
+
+  private overrides(spec: KernelSpec): Record<string, number> {
+    const code = this.platform.loadShader(spec.shader);
+    const constants: Record<string, number> = { ...spec.constants };
+    (['WG_X', 'WG_Y', 'WG_Z'] as const).forEach((name, i) => {
+      if (new RegExp(`override\\s+${name}\\b`).test(code)) constants[name] = spec.workgroupSize[i]!;
+    });
+    return constants;
+  }
+
+  private layout(spec: KernelSpec): GPUBindGroupLayout {
+    const key = spec.bindings.map((b) => b.access).join(',');
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      layout = this.device.createBindGroupLayout({
+        label: `layout(${key})`,
+        entries: [
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+          ...spec.bindings.map((b, i) => ({
+            binding: i + 1,
+            visibility: GPUShaderStage.COMPUTE,
+            buffer: { type: b.access === 'read' ? ('read-only-storage' as const) : ('storage' as const) },
+          })),
+        ],
+      });
+      this.layouts.set(key, layout);
+    }
+    return layout;
+  }
+
+  /** Params go into a slot of a uniform arena; arenas are written just before their submission. */
+  private writeParams<P extends string>(spec: KernelSpec<P>, params: ParamValues<P>): { buffer: GPUBuffer; offset: number } {
+    const size = paramsSize(spec);
+    const align = this.limits.minUniformBufferOffsetAlignment;
+    let arena = this.arenas[this.arenaIndex];
+    if (arena && Math.ceil(arena.used / align) * align + size > ARENA_BYTES) {
+      this.arenaIndex++;
+      arena = this.arenas[this.arenaIndex];
+    }
+    if (!arena) {
+      arena = {
+        buffer: this.device.createBuffer({
+          size: ARENA_BYTES,
+          usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+          label: `params arena ${this.arenas.length}`,
+        }),
+        bytes: new Uint8Array(ARENA_BYTES),
+        used: 0,
+      };
+      this.arenas.push(arena);
+    }
+    const offset = Math.ceil(arena.used / align) * align;
+    packParams(spec, params, new DataView(arena.bytes.buffer), offset);
+    arena.used = offset + size;
+    return { buffer: arena.buffer, offset };
+  }
+
+  private getEncoder(): GPUCommandEncoder {
+    if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'cnnx step' });
+    return this.encoder;
+  }
+
+  private getPass(): GPUComputePassEncoder {
+    if (!this.pass) this.pass = this.getEncoder().beginComputePass({ label: 'cnnx compute' });
+    return this.pass;
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
+  }
+
+  private assertUsable(): void {
+    if (this.destroyed) throw new GpuError('the GPU device was already destroyed');
+    if (this.lostMessage) throw new GpuError(this.lostMessage);
+  }
+
+  private throwPendingErrors(): void {
+    if (this.lostMessage) throw new GpuError(this.lostMessage);
+    if (this.errors.length > 0) {
+      const messages = this.errors.splice(0);
+      throw new GpuError(messages.join('\n'));
+    }
+  }
+}
+
+function describe(platform: Platform, adapter: GPUAdapter): DeviceInfo {
+  const info = adapter.info;
+  const limits: Record<string, number> = {};
+  for (const key in adapter.limits) {
+    const value = (adapter.limits as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'number') limits[key] = value;
+  }
+  const extra = info as unknown as { isFallbackAdapter?: boolean };
+  const description = info.description ?? '';
+  const isSoftware =
+    /llvmpipe|lavapipe|swiftshader|software/i.test(`${description} ${info.device} ${info.architecture}`) ||
+    extra.isFallbackAdapter === true;
+  return {
+    platform: platform.name,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description,
+    backend: platform.backend,
+    isSoftware,
+    features: [...adapter.features].map(String).sort(),
+    limits,
+  };
+}
+
+function envFlag(name: string): boolean {
+  const env = (globalThis as unknown as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const value = env?.[name];
+  return value !== undefined && value !== '' && value !== '0';
+}

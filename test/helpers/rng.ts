@@ -1,0 +1,13 @@
+/** A small seeded PRNG for tests (mulberry32). */
+export function createRng(seed: number): { next: () => number } {
+  let a = seed >>> 0;
+  return {
+    next(): number {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+  };
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Regenerates every fixture under test/fixtures from PyTorch (Debian's python3-torch on /usr/bin/python3).
+set -euo pipefail
+cd "$(dirname "$0")"
+for script in *.py; do
+  [ "$script" = common.py ] && continue
+  /usr/bin/python3 "$script"
+done
