@@ -1,6 +1,133 @@
-// PLACEHOLDER (scaffolding while the op is being written; replace the whole file).
-import type { Tensor } from '../tensor.js';
-export type Batchnorm2dSaved = Record<string, never>;
-export function batchnorm2dBackward(_saved: Batchnorm2dSaved, _dy: Tensor, _needs: readonly boolean[]): (Tensor | null)[] {
-  throw new Error('batchnorm2d: not written yet');
+/**
+ * batchnorm2d(x, state, opts) over NCHW: y = (x - mean) / sqrt(var + eps) * weight + bias per channel, as
+ * torch.nn.functional.batch_norm. Training mode normalises with the batch mean and BIASED variance over N*H*W and
+ * updates runningMean/runningVar in place on the GPU (PyTorch's momentum rule, unbiased variance); eval mode uses
+ * the running statistics, so its gradient is the plain affine one. Recorded inputs: [x, weight, bias].
+ */
+import {
+  COEF_ROWS,
+  STATS_ROWS,
+  runBatchnorm2dBackwardInput,
+  runBatchnorm2dBackwardSums,
+  runBatchnorm2dBatchStats,
+  runBatchnorm2dNormalize,
+  runBatchnorm2dRunningStats,
+  runBatchnorm2dRunningUpdate,
+  type Batchnorm2dShape,
+} from '../../kernels/batchnorm2d.js';
+import { record } from '../tape.js';
+import { Tensor } from '../tensor.js';
+
+export interface Batchnorm2dState {
+  /** [C], or null for affine = false (weight 1). */
+  weight: Tensor | null;
+  /** [C], or null for affine = false (bias 0). */
+  bias: Tensor | null;
+  /** [C], updated in place in training mode; both or neither of runningMean and runningVar. */
+  runningMean: Tensor | null;
+  runningVar: Tensor | null;
+}
+
+export interface Batchnorm2dOptions {
+  training: boolean;
+  /** Weight of the new batch statistic in the running average (PyTorch's convention); 0.1 by default. */
+  momentum?: number;
+  /** Added to the variance before the square root; 1e-5 by default. */
+  eps?: number;
+}
+
+export interface Batchnorm2dSaved {
+  /** The input (a handle, not a copy). */
+  x: Tensor;
+  /** [5, C] rows mean, var, invstd, scale = weight * invstd, beta, of the statistics the forward used. */
+  stats: Tensor;
+  training: boolean;
+}
+
+export function batchnorm2d(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
+  const shape = checkShapes(x, state);
+  const { weight, bias, runningMean, runningVar } = state;
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (!Number.isFinite(momentum) || !Number.isFinite(eps) || eps < 0) {
+    throw new RangeError(`batchnorm2d: momentum ${momentum} and eps ${eps} must be finite, eps >= 0`);
+  }
+  const training = opts.training;
+  const count = shape.n * shape.hw;
+  if (training && count <= 1) {
+    throw new RangeError(
+      `batchnorm2d: expected more than 1 value per channel when training, got input of shape [${x.shape.join(', ')}]`,
+    );
+  }
+  if (!training && (!runningMean || !runningVar)) {
+    throw new RangeError('batchnorm2d: eval mode needs runningMean and runningVar (use training mode without them)');
+  }
+  const gpu = x.gpu;
+  const w = weight?.buffer ?? null;
+  const b = bias?.buffer ?? null;
+  const stats = Tensor.empty(gpu, [STATS_ROWS, shape.c], 'batchnorm2d.forward:stats');
+  if (training) {
+    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps);
+    if (runningMean && runningVar) {
+      runBatchnorm2dRunningUpdate(gpu, stats.buffer, runningMean.buffer, runningVar.buffer, shape.c, momentum, count);
+    }
+  } else {
+    runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
+  }
+  const y = Tensor.empty(gpu, x.shape, 'batchnorm2d.forward:y');
+  runBatchnorm2dNormalize(gpu, x.buffer, stats.buffer, y.buffer, shape);
+  record('batchnorm2d', [x, weight, bias], y, (save) => ({ x: save(x), stats: save(stats), training }));
+  stats.dispose();
+  return y;
+}
+
+export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
+  const { x, stats, training } = saved;
+  const gpu = dy.gpu;
+  const shape = planes(x);
+  const [needX = false, needW = false, needB = false] = needs;
+  const coef = Tensor.empty(gpu, [COEF_ROWS, shape.c], 'batchnorm2d.backward:coef');
+  const dw = Tensor.empty(gpu, [shape.c], 'batchnorm2d.backward:dw');
+  const db = Tensor.empty(gpu, [shape.c], 'batchnorm2d.backward:db');
+  // The batch-statistics dx needs both sums; in eval mode dx is scale * dy and the sums only serve dw and db.
+  const reduce = training || needW || needB;
+  runBatchnorm2dBackwardSums(gpu, x.buffer, dy.buffer, stats.buffer, coef.buffer, dw.buffer, db.buffer, shape, {
+    training,
+    reduce,
+  });
+  let dx: Tensor | null = null;
+  if (needX) {
+    dx = Tensor.empty(gpu, x.shape, 'batchnorm2d.backward:dx');
+    runBatchnorm2dBackwardInput(gpu, x.buffer, dy.buffer, coef.buffer, dx.buffer, shape);
+  }
+  coef.dispose();
+  if (!needW) dw.dispose();
+  if (!needB) db.dispose();
+  return [dx, needW ? dw : null, needB ? db : null];
+}
+
+function planes(x: Tensor): Batchnorm2dShape {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  return { n, c, hw: h * w };
+}
+
+function checkShapes(x: Tensor, state: Batchnorm2dState): Batchnorm2dShape {
+  if (x.shape.length !== 4) {
+    throw new RangeError(`batchnorm2d: expected x of shape [N, C, H, W], got [${x.shape.join(', ')}]`);
+  }
+  const shape = planes(x);
+  const roles = ['weight', 'bias', 'runningMean', 'runningVar'] as const;
+  for (const role of roles) {
+    const t = state[role];
+    if (t && (t.shape.length !== 1 || t.shape[0] !== shape.c)) {
+      throw new RangeError(
+        `batchnorm2d: ${role} has shape [${t.shape.join(', ')}], expected [${shape.c}] ` +
+          `for x of shape [${x.shape.join(', ')}]`,
+      );
+    }
+  }
+  if ((state.runningMean === null) !== (state.runningVar === null)) {
+    throw new RangeError('batchnorm2d: runningMean and runningVar must be given together');
+  }
+  return shape;
 }

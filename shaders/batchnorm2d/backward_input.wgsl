@@ -1,0 +1,35 @@
+// batchnorm2d.backward_input: dx = k_dy[c] * dy + k_x[c] * (x - mean[c]) + k_0[c], with the per-channel
+// coefficients from backward_finalize (training: the full batch-statistics gradient; eval: k_x = k_0 = 0), for
+// any H*W (backward_input_1_vec4 is the faster variant when H*W is a multiple of 4). Overwrites dx.
+// Bindings: @0 p: Params; @1 x: array<f32> (read), NCHW f32 (the forward input); @2 dy: array<f32> (read), NCHW
+// f32; @3 coef: array<f32> (read), [4, C] rows mean, k_dy, k_x, k_0; @4 dx: array<f32> (read_write), NCHW f32.
+// Params: hw (H*W), c (channels), items (elements per thread), chunks (= ceil(hw / (WG_X * items)) per plane),
+// groups (= N * C * chunks).
+// Workgroup: WG_X threads, each `items` elements of one plane chunk strided by WG_X; grid = linearGrid(groups).
+struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> coef: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dx: array<f32>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let plane = g / p.chunks;
+  let ch = plane % p.c;
+  let mean = coef[ch];
+  let kdy = coef[p.c + ch];
+  let kx = coef[2u * p.c + ch];
+  let k0 = coef[3u * p.c + ch];
+  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
+  let base = plane * p.hw;
+  for (var i = 0u; i < p.items; i++) {
+    let s = start + i * WG_X;
+    if (s < p.hw) { dx[base + s] = kdy * dy[base + s] + kx * (x[base + s] - mean) + k0; }
+  }
+}

@@ -1,0 +1,34 @@
+// batchnorm2d.normalize: y = (x - mean[c]) * scale[c] + beta[c], scale = w * invstd, from the stats rows (batch or
+// running statistics), for any H*W (normalize_1_vec4 is the faster variant when H*W is a multiple of 4).
+// Subtracting the mean first keeps y accurate when |mean| is large against the spread.
+// Bindings: @0 p: Params; @1 x: array<f32> (read), NCHW f32; @2 stats: array<f32> (read), [5, C] rows mean, var,
+// invstd, scale, beta; @3 y: array<f32> (read_write), NCHW f32 like x.
+// Params: hw (H*W), c (channels), items (elements per thread), chunks (= ceil(hw / (WG_X * items)) per plane),
+// groups (= N * C * chunks).
+// Workgroup: WG_X threads, each `items` elements of one plane chunk strided by WG_X, so the channel is uniform per
+// workgroup (no division per element); grid = linearGrid(groups).
+struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> stats: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let plane = g / p.chunks;
+  let ch = plane % p.c;
+  let mean = stats[ch];
+  let scale = stats[3u * p.c + ch];
+  let beta = stats[4u * p.c + ch];
+  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
+  let base = plane * p.hw;
+  for (var i = 0u; i < p.items; i++) {
+    let s = start + i * WG_X;
+    if (s < p.hw) { y[base + s] = (x[base + s] - mean) * scale + beta; }
+  }
+}

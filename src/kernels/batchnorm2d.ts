@@ -1,0 +1,275 @@
+/**
+ * batchnorm2d over NCHW f32: per-channel statistics by parallel partial reductions over plane chunks with a small
+ * deterministic per-channel merge, the in-place running-statistics update, the normalisation, and the backward
+ * (sums, then dx). Per-channel values travel in small row buffers: `stats` [5, C] (mean, var, invstd, scale, beta)
+ * and `coef` [4, C] (mean, k_dy, k_x, k_0).
+ */
+import type { Gpu } from '../runtime/gpu.js';
+import { fill } from './fill.js';
+import { defineKernel, linearGrid, type BindingSpec } from './kernel.js';
+
+/** Rows of the stats buffer: mean, var (biased), invstd, scale = w * invstd, beta = b (0 without bias). */
+export const STATS_ROWS = 5;
+/** Rows of the backward coefficient buffer: mean, k_dy, k_x, k_0. */
+export const COEF_ROWS = 4;
+
+/**
+ * lavapipe runs each batch of 8 invocations as a coroutine and turns every storage access into a gather or
+ * per-lane store: wide workgroups (256) cost several microseconds each even when idle, and a 256-wide tree with a
+ * barrier per level is ~10x slower than 16 invocations with one barrier. So the streaming passes use 16-wide
+ * workgroups looping over a chunk of up to CHUNK floats of one plane, and vec4 accesses when H*W allows.
+ */
+const PLANE_WG = 16;
+/** Floats of one plane that one workgroup of a streaming pass covers at most. */
+export const CHUNK = 4096;
+/** Threads of the per-channel finalize passes (a power of two: their trees halve it). */
+const FINALIZE_WG = 64;
+const CHANNEL_WG = 64;
+
+/** 'scalar' handles any H*W; 'vec4' needs H*W % 4 == 0 and reads and writes 4 floats per access. */
+export type Batchnorm2dVariant = 'scalar' | 'vec4';
+
+/** The variants, for tests and benchmarks that force one. */
+export const BATCHNORM2D_VARIANTS: readonly Batchnorm2dVariant[] = ['scalar', 'vec4'];
+
+const PLANE_PARAMS = [['hw', 'u32'], ['c', 'u32'], ['items', 'u32'], ['chunks', 'u32'], ['groups', 'u32']] as const;
+
+const groupsGrid = (p: { groups: number }, maxPerDim: number) => linearGrid(p.groups, maxPerDim);
+const channelGroupsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(p.c, maxPerDim);
+const channelThreadsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(Math.ceil(p.c / CHANNEL_WG), maxPerDim);
+
+/** The descriptors of a streaming pass over planes: the scalar one, and the vec4 one named `<pass>_1_vec4`. */
+function planePass(name: string, shader: string, bindings: readonly BindingSpec[]) {
+  const spec = (variant: Batchnorm2dVariant) =>
+    defineKernel({
+      name: variant === 'vec4' ? `${name}_1_vec4` : name,
+      shader: variant === 'vec4' ? `${shader}_1_vec4` : shader,
+      bindings,
+      params: PLANE_PARAMS,
+      workgroupSize: [PLANE_WG, 1, 1],
+      grid: groupsGrid,
+    });
+  return { scalar: spec('scalar'), vec4: spec('vec4') };
+}
+
+export const batchnorm2dStatsPartial = planePass('batchnorm2d.stats_partial', 'batchnorm2d/stats_partial', [
+  { name: 'x', access: 'read' },
+  { name: 'part', access: 'read_write' },
+]);
+
+export const batchnorm2dStatsFinalize = defineKernel({
+  name: 'batchnorm2d.stats_finalize',
+  shader: 'batchnorm2d/stats_finalize',
+  bindings: [
+    { name: 'part', access: 'read' },
+    { name: 'w', access: 'read' },
+    { name: 'b', access: 'read' },
+    { name: 'stats', access: 'read_write' },
+  ],
+  params: [
+    ['c', 'u32'], ['chunks', 'u32'], ['partials', 'u32'], ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32'],
+  ],
+  workgroupSize: [FINALIZE_WG, 1, 1],
+  grid: channelGroupsGrid,
+});
+
+export const batchnorm2dStatsRunning = defineKernel({
+  name: 'batchnorm2d.stats_running',
+  shader: 'batchnorm2d/stats_running',
+  bindings: [
+    { name: 'rm', access: 'read' },
+    { name: 'rv', access: 'read' },
+    { name: 'w', access: 'read' },
+    { name: 'b', access: 'read' },
+    { name: 'stats', access: 'read_write' },
+  ],
+  params: [['c', 'u32'], ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32']],
+  workgroupSize: [CHANNEL_WG, 1, 1],
+  grid: channelThreadsGrid,
+});
+
+export const batchnorm2dRunningUpdate = defineKernel({
+  name: 'batchnorm2d.running_update',
+  shader: 'batchnorm2d/running_update',
+  bindings: [
+    { name: 'stats', access: 'read' },
+    { name: 'rm', access: 'read_write' },
+    { name: 'rv', access: 'read_write' },
+  ],
+  params: [['c', 'u32'], ['momentum', 'f32'], ['unbias', 'f32']],
+  workgroupSize: [CHANNEL_WG, 1, 1],
+  grid: channelThreadsGrid,
+});
+
+export const batchnorm2dNormalize = planePass('batchnorm2d.normalize', 'batchnorm2d/normalize', [
+  { name: 'x', access: 'read' },
+  { name: 'stats', access: 'read' },
+  { name: 'y', access: 'read_write' },
+]);
+
+export const batchnorm2dBackwardReduce = planePass('batchnorm2d.backward_reduce', 'batchnorm2d/backward_reduce', [
+  { name: 'x', access: 'read' },
+  { name: 'dy', access: 'read' },
+  { name: 'stats', access: 'read' },
+  { name: 'part', access: 'read_write' },
+]);
+
+export const batchnorm2dBackwardFinalize = defineKernel({
+  name: 'batchnorm2d.backward_finalize',
+  shader: 'batchnorm2d/backward_finalize',
+  bindings: [
+    { name: 'part', access: 'read' },
+    { name: 'stats', access: 'read' },
+    { name: 'coef', access: 'read_write' },
+    { name: 'dw', access: 'read_write' },
+    { name: 'db', access: 'read_write' },
+  ],
+  params: [['c', 'u32'], ['chunks', 'u32'], ['partials', 'u32'], ['count', 'f32'], ['training', 'u32']],
+  workgroupSize: [FINALIZE_WG, 1, 1],
+  grid: channelGroupsGrid,
+});
+
+export const batchnorm2dBackwardInput = planePass('batchnorm2d.backward_input', 'batchnorm2d/backward_input', [
+  { name: 'x', access: 'read' },
+  { name: 'dy', access: 'read' },
+  { name: 'coef', access: 'read' },
+  { name: 'dx', access: 'read_write' },
+]);
+
+/** x is [n, c, H, W] with hw = H * W. */
+export interface Batchnorm2dShape {
+  n: number;
+  c: number;
+  hw: number;
+}
+
+/** The fastest variant that applies to this shape. */
+export function batchnorm2dVariant(s: Batchnorm2dShape): Batchnorm2dVariant {
+  return s.hw % 4 === 0 ? 'vec4' : 'scalar';
+}
+
+/** Params of a streaming pass: each workgroup takes `items` elements (floats or vec4s) per thread of one plane. */
+function planeLayout(s: Batchnorm2dShape, variant: Batchnorm2dVariant) {
+  if (variant === 'vec4' && s.hw % 4 !== 0) {
+    throw new RangeError(`batchnorm2d: the vec4 variant needs H*W divisible by 4, got ${s.hw}`);
+  }
+  const width = variant === 'vec4' ? 4 : 1;
+  const hw = s.hw / width;
+  const items = Math.max(1, Math.min(CHUNK / width / PLANE_WG, Math.ceil(hw / PLANE_WG)));
+  const chunks = Math.max(1, Math.ceil(hw / (PLANE_WG * items)));
+  return { hw, c: s.c, items, chunks, groups: s.n * s.c * chunks };
+}
+
+/** A scratch buffer of partials for one reduction, NaN-filled when the device poisons outputs. */
+function scratch(gpu: Gpu, floats: number, label: string): GPUBuffer {
+  const buffer = gpu.alloc(Math.max(16, floats * 4), label);
+  if (gpu.poison) fill(gpu, buffer, floats, NaN);
+  return buffer;
+}
+
+/** Training mode: batch mean and biased variance of x per channel into `stats` (plus invstd, scale, beta). */
+export function runBatchnorm2dBatchStats(
+  gpu: Gpu,
+  x: GPUBuffer,
+  w: GPUBuffer | null,
+  b: GPUBuffer | null,
+  stats: GPUBuffer,
+  s: Batchnorm2dShape,
+  eps: number,
+  variant = batchnorm2dVariant(s),
+): void {
+  const layout = planeLayout(s, variant);
+  const part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
+  gpu.run(batchnorm2dStatsPartial[variant], layout, [x, part]);
+  gpu.run(
+    batchnorm2dStatsFinalize,
+    { c: s.c, chunks: layout.chunks, partials: s.n * layout.chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 },
+    [part, w ?? part, b ?? part, stats],
+  );
+  gpu.free(part);
+}
+
+/** Eval mode: `stats` from the running mean and variance. */
+export function runBatchnorm2dRunningStats(
+  gpu: Gpu,
+  rm: GPUBuffer,
+  rv: GPUBuffer,
+  w: GPUBuffer | null,
+  b: GPUBuffer | null,
+  stats: GPUBuffer,
+  c: number,
+  eps: number,
+): void {
+  const params = { c, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 };
+  gpu.run(batchnorm2dStatsRunning, params, [rm, rv, w ?? rm, b ?? rm, stats]);
+}
+
+/** running = (1 - momentum) * running + momentum * batch stat (unbiased variance), in place; `count` = N*H*W > 1. */
+export function runBatchnorm2dRunningUpdate(
+  gpu: Gpu,
+  stats: GPUBuffer,
+  rm: GPUBuffer,
+  rv: GPUBuffer,
+  c: number,
+  momentum: number,
+  count: number,
+): void {
+  gpu.run(batchnorm2dRunningUpdate, { c, momentum, unbias: count / (count - 1) }, [stats, rm, rv]);
+}
+
+export function runBatchnorm2dNormalize(
+  gpu: Gpu,
+  x: GPUBuffer,
+  stats: GPUBuffer,
+  y: GPUBuffer,
+  s: Batchnorm2dShape,
+  variant = batchnorm2dVariant(s),
+): void {
+  gpu.run(batchnorm2dNormalize[variant], planeLayout(s, variant), [x, stats, y]);
+}
+
+/**
+ * Backward sums: overwrites dw = sum(dy * xhat) and db = sum(dy) per channel, and the dx coefficients in `coef`.
+ * `reduce: false` (eval mode when neither dw nor db is wanted) skips reading x and dy: dw and db are then 0.
+ */
+export function runBatchnorm2dBackwardSums(
+  gpu: Gpu,
+  x: GPUBuffer,
+  dy: GPUBuffer,
+  stats: GPUBuffer,
+  coef: GPUBuffer,
+  dw: GPUBuffer,
+  db: GPUBuffer,
+  s: Batchnorm2dShape,
+  opts: { training: boolean; reduce: boolean },
+  variant = batchnorm2dVariant(s),
+): void {
+  const finalize = (part: GPUBuffer, chunks: number, partials: number) =>
+    gpu.run(
+      batchnorm2dBackwardFinalize,
+      { c: s.c, chunks, partials, count: s.n * s.hw, training: opts.training ? 1 : 0 },
+      [part, stats, coef, dw, db],
+    );
+  if (!opts.reduce) {
+    finalize(stats, 1, 0);
+    return;
+  }
+  const layout = planeLayout(s, variant);
+  const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
+  gpu.run(batchnorm2dBackwardReduce[variant], layout, [x, dy, stats, part]);
+  finalize(part, layout.chunks, s.n * layout.chunks);
+  gpu.free(part);
+}
+
+/** dx = k_dy * dy + k_x * (x - mean) + k_0 per channel, from `coef`. */
+export function runBatchnorm2dBackwardInput(
+  gpu: Gpu,
+  x: GPUBuffer,
+  dy: GPUBuffer,
+  coef: GPUBuffer,
+  dx: GPUBuffer,
+  s: Batchnorm2dShape,
+  variant = batchnorm2dVariant(s),
+): void {
+  gpu.run(batchnorm2dBackwardInput[variant], planeLayout(s, variant), [x, dy, coef, dx]);
+}
