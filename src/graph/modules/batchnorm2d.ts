@@ -1,0 +1,71 @@
+/**
+ * BatchNorm2d as torch.nn.BatchNorm2d: weight/bias (affine), running_mean/running_var and num_batches_tracked
+ * (trackRunningStats). Training forwards normalise by the batch and update the running statistics (the op does,
+ * in place) and count the batch; with momentum null the update is the cumulative average (factor
+ * 1/num_batches_tracked). Eval forwards use the running statistics, or the batch's when none are tracked.
+ */
+import { batchnorm2d } from '../ops/batchnorm2d.js';
+import type { Tensor } from '../tensor.js';
+import { createBuffer, createParameter, Module, type ModuleContext } from './module.js';
+
+export interface BatchNorm2dOptions {
+  eps?: number;
+  /** Weight of the new batch in the running statistics (default 0.1); null for a cumulative average. */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+}
+
+export class BatchNorm2d extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  /** Training batches seen; saved as num_batches_tracked. */
+  numBatchesTracked = 0;
+  readonly eps: number;
+  readonly momentum: number | null;
+
+  constructor(
+    ctx: ModuleContext,
+    readonly numFeatures: number,
+    options: BatchNorm2dOptions = {},
+  ) {
+    super();
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    const c = numFeatures;
+    const ones = (): Float32Array => new Float32Array(c).fill(1);
+    const affine = options.affine ?? true;
+    this.weight = affine ? this.registerParameter('weight', createParameter(ctx.gpu, ones(), [c], 'BatchNorm2d.weight')) : null;
+    this.bias = affine
+      ? this.registerParameter('bias', createParameter(ctx.gpu, new Float32Array(c), [c], 'BatchNorm2d.bias'))
+      : null;
+    if (options.trackRunningStats ?? true) {
+      this.runningMean = this.registerBuffer('running_mean', createBuffer(ctx.gpu, new Float32Array(c), [c], 'BatchNorm2d.running_mean'));
+      this.runningVar = this.registerBuffer('running_var', createBuffer(ctx.gpu, ones(), [c], 'BatchNorm2d.running_var'));
+      this.registerHostScalar('num_batches_tracked', {
+        get: () => this.numBatchesTracked,
+        set: (value) => (this.numBatchesTracked = value),
+      });
+    } else {
+      this.runningMean = null;
+      this.runningVar = null;
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    const tracking = this.runningMean !== null;
+    let momentum = this.momentum ?? 0;
+    if (this.training && tracking) {
+      this.numBatchesTracked++;
+      if (this.momentum === null) momentum = 1 / this.numBatchesTracked;
+    }
+    const { weight, bias, runningMean, runningVar } = this;
+    return batchnorm2d(
+      x,
+      { weight, bias, runningMean, runningVar },
+      { training: this.training || !tracking, momentum, eps: this.eps },
+    );
+  }
+}
