@@ -1,18 +1,23 @@
 // add.forward: y = a + alpha * b, elementwise on tensors of one shape (residual connections, scaled residuals).
-// Bindings: @0 p: Params; @1 a: array<f32> (read); @2 b: array<f32> (read); @3 y: array<f32> (read_write).
-// Params: n (elements), alpha. Workgroup: WG_X threads, one element each; grid = linearGrid(ceil(n / WG_X)).
-struct Params { n: u32, alpha: f32 }
+// Bindings: @0 p: Params; @1 a: array<vec4f> (read); @2 b: array<vec4f> (read); @3 y: array<vec4f> (read_write).
+// Params: n4 (= ceil(elements / 4)), alpha. Workgroup: WG_X threads, each ITEMS vec4s strided by WG_X;
+// grid = linearGrid(ceil(n4 / (WG_X * ITEMS))).
+struct Params { n4: u32, alpha: f32 }
 
 override WG_X: u32;
+override ITEMS: u32;
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<vec4f>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
-  if (i >= p.n) { return; }
-  y[i] = a[i] + p.alpha * b[i];
+  let start = (wid.x + wid.y * nwg.x) * WG_X * ITEMS + lid;
+  for (var k = 0u; k < ITEMS; k++) {
+    let i = start + k * WG_X;
+    if (i >= p.n4) { return; }
+    y[i] = a[i] + p.alpha * b[i];
+  }
 }

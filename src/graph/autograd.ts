@@ -35,6 +35,7 @@ export function backward(loss: Tensor, seed?: Tensor): void {
         return;
       }
       if (!grad) throw new Error(`gradient rule of ${node.op} returned no gradient for input ${i}`);
+      if (input.retainGrad && input.creator) accumulateLeaf(input, grad.retain());
       if (input.creator) accumulateInto(pending, input.creator, grad);
       else accumulateLeaf(input, grad);
     });

@@ -48,6 +48,8 @@ export class Tensor {
   requiresGrad = false;
   /** Accumulated gradient of a leaf (a parameter); owned by the tensor. */
   grad: Tensor | null = null;
+  /** Also keep the gradient of this intermediate result in `.grad` during backward (Grad-CAM's activations). */
+  retainGrad = false;
   /** The op that produced this tensor, for backward; null for leaves. */
   creator: Node | null = null;
   private disposed = false;

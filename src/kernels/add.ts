@@ -1,7 +1,7 @@
 /** add: y = a + alpha * b (residuals); accumulate: y += alpha * x in place (gradient accumulation). */
 import type { Gpu } from '../runtime/gpu.js';
 import { defineKernel } from './kernel.js';
-import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const addForward = defineKernel({
   name: 'add.forward',
@@ -11,9 +11,10 @@ export const addForward = defineKernel({
     { name: 'b', access: 'read' },
     { name: 'y', access: 'read_write' },
   ],
-  params: [['n', 'u32'], ['alpha', 'f32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: elementwiseGrid,
+  params: [['n4', 'u32'], ['alpha', 'f32']],
+  workgroupSize: [VEC4_WG, 1, 1],
+  grid: vec4Grid,
+  constants: VEC4_CONSTANTS,
 });
 
 export const addAccumulate = defineKernel({
@@ -23,15 +24,16 @@ export const addAccumulate = defineKernel({
     { name: 'x', access: 'read' },
     { name: 'y', access: 'read_write' },
   ],
-  params: [['n', 'u32'], ['alpha', 'f32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: elementwiseGrid,
+  params: [['n4', 'u32'], ['alpha', 'f32']],
+  workgroupSize: [VEC4_WG, 1, 1],
+  grid: vec4Grid,
+  constants: VEC4_CONSTANTS,
 });
 
 export function runAdd(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
-  gpu.run(addForward, { n, alpha }, [a, b, y]);
+  gpu.run(addForward, { n4: vec4Count(n), alpha }, [a, b, y]);
 }
 
 export function runAccumulate(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
-  gpu.run(addAccumulate, { n, alpha }, [x, y]);
+  gpu.run(addAccumulate, { n4: vec4Count(n), alpha }, [x, y]);
 }

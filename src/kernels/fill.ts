@@ -1,15 +1,16 @@
 /** fill: sets every element of a buffer to one f32 value (zeros, ones, NaN poison). */
 import type { Gpu } from '../runtime/gpu.js';
 import { defineKernel } from './kernel.js';
-import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const fillForward = defineKernel({
   name: 'fill.forward',
   shader: 'fill/forward',
   bindings: [{ name: 'y', access: 'read_write' }],
-  params: [['n', 'u32'], ['bits', 'u32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: elementwiseGrid,
+  params: [['n4', 'u32'], ['bits', 'u32']],
+  workgroupSize: [VEC4_WG, 1, 1],
+  grid: vec4Grid,
+  constants: VEC4_CONSTANTS,
 });
 
 const f32 = new Float32Array(1);
@@ -17,5 +18,5 @@ const u32 = new Uint32Array(f32.buffer);
 
 export function fill(gpu: Gpu, y: GPUBuffer, n: number, value: number): void {
   f32[0] = value;
-  gpu.run(fillForward, { n, bits: u32[0]! }, [y]);
+  gpu.run(fillForward, { n4: vec4Count(n), bits: u32[0]! }, [y]);
 }

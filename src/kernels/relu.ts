@@ -1,7 +1,7 @@
 /** relu: y = max(x, 0); backward masks dy by y > 0. */
 import type { Gpu } from '../runtime/gpu.js';
 import { defineKernel } from './kernel.js';
-import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const reluForward = defineKernel({
   name: 'relu.forward',
@@ -10,9 +10,10 @@ export const reluForward = defineKernel({
     { name: 'x', access: 'read' },
     { name: 'y', access: 'read_write' },
   ],
-  params: [['n', 'u32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: elementwiseGrid,
+  params: [['n4', 'u32']],
+  workgroupSize: [VEC4_WG, 1, 1],
+  grid: vec4Grid,
+  constants: VEC4_CONSTANTS,
 });
 
 export const reluBackward = defineKernel({
@@ -23,15 +24,16 @@ export const reluBackward = defineKernel({
     { name: 'dy', access: 'read' },
     { name: 'dx', access: 'read_write' },
   ],
-  params: [['n', 'u32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: elementwiseGrid,
+  params: [['n4', 'u32']],
+  workgroupSize: [VEC4_WG, 1, 1],
+  grid: vec4Grid,
+  constants: VEC4_CONSTANTS,
 });
 
 export function runReluForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number): void {
-  gpu.run(reluForward, { n }, [x, y]);
+  gpu.run(reluForward, { n4: vec4Count(n) }, [x, y]);
 }
 
 export function runReluBackward(gpu: Gpu, y: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number): void {
-  gpu.run(reluBackward, { n }, [y, dy, dx]);
+  gpu.run(reluBackward, { n4: vec4Count(n) }, [y, dy, dx]);
 }

@@ -7,6 +7,7 @@
 import type { Platform } from '../platform/platform.js';
 import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
+import { Profiler, type KernelTime } from './profiler.js';
 import { packParams, paramsSize, type KernelSpec, type ParamValues } from '../kernels/kernel.js';
 
 const ARENA_BYTES = 64 * 1024;
@@ -58,6 +59,7 @@ export class Gpu {
   private lastKernel = '(none)';
   private dispatchCount = 0;
   private destroyed = false;
+  private profiler: Profiler | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -192,10 +194,15 @@ export class Gpu {
         ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });
-    const pass = this.getPass();
+    const timestampWrites = this.profiler?.next(spec.name);
+    if (timestampWrites) this.endPass();
+    const pass = timestampWrites
+      ? this.getEncoder().beginComputePass({ label: spec.name, timestampWrites })
+      : this.getPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
+    if (timestampWrites) pass.end();
     this.lastKernel = spec.name;
     this.dispatchCount++;
     if (this.debug) console.error(`[cnnx] #${this.dispatchCount} ${spec.name} grid=${grid.join('x')}`);
@@ -211,6 +218,7 @@ export class Gpu {
       arena.used = 0;
     }
     this.arenaIndex = 0;
+    this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
   }
@@ -220,6 +228,23 @@ export class Gpu {
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     this.throwPendingErrors();
+  }
+
+  /** From now on each dispatch is timed on the GPU with timestamp queries (needs the 'timestamp-query' feature). */
+  startProfiling(): void {
+    if (!this.hasTimestamps) throw new GpuError('this adapter has no timestamp queries; kernels cannot be timed on the GPU');
+    this.flush();
+    this.profiler ??= new Profiler(this.device);
+  }
+
+  /** Stops timing and returns the GPU time of every dispatch since startProfiling(), in order. */
+  async stopProfiling(): Promise<KernelTime[]> {
+    if (!this.profiler) return [];
+    await this.sync();
+    const times = await this.profiler.collect();
+    this.profiler.destroy();
+    this.profiler = null;
+    return times;
   }
 
   /** Number of dispatches recorded since the device was opened. */

@@ -9,7 +9,7 @@ import { tidy } from '../../src/graph/scope.js';
 import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
-import { createRng } from './rng.js';
+import { createRng } from '../../src/data/prng.js';
 
 export interface GradCheckOptions {
   directions?: number;
