@@ -1,0 +1,43 @@
+/** `cnnx eval`: confusion matrix and per-class sensitivity/specificity of a model on a labelled folder. */
+import type { Argv } from 'yargs';
+import { loadDataset } from '../../data/dataset.js';
+import { modelNames } from '../../models/registry.js';
+import { evaluate, formatReport } from '../../train/metrics.js';
+import { predictItems } from '../../train/run_model.js';
+import { datasetOptions, positiveInteger, withDataOptions } from '../data_options.js';
+import { withGpu } from '../device.js';
+import { UsageError } from '../errors.js';
+import { loadModel } from '../load_model.js';
+
+export function registerEval(cli: Argv): Argv {
+  return cli.command(
+    'eval',
+    'evaluate a model on a labelled folder (its test/ split when it has one)',
+    (y) =>
+      withDataOptions(y)
+        .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
+        .option('weights', { type: 'string', demandOption: true, describe: 'checkpoint or weights file' })
+        .option('batch-size', { type: 'number', default: 15 })
+        .option('json', { type: 'boolean', default: false }),
+    async (args) => {
+      const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
+      const data = loadDataset(args.data, datasetOptions(args, 0));
+      const split = data.test ?? data.train;
+      await withGpu(async (gpu) => {
+        const { model, classNames } = loadModel(gpu, args.model, args.weights);
+        try {
+          if (split.classNames.length !== model.numClasses) {
+            throw new UsageError(
+              `${args.data}: has ${split.classNames.length} classes (${split.classNames.join(', ')}) but ${args.weights} predicts ${model.numClasses} (${classNames.join(', ')})`,
+            );
+          }
+          const p = await predictItems(model, split.items, { batchSize });
+          const report = evaluate(split.items.map((i) => i.label), p.predicted, split.classNames);
+          process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+        } finally {
+          model.dispose();
+        }
+      });
+    },
+  );
+}

@@ -1,0 +1,48 @@
+/** `cnnx predict`: logits, probabilities and the predicted label of each image (batch norm in eval mode). */
+import type { Argv } from 'yargs';
+import { modelNames } from '../../models/registry.js';
+import { predictItems } from '../../train/run_model.js';
+import { collectImages } from '../image_args.js';
+import { positiveInteger } from '../data_options.js';
+import { withGpu } from '../device.js';
+import { loadModel } from '../load_model.js';
+
+export function registerPredict(cli: Argv): Argv {
+  return cli.command(
+    'predict <images..>',
+    'classify images (files or folders)',
+    (y) =>
+      y
+        .positional('images', { type: 'string', array: true, demandOption: true })
+        .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
+        .option('weights', { type: 'string', demandOption: true, describe: 'checkpoint or weights file' })
+        .option('batch-size', { type: 'number', default: 15 })
+        .option('json', { type: 'boolean', default: false }),
+    async (args) => {
+      const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
+      const files = collectImages(args.images as string[]);
+      await withGpu(async (gpu) => {
+        const { model, classNames } = loadModel(gpu, args.model, args.weights);
+        try {
+          const p = await predictItems(model, files.map((file) => ({ file })), { batchSize });
+          const results = files.map((file, i) => ({
+            file,
+            logits: [...p.logits[i]!],
+            probs: [...p.probabilities[i]!],
+            label: classNames[p.predicted[i]!]!,
+          }));
+          if (args.json) {
+            process.stdout.write(`${JSON.stringify({ results })}\n`);
+            return;
+          }
+          for (const r of results) {
+            const probs = r.probs.map((v, c) => `${classNames[c]} ${(100 * v).toFixed(1)}%`).join(', ');
+            process.stdout.write(`${r.file}: ${r.label} (${probs})\n`);
+          }
+        } finally {
+          model.dispose();
+        }
+      });
+    },
+  );
+}

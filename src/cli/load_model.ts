@@ -1,0 +1,64 @@
+/**
+ * Builds a model for a command: from a checkpoint (its recorded model, config and class names) or a plain weights
+ * file (safetensors or .pth; classes numbered), checked against the model with every misfit listed at once.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createRng } from '../data/prng.js';
+import { readWeights } from '../io/weights.js';
+import type { WeightMap } from '../io/weight_tensor.js';
+import type { Classifier } from '../models/classifier.js';
+import { modelEntry, type ModelOptions } from '../models/registry.js';
+import type { Gpu } from '../runtime/gpu.js';
+import { decodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
+import { UsageError } from './errors.js';
+
+export interface LoadedModel {
+  model: Classifier;
+  classNames: string[];
+  checkpoint: Checkpoint;
+}
+
+export function readCheckpointFile(path: string): Checkpoint {
+  let bytes: Uint8Array;
+  try {
+    if (statSync(path).isDirectory()) throw new UsageError(`${path}: is a folder, expected a weights file`);
+    bytes = readFileSync(path);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${path}: cannot read weights file (${(error as NodeJS.ErrnoException).code ?? error})`);
+  }
+  const file = readWeights(bytes, path);
+  return decodeCheckpoint(file.tensors, file.metadata, path);
+}
+
+export function loadModel(gpu: Gpu, name: string, weightsPath: string, options: ModelOptions = {}): LoadedModel {
+  const checkpoint = readCheckpointFile(weightsPath);
+  const meta = checkpoint.meta;
+  if (meta && meta.model !== name) {
+    throw new UsageError(`${weightsPath}: holds a "${meta.model}" model, not "${name}" (use --model ${meta.model})`);
+  }
+  const entry = modelEntry(name);
+  const model = entry.build({ gpu, rng: createRng(0) }, meta ? {} : { ...inferOptions(name, checkpoint.model), ...options }, meta?.modelConfig);
+  try {
+    model.loadStateDict(checkpoint.model);
+  } catch (error) {
+    model.dispose();
+    if (error instanceof Error) error.message = `${weightsPath}: ${error.message}`;
+    throw error;
+  }
+  const classNames = meta?.classNames.length === model.numClasses
+    ? meta.classNames
+    : Array.from({ length: model.numClasses }, (_, i) => `class${i}`);
+  return { model, classNames, checkpoint };
+}
+
+/** Classes (and for CNN-X the input size) read off the head of a weights file without metadata. */
+function inferOptions(name: string, weights: WeightMap): ModelOptions {
+  if (name === 'cnnx') {
+    const fc = weights.get('fc.weight');
+    if (!fc || fc.shape.length !== 2) return {};
+    const side = Math.round(Math.sqrt(fc.shape[1]! / 64));
+    return { numClasses: fc.shape[0], inputSize: (side - 1) * 3 + 2 };
+  }
+  return {};
+}

@@ -1,0 +1,106 @@
+/**
+ * CNN-X (Majeed et al. 2020): parallel conv -> batch norm -> ReLU -> pool branches on the input, concatenated
+ * along channels, flattened in C,H,W order and classified by one fully connected layer. The paper's layout is
+ * CNNX_PAPER; another layout is a config change.
+ */
+import { BatchNorm2d } from '../graph/modules/batchnorm2d.js';
+import { Conv2d } from '../graph/modules/conv2d.js';
+import { AvgPool2d } from '../graph/modules/avgpool2d.js';
+import { Linear } from '../graph/modules/linear.js';
+import { MaxPool2d } from '../graph/modules/maxpool2d.js';
+import { Module, type Layer, type ModuleContext } from '../graph/modules/module.js';
+import { ModuleList } from '../graph/modules/module_list.js';
+import { concat } from '../graph/ops/concat.js';
+import { relu } from '../graph/ops/relu.js';
+import { flatten } from '../graph/ops/reshape.js';
+import type { Tensor } from '../graph/tensor.js';
+import type { Classifier, InputSpec } from './classifier.js';
+
+export interface CnnxBranchConfig {
+  kernel: number;
+  filters: number;
+  pool: 'max' | 'avg';
+}
+
+export interface CnnxConfig {
+  inputSize: number;
+  numClasses: number;
+  branches: CnnxBranchConfig[];
+  poolKernel: number;
+  poolStride: number;
+  bnEps: number;
+  bnMomentum: number;
+}
+
+export const CNNX_PAPER: CnnxConfig = {
+  inputSize: 224,
+  numClasses: 4,
+  branches: [
+    { kernel: 3, filters: 16, pool: 'max' },
+    { kernel: 5, filters: 16, pool: 'avg' },
+    { kernel: 9, filters: 16, pool: 'max' },
+    { kernel: 9, filters: 16, pool: 'avg' },
+  ],
+  poolKernel: 2,
+  poolStride: 3,
+  bnEps: 1e-5,
+  bnMomentum: 0.1,
+};
+
+/** Side of a branch's output: "same" conv keeps the size, then the pool (no padding, floor). */
+export function cnnxFeatureSize(config: CnnxConfig): number {
+  const size = Math.floor((config.inputSize - config.poolKernel) / config.poolStride) + 1;
+  if (size <= 0) throw new RangeError(`CNN-X: input size ${config.inputSize} is too small for pool ${config.poolKernel}/${config.poolStride}`);
+  return size;
+}
+
+/** conv (stride 1, zero padding k//2, bias) -> batch norm -> ReLU -> pool. */
+export class CnnxBranch extends Module implements Layer {
+  readonly conv: Conv2d;
+  readonly bn: BatchNorm2d;
+  readonly pool: MaxPool2d | AvgPool2d;
+
+  constructor(ctx: ModuleContext, branch: CnnxBranchConfig, config: CnnxConfig) {
+    super();
+    if (branch.kernel % 2 !== 1) throw new RangeError(`CNN-X: branch kernel ${branch.kernel} must be odd to keep the size`);
+    this.conv = this.registerModule('conv', new Conv2d(ctx, 1, branch.filters, branch.kernel, { padding: branch.kernel >> 1 }));
+    this.bn = this.registerModule('bn', new BatchNorm2d(ctx, branch.filters, { eps: config.bnEps, momentum: config.bnMomentum }));
+    const poolOptions = { stride: config.poolStride };
+    this.pool = this.registerModule(
+      'pool',
+      branch.pool === 'max' ? new MaxPool2d(config.poolKernel, poolOptions) : new AvgPool2d(config.poolKernel, poolOptions),
+    );
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.pool.forward(relu(this.bn.forward(this.conv.forward(x))));
+  }
+}
+
+export class Cnnx extends Module implements Classifier {
+  readonly branches: ModuleList<CnnxBranch>;
+  readonly fc: Linear;
+  readonly input: InputSpec;
+  readonly numClasses: number;
+  readonly featureSize: number;
+
+  constructor(ctx: ModuleContext, readonly config: CnnxConfig = CNNX_PAPER) {
+    super();
+    if (config.branches.length === 0) throw new RangeError('CNN-X: at least one branch is needed');
+    this.numClasses = config.numClasses;
+    this.featureSize = cnnxFeatureSize(config);
+    this.input = { channels: 1, height: config.inputSize, width: config.inputSize, mean: [0], std: [1] };
+    this.branches = this.registerModule('branches', new ModuleList(config.branches.map((b) => new CnnxBranch(ctx, b, config))));
+    const channels = config.branches.reduce((sum, b) => sum + b.filters, 0);
+    this.fc = this.registerModule('fc', new Linear(ctx, channels * this.featureSize ** 2, config.numClasses));
+  }
+
+  /** The concatenated branch outputs [N, sum of filters, S, S]: the layer CAM reads ("branches"). */
+  features(x: Tensor): Tensor {
+    return concat([...this.branches].map((branch) => branch.forward(x)));
+  }
+
+  forward(x: Tensor): Tensor {
+    return this.fc.forward(flatten(this.features(x)));
+  }
+}
