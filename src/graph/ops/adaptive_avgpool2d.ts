@@ -1,6 +1,35 @@
-// PLACEHOLDER (scaffolding while the op is being written; replace the whole file).
-import type { Tensor } from '../tensor.js';
-export type AdaptiveAvgpool2dSaved = Record<string, never>;
-export function adaptiveAvgpool2dBackward(_saved: AdaptiveAvgpool2dSaved, _dy: Tensor, _needs: readonly boolean[]): (Tensor | null)[] {
-  throw new Error('adaptive_avgpool2d: not written yet');
+/**
+ * adaptiveAvgpool2d(x, [oh, ow]) over NCHW, as torch.nn.functional.adaptive_avg_pool2d: output cell (oy, ox) is the
+ * mean over rows [floor(oy*H/oh), ceil((oy+1)*H/oh)) and the columns likewise; [1, 1] is global average pooling.
+ */
+import { runAdaptiveAvgpool2dBackward, runAdaptiveAvgpool2dForward, type AdaptiveGeometry } from '../../kernels/adaptive_avgpool2d.js';
+import { nchw } from '../../kernels/pool_geometry.js';
+import { record } from '../tape.js';
+import { Tensor, type Shape } from '../tensor.js';
+
+export interface AdaptiveAvgpool2dSaved {
+  geometry: AdaptiveGeometry;
+  xShape: Shape;
+}
+
+export function adaptiveAvgpool2d(x: Tensor, outputSize: number | readonly [number, number]): Tensor {
+  const [n, c, h, w] = nchw('adaptiveAvgpool2d', x.shape);
+  const [oh, ow] = typeof outputSize === 'number' ? [outputSize, outputSize] : outputSize;
+  if (!Number.isInteger(oh) || !Number.isInteger(ow) || oh < 1 || ow < 1) {
+    throw new RangeError(
+      `adaptiveAvgpool2d: output size ${JSON.stringify(outputSize)} for input [${x.shape.join(', ')}] must be ` +
+        'positive integers',
+    );
+  }
+  const g: AdaptiveGeometry = { planes: n * c, h, w, oh, ow };
+  const y = Tensor.empty(x.gpu, [n, c, oh, ow], 'adaptive_avgpool2d.forward:y');
+  runAdaptiveAvgpool2dForward(x.gpu, x.buffer, y.buffer, g);
+  record('adaptive_avgpool2d', [x], y, () => ({ geometry: g, xShape: x.shape }));
+  return y;
+}
+
+export function adaptiveAvgpool2dBackward(saved: AdaptiveAvgpool2dSaved, dy: Tensor): (Tensor | null)[] {
+  const dx = Tensor.empty(dy.gpu, saved.xShape, 'adaptive_avgpool2d.backward:dx');
+  runAdaptiveAvgpool2dBackward(dy.gpu, dy.buffer, dx.buffer, saved.geometry);
+  return [dx];
 }

@@ -1,6 +1,37 @@
-// PLACEHOLDER (scaffolding while the op is being written; replace the whole file).
-import type { Tensor } from '../tensor.js';
-export type Maxpool2dSaved = Record<string, never>;
-export function maxpool2dBackward(_saved: Maxpool2dSaved, _dy: Tensor, _needs: readonly boolean[]): (Tensor | null)[] {
-  throw new Error('maxpool2d: not written yet');
+/**
+ * maxpool2d(x, options) over NCHW, as torch.nn.functional.max_pool2d: padding never wins (as -inf), ties go to the
+ * first maximum in row-major window order, ceil_mode's last window starts inside the input or left padding. The
+ * gradient goes to the element each window selected (summed where windows overlap).
+ */
+import { runMaxpool2dBackward, runMaxpool2dForward } from '../../kernels/maxpool2d.js';
+import { poolGeometry, type Pair, type Pool2dGeometry, type Pool2dOptions } from '../../kernels/pool_geometry.js';
+import { record } from '../tape.js';
+import { Tensor, type Shape } from '../tensor.js';
+
+export interface Maxpool2dOptions extends Pool2dOptions {
+  /** Spacing of the window's taps (1: contiguous). */
+  dilation?: Pair;
+}
+
+export interface Maxpool2dSaved {
+  /** [N, C, oh, ow] holding u32 positions iy * W + ix of each window's maximum, not floats. */
+  indices: Tensor;
+  geometry: Pool2dGeometry;
+  xShape: Shape;
+}
+
+export function maxpool2d(x: Tensor, options: Maxpool2dOptions): Tensor {
+  const g = poolGeometry('maxpool2d', x.shape, { ...options, dilation: options.dilation ?? 1 });
+  const y = Tensor.empty(x.gpu, [g.n, g.c, g.oh, g.ow], 'maxpool2d.forward:y');
+  const indices = Tensor.empty(x.gpu, y.shape, 'maxpool2d.forward:idx');
+  runMaxpool2dForward(x.gpu, x.buffer, y.buffer, indices.buffer, g);
+  record('maxpool2d', [x], y, (save) => ({ indices: save(indices), geometry: g, xShape: x.shape }));
+  indices.dispose();
+  return y;
+}
+
+export function maxpool2dBackward(saved: Maxpool2dSaved, dy: Tensor): (Tensor | null)[] {
+  const dx = Tensor.empty(dy.gpu, saved.xShape, 'maxpool2d.backward:dx');
+  runMaxpool2dBackward(dy.gpu, saved.indices.buffer, dy.buffer, dx.buffer, saved.geometry);
+  return [dx];
 }

@@ -1,0 +1,50 @@
+// avgpool2d.forward: y = (sum of x over each window) / divisor, with PyTorch's divisor rules. Window of output
+// (oy, ox): rows [oy*sh - ph, oy*sh - ph + kh), columns likewise. The divisor is divisorOverride when it is not 0;
+// else with countIncludePad the window's size clipped to the padded input (padding counts, but not the positions
+// past the padded input that ceil mode adds); else the number of real input elements in the window.
+// The sum runs in row-major window order, then one division (as PyTorch's CPU kernel).
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow] (read_write).
+// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), countIncludePad (0 or 1),
+// divisorOverride (i32, 0: none).
+// Workgroup: WG_X threads, one output element each; grid = linearGrid(ceil(planes * oh * ow / WG_X)).
+struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
+                dh: u32, dw: u32, countIncludePad: u32, divisorOverride: i32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+// The window of output o along one axis, clipped to the padded input (xy) and to the input (zw).
+fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
+  let start = i32(o * s) - i32(pad);
+  let end = min(start + i32(k), i32(n + pad));
+  return vec4i(start, end, max(start, 0), min(end, i32(n)));
+}
+
+fn divisor(r: vec4i, c: vec4i) -> f32 {
+  if (p.divisorOverride != 0) { return f32(p.divisorOverride); }
+  if (p.countIncludePad != 0u) { return f32((r.y - r.x) * (c.y - c.x)); }
+  return f32((r.w - r.z) * (c.w - c.z));
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (i >= p.planes * p.oh * p.ow) { return; }
+  let ox = i % p.ow;
+  let oy = (i / p.ow) % p.oh;
+  let plane = i / (p.ow * p.oh);
+  let r = span(oy, p.sh, p.ph, p.kh, p.h);
+  let c = span(ox, p.sw, p.pw, p.kw, p.w);
+  let base = plane * p.h * p.w;
+  var sum = 0.0;
+  for (var iy = r.z; iy < r.w; iy++) {
+    for (var ix = c.z; ix < c.w; ix++) {
+      sum += x[base + u32(iy) * p.w + u32(ix)];
+    }
+  }
+  // A window with no input element (not reachable with padding <= kernel / 2) is 0, as in PyTorch.
+  y[i] = select(sum / divisor(r, c), 0.0, r.z >= r.w || c.z >= c.w);
+}

@@ -1,0 +1,77 @@
+// maxpool2d.backward_1_vec4: as backward.wgsl (dx = sum of dy over the windows whose saved maximum is this element,
+// a gather in row-major window order: deterministic, no atomics, overwrites dx), for w % (4 * V) == 0, laid out for
+// lavapipe: each 16-wide workgroup takes a chunk of one plane, each thread loops over `items` runs of V vec4s of dx
+// (4V adjacent columns of one row), and the windows that can touch a run (at most RY rows by RX columns of windows)
+// are unrolled, so no inner loop or u32 division runs per run, and each window's idx and dy are read once per run.
+// Bindings: @0 p: Params; @1 idx: array<u32> [planes, oh, ow] (read, from maxpool2d.forward); @2 dy: array<f32>
+// [planes, oh, ow] (read); @3 dx: array<vec4f> NCHW [planes, h, w / 4] (read_write).
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, items (runs per thread), blocks (chunks per plane),
+// groups (= planes * blocks). Needs h * w / 4 and h + ph + sh, w + pw + sw under 2^22 (the float division below).
+// Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1)*dh / sh) + 1,
+// RX = floor(((kw-1)*dw + 4V - 1) / sw) + 1.
+struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
+                dh: u32, dw: u32, items: u32, blocks: u32, groups: u32 }
+
+override WG_X: u32;
+override RY: u32;
+override RX: u32;
+override V: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> idx: array<u32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
+
+// a / s for a < 2^22 given inv = 1 / f32(s) (see maxpool2d/forward_1_unrolled.wgsl).
+fn quot(a: u32, inv: f32) -> u32 {
+  return u32((f32(a) + 0.5) * inv);
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let plane = g / p.blocks;
+  let w4 = p.w / 4u;
+  let runs = w4 / V;
+  let per = p.h * runs;
+  let first = (g - plane * p.blocks) * p.items * WG_X;
+  let end = min(first + p.items * WG_X, per);
+  let yBase = plane * p.oh * p.ow;
+  let xBase = plane * p.h * w4;
+  let reachY = (p.kh - 1u) * p.dh;
+  let reachX = (p.kw - 1u) * p.dw;
+  let invRuns = 1.0 / f32(runs);
+  let invSh = 1.0 / f32(p.sh);
+  let invSw = 1.0 / f32(p.sw);
+  for (var t = first + lid; t < end; t += WG_X) {
+    let iy = quot(t, invRuns);
+    let c = 4u * V * (t - iy * runs);
+    // Padded coordinates; the first window that can reach them (windows past them start too late).
+    let ry = iy + p.ph;
+    let rx = c + p.pw;
+    let oy0 = select(0u, quot(ry - reachY + p.sh - 1u, invSh), ry > reachY);
+    let ox0 = select(0u, quot(rx - reachX + p.sw - 1u, invSw), rx > reachX);
+    let me = vec4u(iy * p.w + c) + vec4u(0u, 1u, 2u, 3u);
+    var g4 = array<vec4f, 2>(); // initialised explicitly: a bare `var` in a loop was not re-zeroed here
+    for (var a = 0u; a < RY; a++) {
+      let oy = oy0 + a;
+      if (oy < p.oh && oy * p.sh <= ry) {
+        for (var b = 0u; b < RX; b++) {
+          let ox = ox0 + b;
+          if (ox < p.ow && ox * p.sw <= rx + 4u * V - 1u) {
+            let o = yBase + oy * p.ow + ox;
+            let m = vec4u(idx[o]);
+            let v = vec4f(dy[o]);
+            for (var k = 0u; k < V; k++) {
+              g4[k] += select(vec4f(), v, m == me + vec4u(4u * k));
+            }
+          }
+        }
+      }
+    }
+    for (var k = 0u; k < V; k++) {
+      dx[xBase + iy * w4 + c / 4u + k] = g4[k];
+    }
+  }
+}

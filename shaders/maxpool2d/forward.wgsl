@@ -1,0 +1,55 @@
+// maxpool2d.forward: y = the maximum of x over each window, and idx = where it was (iy * W + ix within its plane),
+// which backward routes dy to. Window of output (oy, ox): rows oy*sh - ph + ky*dh (ky < kh), columns likewise;
+// taps in the padding are skipped, so padding acts as -inf and is never selected.
+// Ties, as PyTorch's CPU and CUDA kernels: scanning the window in row-major order, a value replaces the running
+// maximum only if it is strictly greater (the FIRST maximum wins) or if it is NaN (a NaN always wins, so the last
+// NaN in the window is kept and y is NaN). A window of only -inf keeps its first in-bounds tap; one with no tap in
+// the input (large dilation) gives -inf and an index no input element has.
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow]
+// (read_write); @3 idx: array<u32> [planes, oh, ow] (read_write).
+// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw.
+// Workgroup: WG_X threads, one output element each; grid = linearGrid(ceil(planes * oh * ow / WG_X)).
+struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
+                dh: u32, dw: u32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
+
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; // by bits: compilers may fold v != v away
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (i >= p.planes * p.oh * p.ow) { return; }
+  let ox = i % p.ow;
+  let oy = (i / p.ow) % p.oh;
+  let plane = i / (p.ow * p.oh);
+  let y0 = i32(oy * p.sh) - i32(p.ph);
+  let x0 = i32(ox * p.sw) - i32(p.pw);
+  let base = plane * p.h * p.w;
+  var negInfBits = 0xff800000u; // a var, since WGSL rejects an infinite constant
+  var best = bitcast<f32>(negInfBits);
+  var at = 0xffffffffu;
+  for (var ky = 0u; ky < p.kh; ky++) {
+    let iy = y0 + i32(ky * p.dh);
+    if (iy < 0 || iy >= i32(p.h)) { continue; }
+    for (var kx = 0u; kx < p.kw; kx++) {
+      let ix = x0 + i32(kx * p.dw);
+      if (ix < 0 || ix >= i32(p.w)) { continue; }
+      let j = u32(iy) * p.w + u32(ix);
+      let v = x[base + j];
+      if (at == 0xffffffffu || v > best || isNan(v)) {
+        best = v;
+        at = j;
+      }
+    }
+  }
+  y[i] = best;
+  idx[i] = at;
+}

@@ -1,0 +1,68 @@
+// maxpool2d.forward_1_unrolled: as forward.wgsl (same windows, same tie and NaN rules: the FIRST maximum in
+// row-major window order wins, a NaN always wins, padding never does), laid out for lavapipe: each 16-wide workgroup
+// takes a chunk of one plane's outputs, each thread loops over `items` of them, and the KH x KW window taps are
+// unrolled (override constants), so no inner loop or u32 division runs per output.
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow]
+// (read_write); @3 idx: array<u32> [planes, oh, ow] (read_write), iy * w + ix of each maximum.
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, items (outputs per thread), blocks (chunks per
+// plane), groups (= planes * blocks). Needs oh * ow < 2^22 (the float division below).
+// Workgroup: WG_X threads; grid = linearGrid(groups); override constants KH = kh, KW = kw.
+struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
+                dh: u32, dw: u32, items: u32, blocks: u32, groups: u32 }
+
+override WG_X: u32;
+override KH: u32;
+override KW: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> idx: array<u32>;
+
+fn isNan(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; // by bits: compilers may fold v != v away
+}
+
+// a / s for a < 2^22 given inv = 1 / f32(s): (a + 0.5) / s lies at least 0.5 / s from an integer, more than the
+// float rounding error, so truncation is exact (lavapipe runs a u32 division as one scalar divide per lane).
+fn quot(a: u32, inv: f32) -> u32 {
+  return u32((f32(a) + 0.5) * inv);
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let plane = g / p.blocks;
+  let per = p.oh * p.ow;
+  let first = (g - plane * p.blocks) * p.items * WG_X;
+  let end = min(first + p.items * WG_X, per);
+  let xBase = plane * p.h * p.w;
+  let yBase = plane * per;
+  let invOw = 1.0 / f32(p.ow);
+  var negInfBits = 0xff800000u; // a var, since WGSL rejects an infinite constant
+  for (var q = first + lid; q < end; q += WG_X) {
+    let oy = quot(q, invOw);
+    let ox = q - oy * p.ow;
+    let y0 = i32(oy * p.sh) - i32(p.ph);
+    let x0 = i32(ox * p.sw) - i32(p.pw);
+    var best = bitcast<f32>(negInfBits);
+    var at = 0xffffffffu;
+    for (var ky = 0u; ky < KH; ky++) {
+      let iy = y0 + i32(ky * p.dh);
+      for (var kx = 0u; kx < KW; kx++) {
+        let ix = x0 + i32(kx * p.dw);
+        if (iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w)) {
+          let j = u32(iy) * p.w + u32(ix);
+          let v = x[xBase + j];
+          if (at == 0xffffffffu || v > best || isNan(v)) {
+            best = v;
+            at = j;
+          }
+        }
+      }
+    }
+    y[yBase + q] = best;
+    idx[yBase + q] = at;
+  }
+}
