@@ -1,0 +1,56 @@
+// matmul.columns_vec4: matmul.columns (forward_4_columns.wgsl) with op(B) and C accessed as vec4s, for B stored
+// [depth, cols] (not transposed) with cols, ldb, ldc, offB and offC all multiples of 4. Under lavapipe every load or
+// store instruction has a large fixed cost, so moving 4 floats per instruction halves the time of the
+// bandwidth-bound passes (linear's dx and dw with K = 360,000).
+// Bindings: @0 p: Params; @1 a: array<f32> (read): A stored [rows, depth] with row stride lda, or [depth, rows]
+// when TRANS_A; @2 b: array<vec4f> (read): B [depth, cols] with row stride ldb (in floats); @3 c: array<vec4f>
+// (read_write): C [rows, cols] with row stride ldc (in floats).
+// Params as matmul.naive: rows, cols, depth, lda, ldb, ldc, offA, offB, offC (in floats), kChunk, splits,
+// splitStride (unused: no split), accumulate (1: C += result, 0: C = result). Overrides: TRANS_A, TRANS_B (must be
+// false), TM (rows per pass: 4, 8 or 16), ROW_BLOCK (rows per workgroup, a multiple of TM).
+// Workgroup: WG_X threads, one vec4 column each; grid = (linearGrid(ceil(cols / (4 * WG_X))), ceil(rows /
+// ROW_BLOCK)).
+struct Params {
+  rows: u32, cols: u32, depth: u32,
+  lda: u32, ldb: u32, ldc: u32,
+  offA: u32, offB: u32, offC: u32,
+  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
+}
+
+override WG_X: u32;
+override TRANS_A: bool;
+override TRANS_B: bool;
+override TM: u32;
+override ROW_BLOCK: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<vec4f>;
+@group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+
+fn loadA(r: u32, k: u32) -> f32 {
+  if (TRANS_A) { return a[p.offA + k * p.lda + r]; }
+  return a[p.offA + r * p.lda + k];
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let col4 = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (col4 * 4u >= p.cols) { return; }
+  let rowEnd = min(p.rows, (wid.z + 1u) * ROW_BLOCK);
+  for (var row0 = wid.z * ROW_BLOCK; row0 < rowEnd; row0 += TM) {
+    var acc = array<vec4f, 16>(); // initialised explicitly: lavapipe did not re-zero a bare declaration per pass
+    for (var k = 0u; k < p.depth; k++) {
+      let bv = b[(p.offB + k * p.ldb) / 4u + col4];
+      // Rows past the edge read the last valid one (no branch in the loop); their results are not stored.
+      for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4f(loadA(min(row0 + i, p.rows - 1u), k)), bv, acc[i]); }
+    }
+    for (var i = 0u; i < TM; i++) {
+      let r = row0 + i;
+      if (r < rowEnd) {
+        let at = (p.offC + r * p.ldc) / 4u + col4;
+        if (p.accumulate == 1u) { c[at] += acc[i]; } else { c[at] = acc[i]; }
+      }
+    }
+  }
+}

@@ -1,0 +1,242 @@
+/**
+ * matmul: C = op(A) op(B), or C += op(A) op(B), with op a transpose chosen per operand; the product behind linear.
+ * Five variants compute the same thing (shaders/matmul/forward_<n>_<name>.wgsl, checked by one test):
+ * - naive: one thread per element of C, the reference;
+ * - tiled: workgroup-memory tiles with a 4 x 4 register tile per thread, for square-ish shapes on GPUs;
+ * - splitk: a small C with a long K (the fc layer's forward): many workgroups each reduce one K chunk, and
+ *   sum_splits adds the partial matrices in split order (deterministic, no thread walks all of K);
+ * - columns: a thread per 4 columns of C with up to 16 rows in registers, straight from global memory: the
+ *   outer-product kernel of a short K (linear's dw reduces over the batch, dx over the classes), and the fastest
+ *   square-ish kernel under lavapipe, where workgroup memory is ordinary memory;
+ * - columns_vec4: columns with B and C moved 4 floats per instruction, when B is not transposed and aligned.
+ * Operands are bindings (whole buffers or byte ranges) plus an element offset and row stride, so callers can
+ * process a matrix larger than one storage binding in row slices.
+ */
+import type { Binding, Gpu } from '../runtime/gpu.js';
+import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
+
+export type MatmulVariant = 'naive' | 'tiled' | 'splitk' | 'columns' | 'columns_vec4';
+
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'tiled', 'splitk', 'columns', 'columns_vec4'];
+
+/** A matrix inside a binding: element `offset`, row stride `ld` as stored; `trans` when stored transposed. */
+export interface MatrixOperand {
+  binding: Binding;
+  offset?: number;
+  ld: number;
+  trans?: boolean;
+}
+
+/** C is [rows, cols]; op(A) is [rows, depth]; op(B) is [depth, cols]. */
+export interface MatmulDims {
+  rows: number;
+  cols: number;
+  depth: number;
+}
+
+export interface MatmulOptions {
+  /** Add the product to C instead of overwriting it. */
+  accumulate?: boolean;
+  /** Force a variant (tests, benchmarks); by default chosen from the shape. */
+  variant?: MatmulVariant;
+  /** K per split for the variants that split K (naive, tiled, splitk); by default chosen from the shape. */
+  kChunk?: number;
+}
+
+type MatmulParam =
+  | 'rows' | 'cols' | 'depth' | 'lda' | 'ldb' | 'ldc' | 'offA' | 'offB' | 'offC'
+  | 'kChunk' | 'splits' | 'splitStride' | 'accumulate';
+
+const PARAMS: readonly (readonly [MatmulParam, 'u32'])[] = (
+  ['rows', 'cols', 'depth', 'lda', 'ldb', 'ldc', 'offA', 'offB', 'offC', 'kChunk', 'splits', 'splitStride', 'accumulate'] as const
+).map((name) => [name, 'u32'] as const);
+
+const BINDINGS = [
+  { name: 'a', access: 'read' },
+  { name: 'b', access: 'read' },
+  { name: 'c', access: 'read_write' },
+] as const;
+
+const NAIVE_WG = 64;
+const SPLITK_WG = 64;
+const COLUMNS_WG = 64;
+const COLUMNS_ROW_BLOCK = 64;
+const TILE_K = 16;
+/** Workgroup shapes of the tiled variant: 64 x 64 tiles, or 16 x 64 when C has at most 16 rows (batch-sized). */
+const TILED_WG = { square: [16, 16, 1], short: [16, 4, 1] } as const;
+
+/** K per workgroup of the splitk variant: K / 16 (16 splits), kept between 64 threads x 16 steps and x 256 steps. */
+const SPLITK_MAX_CHUNK = SPLITK_WG * 256;
+const SPLITK_MIN_CHUNK = SPLITK_WG * 16;
+/** K up to which a product is a few outer products (the columns variants, on any device). */
+const SHORT_DEPTH = 32;
+/** Below this many columns-variant threads, a long K is split instead (the fc layer: C is 15 x 4). */
+const MIN_COLUMN_THREADS = 256;
+
+const specs = new Map<string, KernelSpec<MatmulParam>>();
+
+/** Rows of C per register tile in the splitk and columns variants: the whole batch when it is at most 16. */
+function tileRows(rows: number): 4 | 8 | 16 {
+  return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
+}
+
+function matmulSpec(variant: MatmulVariant, transA: boolean, transB: boolean, rows: number): KernelSpec<MatmulParam> {
+  const shape =
+    variant === 'tiled' ? (rows <= 16 ? '_short' : '') : variant === 'naive' ? '' : `_tm${tileRows(rows)}`;
+  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
+  let spec = specs.get(key);
+  if (spec) return spec;
+  const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
+  const common = { name: `matmul.${key}`, bindings: BINDINGS, params: PARAMS };
+  if (variant === 'naive') {
+    spec = defineKernel({
+      ...common,
+      shader: 'matmul/forward_1_naive',
+      constants,
+      workgroupSize: [NAIVE_WG, 1, 1],
+      grid: (p, max) => {
+        const [x, y] = linearGrid(Math.ceil((p.rows * p.cols) / NAIVE_WG), max);
+        return [x, y, p.splits];
+      },
+    });
+  } else if (variant === 'tiled') {
+    const wg = rows <= 16 ? TILED_WG.short : TILED_WG.square;
+    spec = defineKernel({
+      ...common,
+      shader: 'matmul/forward_2_tiled',
+      constants: { ...constants, BK: TILE_K },
+      workgroupSize: wg,
+      grid: (p) => [Math.ceil(p.cols / (wg[0] * 4)), Math.ceil(p.rows / (wg[1] * 4)), p.splits],
+    });
+  } else if (variant === 'splitk') {
+    const tm = tileRows(rows);
+    spec = defineKernel({
+      ...common,
+      shader: 'matmul/forward_3_splitk',
+      constants: { ...constants, TM: tm },
+      workgroupSize: [SPLITK_WG, 1, 1],
+      grid: (p, max) => {
+        const [x, y] = linearGrid(Math.ceil(p.cols / 4) * Math.ceil(p.rows / tm), max);
+        return [x, y, p.splits];
+      },
+    });
+  } else {
+    spec = defineKernel({
+      ...common,
+      shader: variant === 'columns' ? 'matmul/forward_4_columns' : 'matmul/forward_5_columns_vec4',
+      constants: { ...constants, TM: tileRows(rows), ROW_BLOCK: COLUMNS_ROW_BLOCK },
+      workgroupSize: [COLUMNS_WG, 1, 1],
+      grid: (p, max) => {
+        const [x, y] = linearGrid(Math.ceil(p.cols / (4 * COLUMNS_WG)), max);
+        return [x, y, Math.ceil(p.rows / COLUMNS_ROW_BLOCK)];
+      },
+    });
+  }
+  specs.set(key, spec);
+  return spec;
+}
+
+export const matmulSumSplits = defineKernel({
+  name: 'matmul.sum_splits',
+  shader: 'matmul/sum_splits',
+  bindings: [
+    { name: 'partials', access: 'read' },
+    { name: 'c', access: 'read_write' },
+  ],
+  params: [['rows', 'u32'], ['cols', 'u32'], ['splits', 'u32'], ['ldc', 'u32'], ['offC', 'u32'], ['accumulate', 'u32']],
+  workgroupSize: [NAIVE_WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil((p.rows * p.cols) / NAIVE_WG), max),
+});
+
+/**
+ * The variant the shape calls for: a short K streams through the columns variants; a long K with too few columns
+ * to fill the device splits; the rest tiles in workgroup memory on a GPU and uses the columns variants under a
+ * software rasteriser (2-3x faster there on VGG's classifier, see bench/linear.ts).
+ */
+export function chooseMatmulVariant(
+  d: MatmulDims,
+  b: MatrixOperand,
+  c: MatrixOperand,
+  software: boolean,
+): MatmulVariant {
+  const columns = vec4Aligned(d, b, c) ? 'columns_vec4' : 'columns';
+  if (d.depth <= SHORT_DEPTH) return columns;
+  if (Math.ceil(d.cols / 4) * Math.ceil(d.rows / COLUMNS_ROW_BLOCK) < MIN_COLUMN_THREADS) return 'splitk';
+  return software ? columns : 'tiled';
+}
+
+/** Whether B and C can be moved as vec4s: B not transposed, and every column offset a multiple of 4 floats. */
+function vec4Aligned(d: MatmulDims, b: MatrixOperand, c: MatrixOperand): boolean {
+  return (
+    !b.trans &&
+    [d.cols, b.ld, c.ld, b.offset ?? 0, c.offset ?? 0, bindingOffset(b), bindingOffset(c)].every((v) => v % 4 === 0)
+  );
+}
+
+function bindingOffset(m: MatrixOperand): number {
+  return 'offset' in m.binding ? m.binding.offset / 4 : 0;
+}
+
+/** K per split: splitk always chunks; tiled splits only when C has too few tiles to keep the device busy. */
+function defaultChunk(variant: MatmulVariant, d: MatmulDims): number {
+  if (variant === 'splitk') {
+    const even = Math.ceil(d.depth / 16 / SPLITK_WG) * SPLITK_WG;
+    return Math.max(SPLITK_MIN_CHUNK, Math.min(SPLITK_MAX_CHUNK, even));
+  }
+  if (variant === 'tiled') {
+    const wg = d.rows <= 16 ? TILED_WG.short : TILED_WG.square;
+    const tiles = Math.ceil(d.cols / (wg[0] * 4)) * Math.ceil(d.rows / (wg[1] * 4));
+    const splits = Math.min(Math.ceil(16 / tiles), Math.floor(d.depth / 2048));
+    if (splits > 1) return Math.ceil(d.depth / splits / TILE_K) * TILE_K;
+  }
+  return Math.max(1, d.depth);
+}
+
+/** Records C = op(A) op(B) (or C += it); a split product also records its deterministic final sum. */
+export function runMatmul(
+  gpu: Gpu,
+  a: MatrixOperand,
+  b: MatrixOperand,
+  c: MatrixOperand,
+  dims: MatmulDims,
+  options: MatmulOptions = {},
+): void {
+  const { rows, cols, depth } = dims;
+  if (c.trans) throw new RangeError('matmul: C cannot be stored transposed');
+  checkOperand('A', a, a.trans ? depth : rows, a.trans ? rows : depth);
+  checkOperand('B', b, b.trans ? cols : depth, b.trans ? depth : cols);
+  checkOperand('C', c, rows, cols);
+  if (rows === 0 || cols === 0) return;
+  const accumulate = options.accumulate ? 1 : 0;
+  const variant = options.variant ?? chooseMatmulVariant(dims, b, c, gpu.info.isSoftware);
+  if (variant === 'columns_vec4' && !vec4Aligned(dims, b, c)) {
+    throw new RangeError('matmul: columns_vec4 needs B not transposed and cols, strides and offsets multiples of 4');
+  }
+  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows);
+  const splitting = variant === 'naive' || variant === 'tiled' || variant === 'splitk';
+  const kChunk = splitting ? options.kChunk ?? defaultChunk(variant, dims) : Math.max(1, depth);
+  const splits = Math.max(1, Math.ceil(depth / kChunk));
+  const base = {
+    rows, cols, depth, lda: a.ld, ldb: b.ld, offA: a.offset ?? 0, offB: b.offset ?? 0, kChunk, splits,
+  };
+  if (splits === 1) {
+    gpu.run(spec, { ...base, ldc: c.ld, offC: c.offset ?? 0, splitStride: 0, accumulate }, [a.binding, b.binding, c.binding]);
+    return;
+  }
+  const partials = gpu.alloc(splits * rows * cols * 4, `${spec.name}:partials`);
+  gpu.run(spec, { ...base, ldc: cols, offC: 0, splitStride: rows * cols, accumulate: 0 }, [a.binding, b.binding, partials]);
+  gpu.run(matmulSumSplits, { rows, cols, splits, ldc: c.ld, offC: c.offset ?? 0, accumulate }, [partials, c.binding]);
+  gpu.free(partials); // later users of this pooled buffer are recorded after the sum, so they run after it
+}
+
+function checkOperand(role: string, m: MatrixOperand, storedRows: number, storedCols: number): void {
+  const offset = m.offset ?? 0;
+  const elements = m.binding.size / 4;
+  const extent = storedRows === 0 || storedCols === 0 ? 0 : offset + (storedRows - 1) * m.ld + storedCols;
+  if (m.ld < storedCols || !Number.isInteger(offset) || offset < 0 || extent > elements) {
+    throw new RangeError(
+      `matmul: ${role} stored [${storedRows}, ${storedCols}] with row stride ${m.ld} from element ${offset} ` +
+        `does not fit its binding of ${elements} elements`,
+    );
+  }
+}
