@@ -19,7 +19,7 @@ torch.set_num_threads(1)
 
 def rand(*shape, generator):
     """Uniform in [-1, 1): never zeros, and well away from degenerate inputs."""
-    return torch.rand(*shape, generator=generator, dtype=torch.float64) * 2 - 1
+    return torch.rand(tuple(shape), generator=generator, dtype=torch.float64) * 2 - 1
 
 
 def write_fixture(op, cases):

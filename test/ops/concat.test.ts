@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { backward } from '../../src/graph/autograd.js';
+import { concat } from '../../src/graph/ops/concat.js';
+import { tidy } from '../../src/graph/scope.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { expectClose } from '../helpers/compare.js';
+import { loadCases } from '../helpers/fixtures.js';
+import { gradCheck } from '../helpers/finite_diff.js';
+import { testGpu } from '../helpers/gpu.js';
+
+describe('concat', () => {
+  for (const c of loadCases('concat')) {
+    const count = c.attrs.inputs as number;
+    it(`matches PyTorch forward and every input's gradient (${c.name}, ${count} inputs)`, async () => {
+      const gpu = await testGpu();
+      const xs = Array.from({ length: count }, (_, i) => {
+        const t = Tensor.fromData(gpu, c.t(`x${i}`).data, c.t(`x${i}`).shape);
+        t.requiresGrad = true;
+        return t;
+      });
+      const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
+      const y = tidy(() => {
+        const out = concat(xs);
+        backward(out, dy);
+        return out;
+      });
+      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+      for (let i = 0; i < count; i++) {
+        expectClose(`dx${i}`, await xs[i]!.grad!.read(), c.t(`dx${i}`).data, c.t(`dx${i}`).shape);
+      }
+      [...xs, dy, y].forEach((t) => t.dispose());
+    });
+  }
+
+  it('places each input exactly at its channel boundary', async () => {
+    const gpu = await testGpu();
+    const a = Tensor.fromData(gpu, [1, 2, 3, 4], [2, 1, 2]);
+    const b = Tensor.fromData(gpu, [5, 6, 7, 8, 9, 10, 11, 12], [2, 2, 2]);
+    const y = concat([a, b]);
+    expect(y.shape).toEqual([2, 3, 2]);
+    expect([...(await y.read())]).toEqual([1, 2, 5, 6, 7, 8, 3, 4, 9, 10, 11, 12]);
+    [a, b, y].forEach((t) => t.dispose());
+  });
+
+  it('refuses shapes that differ outside the channel dim', async () => {
+    const gpu = await testGpu();
+    const a = Tensor.zeros(gpu, [2, 1, 3, 3]);
+    const b = Tensor.zeros(gpu, [2, 1, 3, 4]);
+    expect(() => concat([a, b])).toThrow('[2, 1, 3, 3], [2, 1, 3, 4]');
+    [a, b].forEach((t) => t.dispose());
+  });
+
+  it('agrees with finite differences', async () => {
+    const gpu = await testGpu();
+    const data = (n: number, k: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.cos(i * k));
+    await gradCheck(
+      gpu,
+      'concat',
+      [
+        { data: data(2 * 3 * 4 * 3, 0.9), shape: [2, 3, 4, 3], grad: true },
+        { data: data(2 * 2 * 4 * 3, 1.7), shape: [2, 2, 4, 3], grad: true },
+      ],
+      (a, b) => concat([a!, b!]),
+    );
+  });
+});
