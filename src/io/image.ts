@@ -1,5 +1,6 @@
 // Decoding PNG and JPEG files into one gray float plane. No file system access here: the caller reads the
-// bytes and passes the file's name, which every error message carries.
+// bytes and passes the file's name, which every error message carries. (pngjs parses from a Node Buffer, so
+// the bytes are wrapped in one, without a copy; nothing else here needs Node.)
 import pngjs from 'pngjs';
 import jpeg from 'jpeg-js';
 

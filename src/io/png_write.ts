@@ -9,8 +9,10 @@ export interface PixelPlane {
   data: ArrayLike<number>;
 }
 
-// Level 6 with the adaptive filter costs a third of pngjs's default (level 9) for files a few percent larger.
+// pngjs by default tries all five row filters and deflates at level 9; the Up filter alone at level 6 encodes a
+// 224 x 224 radiograph several times faster for a file about 5% larger (synthetic data writes thousands).
 const DEFLATE_LEVEL = 6;
+const FILTER_UP = 2;
 
 const COLOR_GRAY = 0;
 const COLOR_RGB = 2;
@@ -44,6 +46,7 @@ function encode(image: PixelPlane, channels: number, colorType: 0 | 2): Uint8Arr
     inputHasAlpha: false,
     bitDepth: 8,
     deflateLevel: DEFLATE_LEVEL,
+    filterType: FILTER_UP,
   });
 }
 
