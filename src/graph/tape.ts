@@ -54,7 +54,7 @@ export function record<K extends OpName>(
     savedTensors.push(handle);
     return handle;
   };
-  const node: Node<K> = { op, inputs, saved: makeSaved(save), savedTensors, released: false };
+  const node: Node<K> = { op, inputs: [...inputs], saved: makeSaved(save), savedTensors, released: false };
   output.requiresGrad = true;
   output.creator = node as unknown as Node;
 }

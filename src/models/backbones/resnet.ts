@@ -1,0 +1,130 @@
+/**
+ * ResNet-18 (BasicBlock [2, 2, 2, 2]), ResNet-50 ([3, 4, 6, 3]) and ResNet-101 ([3, 4, 23, 3]) with Bottleneck
+ * blocks as torchvision 0.14 defines them (v1.5: the stride of a downsampling bottleneck is on its 3x3 conv).
+ * Convs have no bias; each block adds its input (through downsample = 1x1 conv + batch norm when the shape
+ * changes) before the last ReLU. Head: global average pool and fc.
+ */
+import { AdaptiveAvgPool2d } from '../../graph/modules/adaptive_avgpool2d.js';
+import { BatchNorm2d } from '../../graph/modules/batchnorm2d.js';
+import { Conv2d } from '../../graph/modules/conv2d.js';
+import { Linear } from '../../graph/modules/linear.js';
+import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
+import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
+import { ReLU } from '../../graph/modules/relu.js';
+import { Sequential } from '../../graph/modules/sequential.js';
+import { add } from '../../graph/ops/add.js';
+import { flatten } from '../../graph/ops/reshape.js';
+import type { Tensor } from '../../graph/tensor.js';
+import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
+
+function downsample(ctx: ModuleContext, inChannels: number, outChannels: number, stride: number): Sequential {
+  return new Sequential(new Conv2d(ctx, inChannels, outChannels, 1, { stride, bias: false }), new BatchNorm2d(ctx, outChannels));
+}
+
+export class BasicBlock extends Module implements Layer {
+  static readonly expansion = 1;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly downsample: Sequential | null;
+
+  constructor(ctx: ModuleContext, inChannels: number, planes: number, stride: number) {
+    super();
+    this.conv1 = this.registerModule('conv1', new Conv2d(ctx, inChannels, planes, 3, { stride, padding: 1, bias: false }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(ctx, planes));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.conv2 = this.registerModule('conv2', new Conv2d(ctx, planes, planes, 3, { padding: 1, bias: false }));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(ctx, planes));
+    const needs = stride !== 1 || inChannels !== planes;
+    this.downsample = needs ? this.registerModule('downsample', downsample(ctx, inChannels, planes, stride)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    const out = this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
+    return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+  }
+}
+
+export class Bottleneck extends Module implements Layer {
+  static readonly expansion = 4;
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly conv2: Conv2d;
+  readonly bn2: BatchNorm2d;
+  readonly conv3: Conv2d;
+  readonly bn3: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly downsample: Sequential | null;
+
+  constructor(ctx: ModuleContext, inChannels: number, planes: number, stride: number) {
+    super();
+    const out = planes * Bottleneck.expansion;
+    this.conv1 = this.registerModule('conv1', new Conv2d(ctx, inChannels, planes, 1, { bias: false }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(ctx, planes));
+    this.conv2 = this.registerModule('conv2', new Conv2d(ctx, planes, planes, 3, { stride, padding: 1, bias: false }));
+    this.bn2 = this.registerModule('bn2', new BatchNorm2d(ctx, planes));
+    this.conv3 = this.registerModule('conv3', new Conv2d(ctx, planes, out, 1, { bias: false }));
+    this.bn3 = this.registerModule('bn3', new BatchNorm2d(ctx, out));
+    this.relu = this.registerModule('relu', new ReLU());
+    const needs = stride !== 1 || inChannels !== out;
+    this.downsample = needs ? this.registerModule('downsample', downsample(ctx, inChannels, out, stride)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+    out = this.bn3.forward(this.conv3.forward(out));
+    return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+  }
+}
+
+export const RESNET_LAYOUTS = {
+  resnet18: { block: BasicBlock, layers: [2, 2, 2, 2] },
+  resnet50: { block: Bottleneck, layers: [3, 4, 6, 3] },
+  resnet101: { block: Bottleneck, layers: [3, 4, 23, 3] },
+} as const;
+
+export type ResNetVariant = keyof typeof RESNET_LAYOUTS;
+
+export class ResNet extends Backbone {
+  readonly camLayer = 'layer4';
+  readonly conv1: Conv2d;
+  readonly bn1: BatchNorm2d;
+  readonly relu: ReLU;
+  readonly maxpool: MaxPool2d;
+  readonly layers: Sequential[];
+  readonly avgpool: AdaptiveAvgPool2d;
+  readonly fc: Linear;
+
+  constructor(ctx: ModuleContext, readonly variant: ResNetVariant, config: BackboneConfig) {
+    super(config, IMAGENET_NORM);
+    const { block: Block, layers } = RESNET_LAYOUTS[variant];
+    this.conv1 = this.registerModule('conv1', new Conv2d(ctx, 3, 64, 7, { stride: 2, padding: 3, bias: false }));
+    this.bn1 = this.registerModule('bn1', new BatchNorm2d(ctx, 64));
+    this.relu = this.registerModule('relu', new ReLU());
+    this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
+    let channels = 64;
+    this.layers = layers.map((count, i) => {
+      const planes = 64 * 2 ** i;
+      const blocks = Array.from({ length: count }, (_, j) => {
+        const b = new Block(ctx, channels, planes, j === 0 && i > 0 ? 2 : 1);
+        channels = planes * Block.expansion;
+        return b;
+      });
+      return this.registerModule(`layer${i + 1}`, new Sequential(...blocks));
+    });
+    this.avgpool = this.registerModule('avgpool', new AdaptiveAvgPool2d(1));
+    this.fc = this.registerModule('fc', new Linear(ctx, channels, config.numClasses));
+  }
+
+  features(x: Tensor): Tensor {
+    const stem = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
+    return this.layers.reduce((y, layer) => layer.forward(y), stem);
+  }
+
+  head(features: Tensor): Tensor {
+    return this.fc.forward(flatten(this.avgpool.forward(features)));
+  }
+}
