@@ -1,6 +1,103 @@
-// PLACEHOLDER (scaffolding while the op is being written; replace the whole file).
-import type { Tensor } from '../tensor.js';
-export type Conv2dSaved = Record<string, never>;
-export function conv2dBackward(_saved: Conv2dSaved, _dy: Tensor, _needs: readonly boolean[]): (Tensor | null)[] {
-  throw new Error('conv2d: not written yet');
+/**
+ * conv2d(x, w, b) over NCHW x [N, Cin, H, W] with OIHW weights w [Cout, Cin/groups, KH, KW] and an optional bias
+ * b [Cout], as torch.nn.functional.conv2d (zero padding, cross-correlation). The rule saves x only when w needs a
+ * gradient and w only when x does, and computes only the gradients asked for. The kernels pick their fastest variant
+ * for the shape (see src/kernels/conv2d.ts).
+ */
+import {
+  runConv2dBackwardBias,
+  runConv2dBackwardInput,
+  runConv2dBackwardWeight,
+  runConv2dForward,
+  type Conv2dGeometry,
+} from '../../kernels/conv2d.js';
+import { record } from '../tape.js';
+import { Tensor, type Shape } from '../tensor.js';
+
+export interface Conv2dOptions {
+  stride?: number | [number, number];
+  padding?: number | [number, number];
+  dilation?: number | [number, number];
+  groups?: number;
+}
+
+export interface Conv2dSaved {
+  geometry: Conv2dGeometry;
+  /** The input, kept when w needs a gradient. */
+  x: Tensor | null;
+  /** The weights, kept when x needs a gradient. */
+  w: Tensor | null;
+}
+
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+  const geometry = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, opts);
+  const { batch, cout, oh, ow } = geometry;
+  const y = Tensor.empty(x.gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
+  runConv2dForward(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry);
+  record('conv2d', [x, w, b], y, (save) => ({
+    geometry,
+    x: w.requiresGrad ? save(x) : null,
+    w: x.requiresGrad ? save(w) : null,
+  }));
+  return y;
+}
+
+export function conv2dBackward(saved: Conv2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
+  const g = saved.geometry;
+  const gpu = dy.gpu;
+  let dx: Tensor | null = null;
+  let dw: Tensor | null = null;
+  let db: Tensor | null = null;
+  if (needs[0]) {
+    dx = Tensor.empty(gpu, [g.batch, g.cin, g.h, g.w], 'conv2d.backward_input:dx');
+    runConv2dBackwardInput(gpu, dy.buffer, saved.w!.buffer, dx.buffer, g);
+  }
+  if (needs[1]) {
+    dw = Tensor.empty(gpu, [g.cout, g.cin / g.groups, g.kh, g.kw], 'conv2d.backward_weight:dw');
+    runConv2dBackwardWeight(gpu, saved.x!.buffer, dy.buffer, dw.buffer, g);
+  }
+  if (needs[2]) {
+    db = Tensor.empty(gpu, [g.cout], 'conv2d.backward_bias:db');
+    runConv2dBackwardBias(gpu, dy.buffer, db.buffer, g);
+  }
+  return [dx, dw, db];
+}
+
+/** Checks the shapes and hyper-parameters of a convolution and works out its output size. */
+export function conv2dGeometry(xShape: Shape, wShape: Shape, bShape: Shape | null, opts: Conv2dOptions = {}): Conv2dGeometry {
+  const shapes = `x [${xShape.join(', ')}], w [${wShape.join(', ')}]${bShape ? `, b [${bShape.join(', ')}]` : ''}`;
+  const fail = (why: string): never => {
+    throw new RangeError(`conv2d: ${why} (${shapes})`);
+  };
+  if (xShape.length !== 4) fail('x must be 4-D [N, C, H, W]');
+  if (wShape.length !== 4) fail('w must be 4-D [Cout, Cin/groups, KH, KW]');
+  const [batch, cin, h, w] = xShape as [number, number, number, number];
+  const [cout, cinG, kh, kw] = wShape as [number, number, number, number];
+  const groups = opts.groups ?? 1;
+  if (!Number.isInteger(groups) || groups < 1) fail(`groups must be a positive integer, got ${groups}`);
+  const [strideH, strideW] = pair('stride', opts.stride ?? 1, 1, fail);
+  const [padH, padW] = pair('padding', opts.padding ?? 0, 0, fail);
+  const [dilH, dilW] = pair('dilation', opts.dilation ?? 1, 1, fail);
+  if (cin % groups !== 0 || cout % groups !== 0) fail(`groups = ${groups} must divide both Cin = ${cin} and Cout = ${cout}`);
+  if (cinG * groups !== cin) fail(`w has ${cinG} input channels per group, but x has ${cin} channels in ${groups} group(s)`);
+  if (kh < 1 || kw < 1 || cout < 1) fail('w has an empty dimension');
+  if (bShape && (bShape.length !== 1 || bShape[0] !== cout)) fail(`b must be [${cout}], one value per output channel`);
+  const oh = Math.floor((h + 2 * padH - dilH * (kh - 1) - 1) / strideH) + 1;
+  const ow = Math.floor((w + 2 * padW - dilW * (kw - 1) - 1) / strideW) + 1;
+  if (oh < 1 || ow < 1) {
+    fail(
+      `the ${(kh - 1) * dilH + 1}x${(kw - 1) * dilW + 1} (dilated) kernel is larger than the padded input ` +
+        `${h + 2 * padH}x${w + 2 * padW}`,
+    );
+  }
+  if (batch < 1) fail('x has an empty batch');
+  return { batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups };
+}
+
+function pair(name: string, value: number | [number, number], min: number, fail: (why: string) => never): [number, number] {
+  const [a, b] = typeof value === 'number' ? [value, value] : value;
+  if (!Number.isInteger(a) || !Number.isInteger(b) || a < min || b < min) {
+    fail(`${name} must be integers >= ${min}, got ${JSON.stringify(value)}`);
+  }
+  return [a, b];
 }

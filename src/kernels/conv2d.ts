@@ -1,0 +1,346 @@
+/**
+ * conv2d: forward, input gradient, weight gradient and bias gradient of a 2-D convolution over NCHW f32 tensors
+ * with OIHW weights, any kernel size, stride, padding, dilation and groups.
+ *
+ * Variants (numbered as their shaders; every one is checked on every fixture by test/ops/conv2d.test.ts):
+ * - forward: 'direct' (forward.wgsl: one thread per output, the reference) and 'gemm' (forward_2_gemm.wgsl:
+ *   implicit GEMM, each thread a register tile of 8 output channels x 16 pixels). 'gemm' applies to every shape.
+ * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
+ *   (flip_weights.wgsl, then forward_2_gemm on dy: for stride 1 the input gradient is a convolution of dy with the
+ *   flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
+ * - backward_weight: 'direct' (backward_weight.wgsl: one workgroup per weight and chunk of batch*oh*ow, the
+ *   reference) and 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
+ *   weight rows x all kw taps over its own output rows). 'gemm' applies when kw <= 16.
+ *   Both write per-chunk partials that sum_partials.wgsl adds in a fixed order, so gradients are deterministic.
+ * The run functions use the fastest variant that applies (chooseConv2dVariant) unless one is forced.
+ */
+import type { Gpu } from '../runtime/gpu.js';
+import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
+import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+
+/** Everything that fixes the arithmetic of one convolution (sizes in elements). */
+export interface Conv2dGeometry {
+  batch: number;
+  cin: number;
+  h: number;
+  w: number;
+  cout: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilH: number;
+  dilW: number;
+  groups: number;
+}
+
+export type Conv2dVariant = 'direct' | 'gemm';
+export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
+
+/** The variants each pass has, for tests and benchmarks that force one. */
+export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
+  forward: ['direct', 'gemm'],
+  backwardInput: ['direct', 'gemm'],
+  backwardWeight: ['direct', 'gemm'],
+};
+
+/** Whether `variant` of `pass` handles this geometry ('direct' handles all). */
+export function conv2dVariantApplies(pass: Conv2dPass, variant: Conv2dVariant, g: Conv2dGeometry): boolean {
+  if (variant === 'direct' || pass === 'forward') return true;
+  if (pass === 'backwardInput') {
+    return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
+  }
+  return Math.ceil(g.kw / 4) <= BW_MAX_KWV;
+}
+
+/** The fastest variant of `pass` that handles this geometry. */
+export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry): Conv2dVariant {
+  return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
+}
+
+function resolveVariant(pass: Conv2dPass, g: Conv2dGeometry, forced: Conv2dVariant | undefined): Conv2dVariant {
+  if (forced === undefined) return chooseConv2dVariant(pass, g);
+  if (!conv2dVariantApplies(pass, forced, g)) {
+    throw new RangeError(`conv2d ${pass}: variant '${forced}' does not handle ${JSON.stringify(g)}`);
+  }
+  return forced;
+}
+
+const GEOMETRY = [
+  ['batch', 'u32'], ['cin', 'u32'], ['h', 'u32'], ['w', 'u32'], ['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'],
+  ['kh', 'u32'], ['kw', 'u32'], ['strideH', 'u32'], ['strideW', 'u32'], ['padH', 'u32'], ['padW', 'u32'],
+  ['dilH', 'u32'], ['dilW', 'u32'], ['groups', 'u32'],
+] as const;
+type GeometryField = (typeof GEOMETRY)[number][0];
+
+/** Threads per workgroup of the tree reductions (a power of two: the shaders halve it). */
+const REDUCE_WG = 64;
+/** Elements one workgroup of a tree reduction sums. */
+const REDUCE_CHUNK = 4096;
+
+/** forward_2_gemm tile: output channels per thread (TM, at most) and pixel quads per thread (QPL); threads per workgroup. */
+const FWD_TM = 8;
+const FWD_QPL = 4;
+const FWD_WG = 64;
+
+/**
+ * backward_weight_2_gemm tile: vec4 accumulators per thread (TM * TR * KWV: past this the driver's loop unroller gives
+ * up and the tile spills to memory), output channels per tile (TM, at most), largest TR and KWV (the shader's array
+ * sizes); threads per workgroup and the most parts (threads along batch*oh) one reduction is split into.
+ */
+const BW_ACC = 64;
+const BW_TM = 16;
+const BW_MAX_TR = 16;
+const BW_MAX_KWV = 4;
+const BW_WG = 8;
+const BW_PARTS = 256;
+
+export const conv2dForward = defineKernel({
+  name: 'conv2d.forward',
+  shader: 'conv2d/forward',
+  bindings: [
+    { name: 'x', access: 'read' },
+    { name: 'w', access: 'read' },
+    { name: 'b', access: 'read' },
+    { name: 'y', access: 'read_write' },
+  ],
+  params: [...GEOMETRY, ['hasBias', 'u32']],
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: (p, max) => elementwiseGrid({ n: p.batch * p.cout * p.oh * p.ow }, max),
+});
+
+const FWD_GEMM_PARAMS = [...GEOMETRY, ['hasBias', 'u32'], ['runs', 'u32'], ['mBlocks', 'u32']] as const;
+
+/** forward_2_gemm specialised for `tm` channels and `qpl` quads per thread (one pipeline each). */
+const forwardGemm = memoize((tm: number, qpl: number) =>
+  defineKernel({
+    name: 'conv2d.forward_2_gemm',
+    shader: 'conv2d/forward_2_gemm',
+    bindings: conv2dForward.bindings,
+    params: FWD_GEMM_PARAMS,
+    workgroupSize: [FWD_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.runs / FWD_WG) * p.mBlocks * p.groups, max),
+    constants: { TM: tm, QPL: qpl },
+  }),
+);
+
+export const conv2dBackwardInput = defineKernel({
+  name: 'conv2d.backward_input',
+  shader: 'conv2d/backward_input',
+  bindings: [
+    { name: 'dy', access: 'read' },
+    { name: 'w', access: 'read' },
+    { name: 'dx', access: 'read_write' },
+  ],
+  params: GEOMETRY,
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: (p, max) => elementwiseGrid({ n: p.batch * p.cin * p.h * p.w }, max),
+});
+
+export const conv2dFlipWeights = defineKernel({
+  name: 'conv2d.flip_weights',
+  shader: 'conv2d/flip_weights',
+  bindings: [
+    { name: 'w', access: 'read' },
+    { name: 'wf', access: 'read_write' },
+  ],
+  params: [['cin', 'u32'], ['cout', 'u32'], ['kh', 'u32'], ['kw', 'u32'], ['groups', 'u32']],
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: (p, max) => elementwiseGrid({ n: (p.cin * p.cout * p.kh * p.kw) / p.groups }, max),
+});
+
+export const conv2dBackwardWeight = defineKernel({
+  name: 'conv2d.backward_weight',
+  shader: 'conv2d/backward_weight',
+  bindings: [
+    { name: 'x', access: 'read' },
+    { name: 'dy', access: 'read' },
+    { name: 'partial', access: 'read_write' },
+  ],
+  params: [...GEOMETRY, ['chunk', 'u32'], ['chunks', 'u32']],
+  workgroupSize: [REDUCE_WG, 1, 1],
+  grid: (p, max) => linearGrid(weightCount(p) * p.chunks, max),
+});
+
+const BW_GEMM_PARAMS = [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['rBlocks', 'u32']] as const;
+
+/** backward_weight_2_gemm specialised for a tm x tr x kwv tile (one pipeline each). */
+const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_2_gemm',
+    shader: 'conv2d/backward_weight_2_gemm',
+    bindings: conv2dBackwardWeight.bindings,
+    params: BW_GEMM_PARAMS,
+    workgroupSize: [BW_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
+    constants: { TM: tm, TR: tr, KWV: kwv },
+  }),
+);
+
+export const conv2dBackwardBias = defineKernel({
+  name: 'conv2d.backward_bias',
+  shader: 'conv2d/backward_bias',
+  bindings: [
+    { name: 'dy', access: 'read' },
+    { name: 'partial', access: 'read_write' },
+  ],
+  params: [['batch', 'u32'], ['cout', 'u32'], ['plane', 'u32'], ['chunk', 'u32'], ['pieces', 'u32']],
+  workgroupSize: [REDUCE_WG, 1, 1],
+  grid: (p, max) => linearGrid(p.cout * p.batch * p.pieces, max),
+});
+
+export const conv2dSumPartials = defineKernel({
+  name: 'conv2d.sum_partials',
+  shader: 'conv2d/sum_partials',
+  bindings: [
+    { name: 'partial', access: 'read' },
+    { name: 'out', access: 'read_write' },
+  ],
+  params: [['count', 'u32'], ['parts', 'u32']],
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: (p, max) => elementwiseGrid({ n: p.count }, max),
+});
+
+function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) => S): (...args: A) => S {
+  const cache = new Map<string, S>();
+  return (...args) => {
+    const key = args.join(',');
+    let spec = cache.get(key);
+    if (!spec) cache.set(key, (spec = make(...args)));
+    return spec;
+  };
+}
+
+function weightCount(g: Pick<Conv2dGeometry, 'cout' | 'cin' | 'groups' | 'kh' | 'kw'>): number {
+  return g.cout * (g.cin / g.groups) * g.kh * g.kw;
+}
+
+/**
+ * The backward_weight_2_gemm tile (tm channels x tr weight rows) with the fewest loads per pixel: every tile reads tm
+ * dy values and tr x values per pixel, so the cost is tiles * (tm + tr), with rows split evenly across row blocks.
+ */
+function backwardWeightTile(coutG: number, rowsTotal: number, kwv: number): { tm: number; tr: number } {
+  let best = { tm: 1, tr: 1, cost: Infinity };
+  for (let tm = 1; tm <= pow2AtMost(coutG, BW_TM); tm *= 2) {
+    const trMax = Math.min(rowsTotal, BW_MAX_TR, Math.floor(BW_ACC / (tm * kwv)));
+    if (trMax < 1) break;
+    const rBlocks = Math.ceil(rowsTotal / trMax);
+    const tr = Math.ceil(rowsTotal / rBlocks);
+    const cost = Math.ceil(coutG / tm) * rBlocks * (tm + tr);
+    if (cost < best.cost) best = { tm, tr, cost };
+  }
+  return best;
+}
+
+/** Smallest power of two >= n, at most `max`. */
+function pow2AtMost(n: number, max: number): number {
+  return Math.min(max, 2 ** Math.ceil(Math.log2(n)));
+}
+
+function geometryParams(g: Conv2dGeometry): ParamValues<GeometryField> {
+  const { batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups } = g;
+  return { batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups };
+}
+
+/** y = conv2d(x, w) + b (b may be null); y is overwritten. */
+export function runConv2dForward(
+  gpu: Gpu,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  b: GPUBuffer | null,
+  y: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  // Without a bias the b binding still needs a buffer; the shaders never read it.
+  const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
+  if (resolveVariant('forward', g, variant) === 'direct') {
+    gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
+    return;
+  }
+  const coutG = g.cout / g.groups;
+  const tm = pow2AtMost(coutG, FWD_TM);
+  const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * FWD_QPL));
+  gpu.run(forwardGemm(tm, FWD_QPL), { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
+}
+
+/** dx = the input gradient of conv2d for output gradient dy; dx is overwritten. */
+export function runConv2dBackwardInput(
+  gpu: Gpu,
+  dy: GPUBuffer,
+  w: GPUBuffer,
+  dx: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  if (resolveVariant('backwardInput', g, variant) === 'direct') {
+    gpu.run(conv2dBackwardInput, geometryParams(g), [dy, w, dx]);
+    return;
+  }
+  const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');
+  gpu.run(conv2dFlipWeights, { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, groups: g.groups }, [w, wf]);
+  const transposed: Conv2dGeometry = {
+    ...g,
+    cin: g.cout,
+    h: g.oh,
+    w: g.ow,
+    cout: g.cin,
+    oh: g.h,
+    ow: g.w,
+    padH: g.dilH * (g.kh - 1) - g.padH,
+    padW: g.dilW * (g.kw - 1) - g.padW,
+  };
+  runConv2dForward(gpu, dy, wf, null, dx, transposed, 'gemm');
+  gpu.free(wf);
+}
+
+/** dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. */
+export function runConv2dBackwardWeight(
+  gpu: Gpu,
+  x: GPUBuffer,
+  dy: GPUBuffer,
+  dw: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  const count = weightCount(g);
+  const maxParts = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / (count * 4)));
+  let spec: KernelSpec;
+  let params: Record<string, number>;
+  let parts: number;
+  if (resolveVariant('backwardWeight', g, variant) === 'gemm') {
+    const coutG = g.cout / g.groups;
+    const rowsTotal = (g.cin / g.groups) * g.kh;
+    const kwv = Math.ceil(g.kw / 4);
+    const { tm, tr } = backwardWeightTile(coutG, rowsTotal, kwv);
+    const rows = g.batch * g.oh;
+    const rowsPerPart = Math.ceil(rows / Math.min(BW_PARTS, maxParts));
+    parts = Math.ceil(rows / rowsPerPart);
+    spec = backwardWeightGemm(tm, tr, kwv);
+    params = { ...geometryParams(g), rowsPerPart, parts, mBlocks: Math.ceil(coutG / tm), rBlocks: Math.ceil(rowsTotal / tr) };
+  } else {
+    const chunk = Math.max(REDUCE_CHUNK, Math.ceil((g.batch * g.oh * g.ow) / maxParts));
+    parts = Math.ceil((g.batch * g.oh * g.ow) / chunk);
+    spec = conv2dBackwardWeight;
+    params = { ...geometryParams(g), chunk, chunks: parts };
+  }
+  const partial = gpu.alloc(parts * count * 4, `${spec.name}:partial`);
+  gpu.run(spec, params, [x, dy, partial]);
+  gpu.run(conv2dSumPartials, { count, parts }, [partial, dw]);
+  gpu.free(partial);
+}
+
+/** db[co] = sum of dy over batch and space, in pieces then partials; db is overwritten. */
+export function runConv2dBackwardBias(gpu: Gpu, dy: GPUBuffer, db: GPUBuffer, g: Conv2dGeometry): void {
+  const plane = g.oh * g.ow;
+  const pieces = Math.ceil(plane / REDUCE_CHUNK);
+  const chunk = Math.ceil(plane / pieces);
+  const partial = gpu.alloc(g.batch * pieces * g.cout * 4, 'conv2d.backward_bias:partial');
+  gpu.run(conv2dBackwardBias, { batch: g.batch, cout: g.cout, plane, chunk, pieces }, [dy, partial]);
+  gpu.run(conv2dSumPartials, { count: g.cout, parts: g.batch * pieces }, [partial, db]);
+  gpu.free(partial);
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/data/prng.js';
+import { backward } from '../../src/graph/autograd.js';
+import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
+import { tidy } from '../../src/graph/scope.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import {
+  CONV2D_VARIANTS,
+  conv2dVariantApplies,
+  runConv2dBackwardInput,
+  runConv2dBackwardWeight,
+  runConv2dForward,
+} from '../../src/kernels/conv2d.js';
+import { expectClose } from '../helpers/compare.js';
+import { loadCases, type RefCase } from '../helpers/fixtures.js';
+import { gradCheck } from '../helpers/finite_diff.js';
+import { testGpu } from '../helpers/gpu.js';
+
+function options(c: RefCase): Conv2dOptions {
+  return c.attrs as Conv2dOptions;
+}
+
+function describeCase(c: RefCase): string {
+  const a = c.attrs;
+  return `${c.name} x [${c.t('x').shape}] w [${c.t('w').shape}] stride ${a.stride} pad ${a.padding} ` +
+    `dil ${a.dilation} groups ${a.groups}${c.has('b') ? '' : ' no bias'}`;
+}
+
+describe('conv2d', () => {
+  for (const c of loadCases('conv2d')) {
+    it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
+      const gpu = await testGpu();
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      const w = Tensor.fromData(gpu, c.t('w').data, c.t('w').shape);
+      const b = c.has('b') ? Tensor.fromData(gpu, c.t('b').data, c.t('b').shape) : null;
+      for (const t of [x, w, b]) if (t) t.requiresGrad = true;
+      const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
+      const y = tidy(() => {
+        const out = conv2d(x, w, b, options(c));
+        backward(out, dy);
+        return out;
+      });
+      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+      expectClose('dx', await x.grad!.read(), c.t('dx').data, c.t('dx').shape);
+      expectClose('dw', await w.grad!.read(), c.t('dw').data, c.t('dw').shape);
+      if (b) expectClose('db', await b.grad!.read(), c.t('db').data, c.t('db').shape);
+      [x, w, b, dy, y].forEach((t) => t?.dispose());
+    });
+
+    // Every variant of every pass that handles the case, forced, on the same fixture.
+    const geometry = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.has('b') ? c.t('b').shape : null, options(c));
+    for (const pass of ['forward', 'backwardInput', 'backwardWeight'] as const) {
+      for (const variant of CONV2D_VARIANTS[pass].filter((v) => conv2dVariantApplies(pass, v, geometry))) {
+        it(`${pass} variant ${variant} matches PyTorch (${c.name})`, async () => {
+          const gpu = await testGpu();
+          const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
+          const out = (role: string): Tensor => Tensor.empty(gpu, c.t(role).shape, role);
+          const used: Tensor[] = [];
+          let result: Tensor;
+          let role: string;
+          if (pass === 'forward') {
+            const [x, w, y] = [input('x'), input('w'), out('y')];
+            const b = c.has('b') ? input('b') : null;
+            runConv2dForward(gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry, variant);
+            used.push(x, w, ...(b ? [b] : []));
+            [result, role] = [y, 'y'];
+          } else if (pass === 'backwardInput') {
+            const [dy, w, dx] = [input('dy'), input('w'), out('dx')];
+            runConv2dBackwardInput(gpu, dy.buffer, w.buffer, dx.buffer, geometry, variant);
+            used.push(dy, w);
+            [result, role] = [dx, 'dx'];
+          } else {
+            const [x, dy, dw] = [input('x'), input('dy'), out('dw')];
+            runConv2dBackwardWeight(gpu, x.buffer, dy.buffer, dw.buffer, geometry, variant);
+            used.push(x, dy);
+            [result, role] = [dw, 'dw'];
+          }
+          expectClose(role, await result.read(), c.t(role).data, c.t(role).shape);
+          [...used, result].forEach((t) => t.dispose());
+        });
+      }
+    }
+  }
+
+  const random = (length: number, seed: number): Float32Array => {
+    const rng = createRng(seed);
+    return Float32Array.from({ length }, () => rng.next() * 2 - 1);
+  };
+
+  it('agrees with finite differences for x, w and b', async () => {
+    const gpu = await testGpu();
+    await gradCheck(
+      gpu,
+      'conv2d',
+      [
+        { data: random(2 * 3 * 6 * 7, 1), shape: [2, 3, 6, 7], grad: true },
+        { data: random(4 * 3 * 3 * 2, 2), shape: [4, 3, 3, 2], grad: true },
+        { data: random(4, 3), shape: [4], grad: true },
+      ],
+      (x, w, b) => conv2d(x!, w!, b!, { stride: [2, 1], padding: [1, 2], dilation: [1, 2] }),
+    );
+  });
+
+  it('agrees with finite differences with groups and no bias', async () => {
+    const gpu = await testGpu();
+    await gradCheck(
+      gpu,
+      'conv2d groups',
+      [
+        { data: random(2 * 4 * 5 * 5, 4), shape: [2, 4, 5, 5], grad: true },
+        { data: random(6 * 2 * 3 * 3, 5), shape: [6, 2, 3, 3], grad: true },
+      ],
+      (x, w) => conv2d(x!, w!, null, { padding: 1, groups: 2 }),
+    );
+  });
+
+  it('runs the fast variants on most fixtures and refuses a forced variant that does not apply', async () => {
+    const gpu = await testGpu();
+    const cases = loadCases('conv2d').map((c) =>
+      conv2dGeometry(c.t('x').shape, c.t('w').shape, null, options(c)),
+    );
+    for (const pass of ['forward', 'backwardInput', 'backwardWeight'] as const) {
+      const covered = cases.filter((g) => conv2dVariantApplies(pass, 'gemm', g)).length;
+      expect(covered, `${pass}: fixtures the gemm variant handles`).toBeGreaterThanOrEqual(cases.length * 0.6);
+    }
+    const strided = conv2dGeometry([1, 2, 7, 7], [3, 2, 3, 3], null, { stride: 2 });
+    const buffer = gpu.alloc(1024, 'unused');
+    expect(() => runConv2dBackwardInput(gpu, buffer, buffer, buffer, strided, 'gemm')).toThrow(/variant 'gemm' does not handle/);
+    gpu.free(buffer);
+  });
+
+  it('computes only the gradients that are needed', async () => {
+    const gpu = await testGpu();
+    const x = Tensor.fromData(gpu, random(1 * 2 * 4 * 4, 6), [1, 2, 4, 4]);
+    const w = Tensor.fromData(gpu, random(3 * 2 * 3 * 3, 7), [3, 2, 3, 3]);
+    const b = Tensor.fromData(gpu, random(3, 8), [3]);
+    w.requiresGrad = true;
+    const before = gpu.dispatches;
+    tidy(() => backward(conv2d(x, w, b), Tensor.full(gpu, [1, 3, 2, 2], 1)));
+    expect(x.grad).toBeNull();
+    expect(b.grad).toBeNull();
+    expect(w.grad!.shape).toEqual([3, 2, 3, 3]);
+    expect(gpu.dispatches - before).toBeLessThan(12);
+    [x, w, b].forEach((t) => t.dispose());
+  });
+
+  it('rejects inconsistent shapes with messages that name them', async () => {
+    const gpu = await testGpu();
+    const t = (shape: number[]): Tensor => Tensor.zeros(gpu, shape);
+    const cases: [() => unknown, RegExp][] = [
+      [() => conv2d(t([2, 3, 8]), t([4, 3, 3, 3]), null), /x must be 4-D.*x \[2, 3, 8\]/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3]), null), /w must be 4-D.*w \[4, 3, 3\]/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 2, 3, 3]), null), /2 input channels per group.*x \[1, 3, 8, 8\], w \[4, 2, 3, 3\]/],
+      [() => conv2d(t([1, 4, 8, 8]), t([3, 2, 3, 3]), null, { groups: 2 }), /groups = 2 must divide/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), t([3])), /b must be \[4\].*b \[3\]/],
+      [() => conv2d(t([1, 3, 4, 4]), t([4, 3, 5, 5]), null), /5x5 \(dilated\) kernel is larger than the padded input 4x4/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), null, { stride: 0 }), /stride must be integers >= 1/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), null, { padding: -1 }), /padding must be integers >= 0/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), null, { dilation: [1, 1.5] }), /dilation must be integers >= 1/],
+      [() => conv2d(t([1, 3, 8, 8]), t([4, 3, 3, 3]), null, { groups: 0 }), /groups must be a positive integer/],
+    ];
+    for (const [run, message] of cases) expect(run).toThrow(message);
+  });
+});
