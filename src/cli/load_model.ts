@@ -4,6 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { createRng } from '../data/prng.js';
+import { WeightFileError } from '../io/weight_file_error.js';
 import { readWeights } from '../io/weights.js';
 import type { WeightMap } from '../io/weight_tensor.js';
 import type { Classifier } from '../models/classifier.js';
@@ -21,24 +22,37 @@ export interface LoadedModel {
 export function readCheckpointFile(path: string): Checkpoint {
   let bytes: Uint8Array;
   try {
-    if (statSync(path).isDirectory()) throw new UsageError(`${path}: is a folder, expected a weights file`);
+    if (statSync(path).isDirectory()) throw new WeightFileError(path, 'is a folder, expected a weights file');
     bytes = readFileSync(path);
   } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${path}: cannot read weights file (${(error as NodeJS.ErrnoException).code ?? error})`);
+    if (error instanceof WeightFileError) throw error;
+    throw new WeightFileError(path, `cannot read weights file (${(error as NodeJS.ErrnoException).code ?? error})`);
   }
   const file = readWeights(bytes, path);
   return decodeCheckpoint(file.tensors, file.metadata, path);
 }
 
-export function loadModel(gpu: Gpu, name: string, weightsPath: string, options: ModelOptions = {}): LoadedModel {
-  const checkpoint = readCheckpointFile(weightsPath);
+/** `checkpoint` defaults to reading weightsPath; a command reads it before opening the GPU to refuse a bad file sooner. */
+export function loadModel(
+  gpu: Gpu,
+  name: string,
+  weightsPath: string,
+  options: ModelOptions = {},
+  checkpoint: Checkpoint = readCheckpointFile(weightsPath),
+): LoadedModel {
   const meta = checkpoint.meta;
   if (meta && meta.model !== name) {
     throw new UsageError(`${weightsPath}: holds a "${meta.model}" model, not "${name}" (use --model ${meta.model})`);
   }
   const entry = modelEntry(name);
-  const model = entry.build({ gpu, rng: createRng(0) }, meta ? {} : { ...inferOptions(name, checkpoint.model), ...options }, meta?.modelConfig);
+  let model: Classifier;
+  try {
+    model = entry.build({ gpu, rng: createRng(0) }, meta ? {} : { ...inferOptions(name, checkpoint.model), ...options }, meta?.modelConfig);
+  } catch (error) {
+    // The config came from the file (recorded, or read off its head's shape), so the file is at fault.
+    if (error instanceof RangeError) throw new WeightFileError(weightsPath, `cannot build a "${name}" model for it (${error.message})`);
+    throw error;
+  }
   try {
     model.loadStateDict(checkpoint.model);
   } catch (error) {

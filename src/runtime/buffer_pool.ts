@@ -2,6 +2,7 @@
  * A pool of GPU storage buffers, recycled by size class so a training step reuses last step's buffers instead of
  * allocating. Reuse is safe without fences: every buffer is only touched by work on the one queue, in order.
  */
+import { GpuError } from './errors.js';
 
 export interface PoolStats {
   /** Buffers created and not destroyed (in use + free). */
@@ -33,10 +34,12 @@ export class BufferPool {
   ) {}
 
   acquire(bytes: number, label: string): GPUBuffer {
+    if (!(Number.isSafeInteger(bytes) && bytes >= 0)) throw new GpuError(`${label}: cannot allocate ${bytes} bytes`);
     const size = sizeClass(bytes);
     if (size > this.maxBufferSize) {
-      throw new RangeError(
-        `${label}: needs a buffer of ${bytes} bytes but this device allows at most ${this.maxBufferSize} (maxBufferSize)`,
+      throw new GpuError(
+        `${label}: needs a buffer of ${formatBytes(bytes)} but this device allows at most ${formatBytes(this.maxBufferSize)} ` +
+          '(maxBufferSize); a smaller batch or input size needs less',
       );
     }
     const list = this.free.get(size);
@@ -86,4 +89,11 @@ export class BufferPool {
   getStats(): PoolStats {
     return { ...this.stats };
   }
+}
+
+/** "1,073,741,824 bytes (1.00 GiB)": exact, and readable at a glance. */
+function formatBytes(bytes: number): string {
+  const gib = bytes / 2 ** 30;
+  const readable = gib >= 1 ? `${gib.toFixed(2)} GiB` : `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${bytes.toLocaleString('en-US')} bytes (${readable})`;
 }

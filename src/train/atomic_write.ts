@@ -2,11 +2,13 @@
  * Writes a file so that a crash or `kill -9` at any moment leaves either the old file or the new one, never a
  * torn one: data goes to a temporary file beside the target, is flushed to disk, then renamed over it.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+const TEMPORARY_INFIX = '.tmp-';
 
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temporary = `${path}.tmp-${process.pid}`;
+  const temporary = `${path}${TEMPORARY_INFIX}${process.pid}`;
   try {
     const fd = openSync(temporary, 'w');
     try {
@@ -21,6 +23,39 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Removes the temporary files that writers of `path` killed mid-write left beside it (those whose process is gone);
+ * returns their names. The target itself is never touched.
+ */
+export function removeStaleTemporaries(path: string): string[] {
+  const prefix = `${basename(path)}${TEMPORARY_INFIX}`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(path));
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (!Number.isInteger(pid) || pid <= 0 || isRunning(pid)) continue;
+    rmSync(join(dirname(path), name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isRunning(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // alive, but another user's
   }
 }
 

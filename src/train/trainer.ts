@@ -2,8 +2,10 @@
  * Trains a classifier: Adam on mean softmax cross-entropy, batch statistics in batch norm, a seeded shuffle per
  * epoch. A step is encoded as one submission with no read back; per-step losses and logits are copied into GPU
  * buffers and read only to log (every few seconds) and at the end of an epoch. After every epoch: evaluation on
- * the test split, a line in the run's metrics log, the curves, and an atomic checkpoint; a non-finite loss stops
- * the run naming the step, with the last good checkpoint untouched.
+ * the test split, then the sink (the CLI writes the run folder and an atomic checkpoint there). A non-finite loss
+ * stops the run naming the epoch and step before the sink sees that epoch, so the last checkpoint stays as it was.
+ * A loss can stay finite while the weights are not (ReLU maps NaN to 0 on some drivers), so a sink that saves the
+ * state checks it with assertFiniteState first.
  */
 import { ImageCache, batchIndices, epochOrder, loadBatch } from '../data/batches.js';
 import type { DatasetSplit } from '../data/dataset.js';
@@ -11,6 +13,7 @@ import { backward } from '../graph/autograd.js';
 import { softmaxCrossEntropy } from '../graph/ops/softmax_cross_entropy.js';
 import { keep, tidy } from '../graph/scope.js';
 import { Tensor } from '../graph/tensor.js';
+import type { WeightMap } from '../io/weight_tensor.js';
 import type { Classifier } from '../models/classifier.js';
 import { Adam } from './adam.js';
 import { toModelInput } from './input.js';
@@ -92,7 +95,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
           if (!Number.isFinite(values[i]!)) {
             throw new TrainingDivergedError(
               `loss became ${values[i]} at epoch ${epoch}, step ${i + 1} of ${stepsPerEpoch} (global step ${step - (upTo - 1 - i)}); ` +
-                'training stopped, the last checkpoint was left as it was (try a lower --lr)',
+                'training stopped (try a lower learning rate)',
             );
           }
         }
@@ -103,7 +106,11 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       for (let b = 0; b < batches.length; b++) {
         const indices = batches[b]!;
         const input = await next;
-        if (b + 1 < batches.length) next = loadInput(run.train, batches[b + 1]!, size, cache, model);
+        if (b + 1 < batches.length) {
+          next = loadInput(run.train, batches[b + 1]!, size, cache, model);
+          // Awaited next step; if this step throws first, its failure must not surface as an unhandled rejection.
+          next.catch(() => undefined);
+        }
         tidy(() => {
           const x = Tensor.fromData(gpu, input.x, [indices.length, model.input.channels, size.height, size.width], 'train:x');
           const labels = Tensor.fromData(gpu, input.labels, [indices.length], 'train:labels');
@@ -158,6 +165,24 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
     logits.dispose();
   }
   return records;
+}
+
+/**
+ * Throws a TrainingDivergedError naming the first tensors of `state` (a state dict read back after `epoch`) that
+ * hold NaN or infinite values, so that they never reach a checkpoint.
+ */
+export function assertFiniteState(state: WeightMap, epoch: number, what: string): void {
+  const bad: string[] = [];
+  for (const [name, t] of state) {
+    let count = 0;
+    for (let i = 0; i < t.data.length; i++) if (!Number.isFinite(t.data[i]!)) count++;
+    if (count > 0) bad.push(`${name} (${count} of ${t.data.length})`);
+  }
+  if (bad.length === 0) return;
+  const shown = bad.slice(0, 3).join(', ') + (bad.length > 3 ? ` and ${bad.length - 3} more tensors` : '');
+  throw new TrainingDivergedError(
+    `the ${what} hold non-finite values after epoch ${epoch}: ${shown}; training stopped (try a lower learning rate)`,
+  );
 }
 
 interface LoadedInput {

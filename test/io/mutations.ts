@@ -13,7 +13,7 @@ export function seededRandom(seed: number): () => number {
 
 /** One to four flips, overwrites, insertions, deletions or truncations, mostly inside the first `hot` bytes. */
 export function mutate(original: Uint8Array, next: () => number, hot: number): Uint8Array {
-  let bytes = original.slice();
+  let bytes = Uint8Array.from(original); // a copy even for a Node Buffer, whose slice() is a view
   const position = () => Math.floor(next() * (next() < 0.8 ? Math.min(hot, bytes.length) : bytes.length));
   const edits = 1 + Math.floor(next() * 4);
   for (let e = 0; e < edits && bytes.length > 0; e++) {

@@ -10,6 +10,7 @@ import { encodeRgbPng } from '../../io/png_write.js';
 import { modelNames } from '../../models/registry.js';
 import { COLORMAPS, type ColormapName } from '../../train/cam/colormap.js';
 import { summarizeLungFractions } from '../../train/cam/energy.js';
+import { CamError } from '../../train/cam/layers.js';
 import { CAM_METHODS, resolveClass, type CamMethod } from '../../train/cam/maps.js';
 import { renderReport, type ReportImage } from '../../train/cam/report.js';
 import { camImages } from '../../train/cam/run.js';
@@ -20,7 +21,7 @@ import { positiveInteger } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { UsageError } from '../errors.js';
 import { loadModel } from '../load_model.js';
-import { ensureFolder } from '../output_path.js';
+import { checkWritableFolder } from '../output_path.js';
 
 const REPORT_THUMBNAIL = 256;
 
@@ -47,11 +48,11 @@ export function registerCam(cli: Argv): Argv {
     async (args) => {
       const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
       if (!(args.opacity >= 0 && args.opacity <= 1)) throw new UsageError(`--opacity must be between 0 and 1, got ${args.opacity}`);
-      const outDir = ensureFolder(args.out, '--out');
+      const outDir = checkWritableFolder(args.out, '--out');
       await withGpu(async (gpu) => {
         const { model, classNames } = loadModel(gpu, args.model, args.weights);
         try {
-          const targetClass = args.class === undefined ? undefined : resolveClass(args.class, classNames);
+          const targetClass = args.class === undefined ? undefined : classFlag(args.class, classNames);
           const sources = collectCamSources(args.images as string[], { classNames, ...(args.masks ? { masks: args.masks } : {}) });
           const progress = new CamProgress(sources.length, args.quiet);
           const results: Record<string, unknown>[] = [];
@@ -159,6 +160,16 @@ export function registerCam(cli: Argv): Argv {
       });
     },
   );
+}
+
+/** --class as an index or name of the model's classes; out of range is a usage error. */
+function classFlag(value: string, classNames: readonly string[]): number {
+  try {
+    return resolveClass(value, classNames);
+  } catch (error) {
+    if (error instanceof CamError) throw new UsageError(`--class ${value}: ${error.message}`);
+    throw error;
+  }
 }
 
 function formatShare(v: number | null): string {

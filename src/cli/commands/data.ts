@@ -1,8 +1,11 @@
 /** `cnnx data synth`: writes the built-in synthetic chest radiograph data set. */
+import { existsSync, readdirSync } from 'node:fs';
 import type { Argv } from 'yargs';
+import { CANONICAL_CLASSES, canonicalClassName } from '../../data/class_names.js';
 import { CONFOUNDER_KINDS, type ConfounderKind } from '../../data/confounders.js';
 import { generateSynthetic } from '../../data/synth.js';
 import { UsageError } from '../errors.js';
+import { checkWritableFolder } from '../output_path.js';
 
 export function registerData(cli: Argv): Argv {
   return cli.command('data', 'data set tools', (y) =>
@@ -25,10 +28,22 @@ export function registerData(cli: Argv): Argv {
             })
             .option('confounder-class', { type: 'string', default: 'covid' }),
         async (args) => {
-          if (!(args['per-class'] >= 2)) throw new UsageError(`--per-class must be at least 2, got ${args['per-class']}`);
-          if (!(args.size >= 32)) throw new UsageError(`--size must be at least 32, got ${args.size}`);
+          if (!(Number.isInteger(args['per-class']) && args['per-class'] >= 2)) {
+            throw new UsageError(`--per-class must be an integer of at least 2, got ${args['per-class']}`);
+          }
+          if (!(Number.isInteger(args.size) && args.size >= 32)) throw new UsageError(`--size must be an integer of at least 32, got ${args.size}`);
+          if (!(args['train-fraction'] > 0 && args['train-fraction'] <= 1)) {
+            throw new UsageError(`--train-fraction must be in (0, 1], got ${args['train-fraction']}`);
+          }
           if (!(args['confounder-rate'] >= 0 && args['confounder-rate'] <= 1)) {
             throw new UsageError(`--confounder-rate must be in [0, 1], got ${args['confounder-rate']}`);
+          }
+          if (!canonicalClassName(args['confounder-class'])) {
+            throw new UsageError(`--confounder-class ${args['confounder-class']}: not one of ${CANONICAL_CLASSES.join(', ')}`);
+          }
+          const out = checkWritableFolder(args.out, '--out');
+          if (existsSync(out) && readdirSync(out).length > 0) {
+            throw new UsageError(`--out ${args.out}: folder is not empty; synthetic data is only written into an empty folder`);
           }
           const started = performance.now();
           const manifest = await generateSynthetic({

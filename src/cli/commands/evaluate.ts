@@ -7,7 +7,7 @@ import { predictItems } from '../../train/run_model.js';
 import { datasetOptions, positiveInteger, withDataOptions } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { UsageError } from '../errors.js';
-import { loadModel } from '../load_model.js';
+import { loadModel, readCheckpointFile } from '../load_model.js';
 
 export function registerEval(cli: Argv): Argv {
   return cli.command(
@@ -23,8 +23,9 @@ export function registerEval(cli: Argv): Argv {
       const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
       const data = loadDataset(args.data, datasetOptions(args, 0));
       const split = data.test ?? data.train;
+      const checkpoint = readCheckpointFile(args.weights);
       await withGpu(async (gpu) => {
-        const { model, classNames } = loadModel(gpu, args.model, args.weights);
+        const { model, classNames } = loadModel(gpu, args.model, args.weights, {}, checkpoint);
         try {
           if (split.classNames.length !== model.numClasses) {
             throw new UsageError(

@@ -5,7 +5,7 @@ import { predictItems } from '../../train/run_model.js';
 import { collectImages } from '../image_args.js';
 import { positiveInteger } from '../data_options.js';
 import { withGpu } from '../device.js';
-import { loadModel } from '../load_model.js';
+import { loadModel, readCheckpointFile } from '../load_model.js';
 
 export function registerPredict(cli: Argv): Argv {
   return cli.command(
@@ -21,8 +21,9 @@ export function registerPredict(cli: Argv): Argv {
     async (args) => {
       const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
       const files = collectImages(args.images as string[]);
+      const checkpoint = readCheckpointFile(args.weights);
       await withGpu(async (gpu) => {
-        const { model, classNames } = loadModel(gpu, args.model, args.weights);
+        const { model, classNames } = loadModel(gpu, args.model, args.weights, {}, checkpoint);
         try {
           const p = await predictItems(model, files.map((file) => ({ file })), { batchSize });
           const results = files.map((file, i) => ({
