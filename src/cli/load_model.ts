@@ -8,6 +8,7 @@ import { WeightFileError } from '../io/weight_file_error.js';
 import { readWeights } from '../io/weights.js';
 import type { WeightMap } from '../io/weight_tensor.js';
 import type { Classifier } from '../models/classifier.js';
+import { headClasses } from '../models/head_classes.js';
 import { modelEntry, type ModelOptions } from '../models/registry.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { decodeCheckpoint, type Checkpoint } from '../train/checkpoint.js';
@@ -54,7 +55,9 @@ export function loadModel(
     throw error;
   }
   try {
-    model.loadStateDict(checkpoint.model);
+    // A plain file is spelled as its source spells it (old DenseNet names, aux heads): map it as import does.
+    if (meta) model.loadStateDict(checkpoint.model);
+    else model.loadStateDict(entry.renameKeys ? entry.renameKeys(checkpoint.model, model) : checkpoint.model);
   } catch (error) {
     model.dispose();
     if (error instanceof Error) error.message = `${weightsPath}: ${error.message}`;
@@ -74,5 +77,6 @@ function inferOptions(name: string, weights: WeightMap): ModelOptions {
     const side = Math.round(Math.sqrt(fc.shape[1]! / 64));
     return { numClasses: fc.shape[0], inputSize: (side - 1) * 3 + 2 };
   }
-  return {};
+  const numClasses = headClasses(modelEntry(name), weights);
+  return numClasses ? { numClasses } : {};
 }

@@ -10,7 +10,9 @@ import type { Argv } from 'yargs';
 import { ImageCache } from '../../data/batches.js';
 import { loadDataset } from '../../data/dataset.js';
 import { createRng } from '../../data/prng.js';
+import type { Tensor } from '../../graph/tensor.js';
 import type { Classifier } from '../../models/classifier.js';
+import { loadWeights } from '../../models/load_weights.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
 import { Adam } from '../../train/adam.js';
 import { MAX_IMAGE_PIXELS } from '../../io/image.js';
@@ -35,7 +37,8 @@ export function registerTrain(cli: Argv): Argv {
       withDataOptions(y)
         .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
         .option('out', { type: 'string', demandOption: true, describe: 'checkpoint to write after every epoch (.safetensors)' })
-        .option('init', { type: 'string', describe: 'start from these weights (safetensors or .pth)' })
+        .option('init', { type: 'string', describe: 'start from these weights (safetensors or .pth; a head for other classes is replaced)' })
+        .option('freeze-backbone', { type: 'boolean', default: false, describe: 'train only the classifier head (default: every layer, as the paper)' })
         .option('epochs', { type: 'number', default: 20 })
         .option('batch-size', { type: 'number', default: 15 })
         .option('lr', { type: 'number', default: 3e-4 })
@@ -91,7 +94,9 @@ export function registerTrain(cli: Argv): Argv {
         inputSize: inputSize ?? null,
         numClasses,
         init: args.init ?? null,
+        freezeBackbone: args['freeze-backbone'],
       };
+      if (args['freeze-backbone'] && !entry.headPrefixes) throw new UsageError(`--freeze-backbone: ${args.model} has no separate head to train`);
       if (resumeFrom) checkResumable(resumeFrom.meta?.train, trainRecord, args.out);
       for (const path of [out, ...RUN_FILES.map((name) => join(runDir, name))]) {
         for (const name of removeStaleTemporaries(path)) process.stderr.write(`cnnx: removed ${name}, left by a run killed while writing it\n`);
@@ -101,7 +106,8 @@ export function registerTrain(cli: Argv): Argv {
       await withGpu(async (gpu) => {
         const ctx = { gpu, rng: createRng(config.seed) };
         const model = buildModel(() => entry.build(ctx, { numClasses, ...(inputSize ? { inputSize } : {}) }, resumeFrom?.meta?.modelConfig), args.model, inputSize);
-        const optimizer = new Adam(model.namedParameters(), { lr: config.lr, weightDecay: config.weightDecay });
+        const trainable = trainableParameters(model, args['freeze-backbone'] ? entry.headPrefixes! : null);
+        const optimizer = new Adam(trainable, { lr: config.lr, weightDecay: config.weightDecay });
         try {
           let startEpoch = 0;
           if (resumeFrom) {
@@ -110,7 +116,8 @@ export function registerTrain(cli: Argv): Argv {
             startEpoch = resumeFrom.meta?.epoch ?? 0;
             progress.log(`resuming ${args.out} after epoch ${startEpoch}`);
           } else if (init) {
-            loadInto(model, init.model, args.init!);
+            const loaded = loadInto({ loadStateDict: (map) => loadWeights(entry, model, map) }, init.model, args.init!);
+            if (loaded.headSkipped) progress.log(`${args.init}: head (${loaded.kept.join(', ')}) replaced for ${numClasses} classes (Glorot init)`);
           }
           const history = readHistory(join(runDir, 'metrics.jsonl'), startEpoch);
           progress.log(
@@ -177,13 +184,22 @@ function buildModel(build: () => Classifier, name: string, inputSize: number | u
 }
 
 /** Loads a state dict, naming the file in the error that lists every misfit. */
-function loadInto(target: { loadStateDict(map: WeightMap): void }, map: WeightMap, path: string): void {
+function loadInto<R>(target: { loadStateDict(map: WeightMap): R }, map: WeightMap, path: string): R {
   try {
-    target.loadStateDict(map);
+    return target.loadStateDict(map);
   } catch (error) {
     if (error instanceof Error) error.message = `${path}: ${error.message}`;
     throw error;
   }
+}
+
+/** Every parameter, or with `headPrefixes` only the head's; the others stop requiring gradients (no backward work). */
+function trainableParameters(model: Classifier, headPrefixes: readonly string[] | null): Map<string, Tensor> {
+  const all = model.namedParameters();
+  if (!headPrefixes) return all;
+  const head = new Map([...all].filter(([name]) => headPrefixes.some((p) => name.startsWith(p))));
+  for (const [name, p] of all) if (!head.has(name)) p.requiresGrad = false;
+  return head;
 }
 
 /** What a failed run left: the last checkpoint, untouched, or none at all. */
