@@ -4,9 +4,17 @@ import { Gpu, type GpuOptions } from '../runtime/gpu.js';
 
 export async function withGpu<T>(fn: (gpu: Gpu) => Promise<T>, options: GpuOptions = {}): Promise<T> {
   const gpu = await Gpu.create(createNodePlatform(), options);
+  let result: T;
   try {
-    return await fn(gpu);
-  } finally {
+    result = await fn(gpu);
+    // Destroying the device while uploads or dispatches are still queued crashes Dawn with lavapipe at exit now
+    // and then (abort, segfault or a hang); errors the device reports while finishing still belong to this command.
+    await gpu.sync();
+  } catch (error) {
+    await gpu.sync().catch(() => undefined); // the first error is the one to report
     gpu.destroy();
+    throw error;
   }
+  gpu.destroy();
+  return result;
 }

@@ -252,7 +252,10 @@ export class Gpu {
     return this.dispatchCount;
   }
 
-  /** Frees the device and the host's hold on it so the process can exit. */
+  /**
+   * Frees the device and the host's hold on it so the process can exit. Await sync() first: destroying the device
+   * with uploads or dispatches still queued crashes Dawn on lavapipe at exit now and then (abort, segfault, hang).
+   */
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
