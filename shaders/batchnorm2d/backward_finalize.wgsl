@@ -5,9 +5,10 @@
 //   training (batch statistics): k_dy = scale, k_x = -scale * invstd * sum(dy * xhat) / M, k_0 = -scale * sum(dy) / M,
 //   which is (w * invstd / M) * (M * dy - sum(dy) - xhat * sum(dy * xhat)), M = N*H*W;
 //   eval (running statistics are constants): k_dy = scale, k_x = k_0 = 0.
+// The fifth row copies beta, for the fused ReLU's mask in backward_input (batchnorm2d_relu).
 // With partials = 0 (eval, no dw/db wanted) the sums are 0 and part is not read.
 // Bindings: @0 p: Params; @1 part: array<vec2f> (read), [N*C*chunks]; @2 stats: array<f32> (read), [5, C] rows
-// mean, var, invstd, scale, beta; @3 coef: array<f32> (read_write), [4, C] rows mean, k_dy, k_x, k_0;
+// mean, var, invstd, scale, beta; @3 coef: array<f32> (read_write), [5, C] rows mean, k_dy, k_x, k_0, beta;
 // @4 dw: array<f32> (read_write), [C]; @5 db: array<f32> (read_write), [C].
 // Params: c (channels), chunks (per plane), partials (= N * chunks, or 0), count (M as f32), training (0 or 1).
 // Workgroup: WG_X threads (a power of two); grid = linearGrid(c), one workgroup per channel.
@@ -56,5 +57,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     coef[p.c + ch] = scale;
     coef[2u * p.c + ch] = kx;
     coef[3u * p.c + ch] = k0;
+    coef[4u * p.c + ch] = stats[4u * p.c + ch];
   }
 }

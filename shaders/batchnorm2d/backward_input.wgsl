@@ -1,14 +1,18 @@
 // batchnorm2d.backward_input: dx = k_dy[c] * dy + k_x[c] * (x - mean[c]) + k_0[c], with the per-channel
 // coefficients from backward_finalize (training: the full batch-statistics gradient; eval: k_x = k_0 = 0), for
 // any H*W (backward_input_1_vec4 is the faster variant when H*W is a multiple of 4). Overwrites dx.
+// With RELU = 1 (batchnorm2d_relu) dy is first masked by (x - mean) * k_dy + beta > 0: k_dy = scale, so this is
+// the forward's pre-activation computed as normalize computed it (gradient 0 at y_pre = 0, as PyTorch).
 // Bindings: @0 p: Params; @1 x: array<f32> (read), NCHW f32 (the forward input); @2 dy: array<f32> (read), NCHW
-// f32; @3 coef: array<f32> (read), [4, C] rows mean, k_dy, k_x, k_0; @4 dx: array<f32> (read_write), NCHW f32.
+// f32; @3 coef: array<f32> (read), [5, C] rows mean, k_dy, k_x, k_0, beta; @4 dx: array<f32> (read_write), NCHW f32.
 // Params: hw (H*W), c (channels), items (elements per thread), chunks (= ceil(hw / (WG_X * items)) per plane),
 // groups (= N * C * chunks).
 // Workgroup: WG_X threads, each `items` elements of one plane chunk strided by WG_X; grid = linearGrid(groups).
 struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
 
 override WG_X: u32;
+// 1: dy is masked by the fused ReLU's y_pre > 0 (batchnorm2d_relu); 0: plain batch norm.
+override RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -26,10 +30,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let kdy = coef[p.c + ch];
   let kx = coef[2u * p.c + ch];
   let k0 = coef[3u * p.c + ch];
+  let beta = coef[4u * p.c + ch];
   let start = (g - plane * p.chunks) * WG_X * p.items + lid;
   let base = plane * p.hw;
   for (var i = 0u; i < p.items; i++) {
     let s = start + i * WG_X;
-    if (s < p.hw) { dx[base + s] = kdy * dy[base + s] + kx * (x[base + s] - mean) + k0; }
+    if (s < p.hw) {
+      let xc = x[base + s] - mean;
+      var d = dy[base + s];
+      if (RELU == 1u) { d = select(0.0, d, xc * kdy + beta > 0.0); }
+      dx[base + s] = kdy * d + kx * xc + k0;
+    }
   }
 }

@@ -1,7 +1,8 @@
 // batchnorm2d.backward_input (vec4 variant): as backward_input.wgsl, dx = k_dy[c] * dy + k_x[c] * (x - mean[c])
-// + k_0[c], for H*W a multiple of 4, reading and writing vec4s. Overwrites dx.
+// + k_0[c], for H*W a multiple of 4, reading and writing vec4s. Overwrites dx. RELU = 1 masks dy first, as
+// backward_input.wgsl.
 // Bindings: @0 p: Params; @1 x: array<vec4f> (read), NCHW f32 viewed as vec4s (the forward input); @2 dy:
-// array<vec4f> (read), like x; @3 coef: array<f32> (read), [4, C] rows mean, k_dy, k_x, k_0; @4 dx: array<vec4f>
+// array<vec4f> (read), like x; @3 coef: array<f32> (read), [5, C] rows mean, k_dy, k_x, k_0, beta; @4 dx: array<vec4f>
 // (read_write), like x.
 // Params: hw (H*W / 4, vec4s per plane), c (channels), items (vec4s per thread), chunks (= ceil(hw / (WG_X *
 // items)) per plane), groups (= N * C * chunks).
@@ -9,6 +10,8 @@
 struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
 
 override WG_X: u32;
+// 1: dy is masked by the fused ReLU's y_pre > 0 (batchnorm2d_relu); 0: plain batch norm.
+override RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
@@ -26,10 +29,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let kdy = coef[p.c + ch];
   let kx = coef[2u * p.c + ch];
   let k0 = coef[3u * p.c + ch];
+  let beta = coef[4u * p.c + ch];
   let start = (g - plane * p.chunks) * WG_X * p.items + lid;
   let base = plane * p.hw;
   for (var i = 0u; i < p.items; i++) {
     let s = start + i * WG_X;
-    if (s < p.hw) { dx[base + s] = kdy * dy[base + s] + kx * (x[base + s] - mean) + k0; }
+    if (s < p.hw) {
+      let xc = x[base + s] - mean;
+      var d = dy[base + s];
+      if (RELU == 1u) { d = select(vec4f(0.0), d, xc * kdy + beta > vec4f(0.0)); }
+      dx[base + s] = kdy * d + kx * xc + k0;
+    }
   }
 }

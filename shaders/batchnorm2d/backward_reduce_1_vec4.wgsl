@@ -1,6 +1,7 @@
 // batchnorm2d.backward_reduce (vec4 variant): as backward_reduce.wgsl, for H*W a multiple of 4, reading x and dy
 // as vec4s. Each workgroup reduces one chunk of WG_X * items consecutive vec4s of one (n, c) plane to
-// (sum dy, sum dy * (x - mean)); thread 0 adds the WG_X thread sums in order (deterministic).
+// (sum dy, sum dy * (x - mean)); thread 0 adds the WG_X thread sums in order (deterministic). RELU = 1 masks dy by
+// (x - mean) * scale + beta > 0 first, as backward_reduce.wgsl.
 // Bindings: @0 p: Params; @1 x: array<vec4f> (read), NCHW f32 viewed as vec4s (the forward input); @2 dy:
 // array<vec4f> (read), like x; @3 stats: array<f32> (read), [5, C] rows mean, ...; @4 part: array<vec2f>
 // (read_write), [N*C*chunks], index (n * C + c) * chunks + chunk.
@@ -10,6 +11,8 @@
 struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
 
 override WG_X: u32;
+// 1: dy is masked by the fused ReLU's y_pre > 0 (batchnorm2d_relu); 0: plain batch norm.
+override RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<vec4f>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
@@ -24,7 +27,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let g = wid.x + wid.y * nwg.x;
   if (g >= p.groups) { return; }
   let plane = g / p.chunks;
-  let mean = stats[plane % p.c];
+  let ch = plane % p.c;
+  let mean = stats[ch];
+  let scale = stats[3u * p.c + ch];
+  let beta = stats[4u * p.c + ch];
   let start = (g - plane * p.chunks) * WG_X * p.items + lid;
   let base = plane * p.hw;
   var sumDy = vec4f(0.0);
@@ -32,9 +38,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var i = 0u; i < p.items; i++) {
     let s = start + i * WG_X;
     if (s < p.hw) {
-      let d = dy[base + s];
+      let xc = x[base + s] - mean;
+      var d = dy[base + s];
+      if (RELU == 1u) { d = select(vec4f(0.0), d, xc * scale + beta > vec4f(0.0)); }
       sumDy += d;
-      sumDyXc += d * (x[base + s] - mean);
+      sumDyXc += d * xc;
     }
   }
   acc[lid] = vec2f(dot(sumDy, vec4f(1.0)), dot(sumDyXc, vec4f(1.0)));

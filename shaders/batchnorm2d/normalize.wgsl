@@ -1,5 +1,6 @@
 // batchnorm2d.normalize: y = (x - mean[c]) * scale[c] + beta[c], scale = w * invstd, from the stats rows (batch or
 // running statistics), for any H*W (normalize_1_vec4 is the faster variant when H*W is a multiple of 4).
+// With RELU = 1 (batchnorm2d_relu) it writes max(y, 0) instead, the ReLU fused into the same pass.
 // Subtracting the mean first keeps y accurate when |mean| is large against the spread.
 // Bindings: @0 p: Params; @1 x: array<f32> (read), NCHW f32; @2 stats: array<f32> (read), [5, C] rows mean, var,
 // invstd, scale, beta; @3 y: array<f32> (read_write), NCHW f32 like x.
@@ -10,6 +11,8 @@
 struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
 
 override WG_X: u32;
+// 1: fused ReLU, y = max(y, 0) (batchnorm2d_relu); 0: plain batch norm.
+override RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
@@ -29,6 +32,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let base = plane * p.hw;
   for (var i = 0u; i < p.items; i++) {
     let s = start + i * WG_X;
-    if (s < p.hw) { y[base + s] = (x[base + s] - mean) * scale + beta; }
+    if (s < p.hw) {
+      let v = (x[base + s] - mean) * scale + beta;
+      if (RELU == 1u) { y[base + s] = max(v, 0.0); } else { y[base + s] = v; }
+    }
   }
 }

@@ -9,7 +9,7 @@ import { addBackward, type AddSaved } from './ops/add.js';
 import { reshapeBackward, type ReshapeSaved } from './ops/reshape.js';
 import { concatBackward, type ConcatSaved } from './ops/concat.js';
 import { conv2dBackward, type Conv2dSaved } from './ops/conv2d.js';
-import { batchnorm2dBackward, type Batchnorm2dSaved } from './ops/batchnorm2d.js';
+import { batchnorm2dBackward, batchnorm2dReluBackward, type Batchnorm2dSaved } from './ops/batchnorm2d.js';
 import { maxpool2dBackward, type Maxpool2dSaved } from './ops/maxpool2d.js';
 import { avgpool2dBackward, type Avgpool2dSaved } from './ops/avgpool2d.js';
 import { adaptiveAvgpool2dBackward, type AdaptiveAvgpool2dSaved } from './ops/adaptive_avgpool2d.js';
@@ -24,6 +24,7 @@ export interface OpSaved {
   concat: ConcatSaved;
   conv2d: Conv2dSaved;
   batchnorm2d: Batchnorm2dSaved;
+  batchnorm2d_relu: Batchnorm2dSaved;
   maxpool2d: Maxpool2dSaved;
   avgpool2d: Avgpool2dSaved;
   adaptive_avgpool2d: AdaptiveAvgpool2dSaved;
@@ -43,6 +44,7 @@ export const gradientRules: { readonly [K in OpName]: GradRule<OpSaved[K]> } = {
   concat: concatBackward,
   conv2d: conv2dBackward,
   batchnorm2d: batchnorm2dBackward,
+  batchnorm2d_relu: batchnorm2dReluBackward,
   maxpool2d: maxpool2dBackward,
   avgpool2d: avgpool2dBackward,
   adaptive_avgpool2d: adaptiveAvgpool2dBackward,

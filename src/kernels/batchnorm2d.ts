@@ -2,7 +2,9 @@
  * batchnorm2d over NCHW f32: per-channel statistics by parallel partial reductions over plane chunks with a small
  * deterministic per-channel merge, the in-place running-statistics update, the normalisation, and the backward
  * (sums, then dx). Per-channel values travel in small row buffers: `stats` [5, C] (mean, var, invstd, scale, beta)
- * and `coef` [4, C] (mean, k_dy, k_x, k_0).
+ * and `coef` [5, C] (mean, k_dy, k_x, k_0, beta). The normalize and backward passes also come fused with a ReLU
+ * (batchnorm2d_relu): the override constant RELU = 1 makes normalize write max(y, 0) and the backward passes mask dy
+ * by y_pre = (x - mean) * scale + beta > 0, recomputed from x and the per-channel rows rather than saved.
  */
 import type { Gpu } from '../runtime/gpu.js';
 import { fill } from './fill.js';
@@ -10,8 +12,8 @@ import { defineKernel, linearGrid, type BindingSpec } from './kernel.js';
 
 /** Rows of the stats buffer: mean, var (biased), invstd, scale = w * invstd, beta = b (0 without bias). */
 export const STATS_ROWS = 5;
-/** Rows of the backward coefficient buffer: mean, k_dy, k_x, k_0. */
-export const COEF_ROWS = 4;
+/** Rows of the backward coefficient buffer: mean, k_dy, k_x, k_0, beta (for the fused ReLU's mask). */
+export const COEF_ROWS = 5;
 
 /**
  * lavapipe runs each batch of 8 invocations as a coroutine and turns every storage access into a gather or
@@ -38,16 +40,21 @@ const groupsGrid = (p: { groups: number }, maxPerDim: number) => linearGrid(p.gr
 const channelGroupsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(p.c, maxPerDim);
 const channelThreadsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(Math.ceil(p.c / CHANNEL_WG), maxPerDim);
 
-/** The descriptors of a streaming pass over planes: the scalar one, and the vec4 one named `<pass>_1_vec4`. */
-function planePass(name: string, shader: string, bindings: readonly BindingSpec[]) {
+/**
+ * The descriptors of a streaming pass over planes: the scalar one, and the vec4 one named `<pass>_1_vec4`; `relu`
+ * specialises the pass for batchnorm2d_relu (override RELU = 1) under the name `<pass>_relu[_1_vec4]`.
+ */
+function planePass(name: string, shader: string, bindings: readonly BindingSpec[], relu = false) {
+  const base = relu ? `${name}_relu` : name;
   const spec = (variant: Batchnorm2dVariant) =>
     defineKernel({
-      name: variant === 'vec4' ? `${name}_1_vec4` : name,
+      name: variant === 'vec4' ? `${base}_1_vec4` : base,
       shader: variant === 'vec4' ? `${shader}_1_vec4` : shader,
       bindings,
       params: PLANE_PARAMS,
       workgroupSize: [PLANE_WG, 1, 1],
       grid: groupsGrid,
+      ...(relu ? { constants: { RELU: 1 } } : {}),
     });
   return { scalar: spec('scalar'), vec4: spec('vec4') };
 }
@@ -101,18 +108,26 @@ export const batchnorm2dRunningUpdate = defineKernel({
   grid: channelThreadsGrid,
 });
 
-export const batchnorm2dNormalize = planePass('batchnorm2d.normalize', 'batchnorm2d/normalize', [
+const NORMALIZE_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
   { name: 'stats', access: 'read' },
   { name: 'y', access: 'read_write' },
-]);
+];
+const normalize = (relu: boolean) =>
+  planePass('batchnorm2d.normalize', 'batchnorm2d/normalize', NORMALIZE_BINDINGS, relu);
+export const batchnorm2dNormalize = normalize(false);
+export const batchnorm2dNormalizeRelu = normalize(true);
 
-export const batchnorm2dBackwardReduce = planePass('batchnorm2d.backward_reduce', 'batchnorm2d/backward_reduce', [
+const BACKWARD_REDUCE_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
   { name: 'dy', access: 'read' },
   { name: 'stats', access: 'read' },
   { name: 'part', access: 'read_write' },
-]);
+];
+const backwardReduce = (relu: boolean) =>
+  planePass('batchnorm2d.backward_reduce', 'batchnorm2d/backward_reduce', BACKWARD_REDUCE_BINDINGS, relu);
+export const batchnorm2dBackwardReduce = backwardReduce(false);
+export const batchnorm2dBackwardReduceRelu = backwardReduce(true);
 
 export const batchnorm2dBackwardFinalize = defineKernel({
   name: 'batchnorm2d.backward_finalize',
@@ -129,12 +144,16 @@ export const batchnorm2dBackwardFinalize = defineKernel({
   grid: channelGroupsGrid,
 });
 
-export const batchnorm2dBackwardInput = planePass('batchnorm2d.backward_input', 'batchnorm2d/backward_input', [
+const BACKWARD_INPUT_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
   { name: 'dy', access: 'read' },
   { name: 'coef', access: 'read' },
   { name: 'dx', access: 'read_write' },
-]);
+];
+const backwardInput = (relu: boolean) =>
+  planePass('batchnorm2d.backward_input', 'batchnorm2d/backward_input', BACKWARD_INPUT_BINDINGS, relu);
+export const batchnorm2dBackwardInput = backwardInput(false);
+export const batchnorm2dBackwardInputRelu = backwardInput(true);
 
 /** x is [n, c, H, W] with hw = H * W. */
 export interface Batchnorm2dShape {
@@ -217,6 +236,7 @@ export function runBatchnorm2dRunningUpdate(
   gpu.run(batchnorm2dRunningUpdate, { c, momentum, unbias: count / (count - 1) }, [stats, rm, rv]);
 }
 
+/** y = (x - mean) * scale + beta, or max(that, 0) with `relu` (batchnorm2d_relu). */
 export function runBatchnorm2dNormalize(
   gpu: Gpu,
   x: GPUBuffer,
@@ -224,13 +244,15 @@ export function runBatchnorm2dNormalize(
   y: GPUBuffer,
   s: Batchnorm2dShape,
   variant = batchnorm2dVariant(s),
+  relu = false,
 ): void {
-  gpu.run(batchnorm2dNormalize[variant], planeLayout(s, variant), [x, stats, y]);
+  gpu.run((relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)[variant], planeLayout(s, variant), [x, stats, y]);
 }
 
 /**
  * Backward sums: overwrites dw = sum(dy * xhat) and db = sum(dy) per channel, and the dx coefficients in `coef`.
  * `reduce: false` (eval mode when neither dw nor db is wanted) skips reading x and dy: dw and db are then 0.
+ * `relu: true` (batchnorm2d_relu) sums dy masked by the fused ReLU, dy * ((x - mean) * scale + beta > 0).
  */
 export function runBatchnorm2dBackwardSums(
   gpu: Gpu,
@@ -241,7 +263,7 @@ export function runBatchnorm2dBackwardSums(
   dw: GPUBuffer,
   db: GPUBuffer,
   s: Batchnorm2dShape,
-  opts: { training: boolean; reduce: boolean },
+  opts: { training: boolean; reduce: boolean; relu?: boolean },
   variant = batchnorm2dVariant(s),
 ): void {
   const finalize = (part: GPUBuffer, chunks: number, partials: number) =>
@@ -256,12 +278,16 @@ export function runBatchnorm2dBackwardSums(
   }
   const layout = planeLayout(s, variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
-  gpu.run(batchnorm2dBackwardReduce[variant], layout, [x, dy, stats, part]);
+  const reduce = opts.relu ? batchnorm2dBackwardReduceRelu : batchnorm2dBackwardReduce;
+  gpu.run(reduce[variant], layout, [x, dy, stats, part]);
   finalize(part, layout.chunks, s.n * layout.chunks);
   gpu.free(part);
 }
 
-/** dx = k_dy * dy + k_x * (x - mean) + k_0 per channel, from `coef`. */
+/**
+ * dx = k_dy * dy + k_x * (x - mean) + k_0 per channel, from `coef`; with `relu` (batchnorm2d_relu) dy is first
+ * masked by (x - mean) * k_dy + beta > 0.
+ */
 export function runBatchnorm2dBackwardInput(
   gpu: Gpu,
   x: GPUBuffer,
@@ -270,6 +296,8 @@ export function runBatchnorm2dBackwardInput(
   dx: GPUBuffer,
   s: Batchnorm2dShape,
   variant = batchnorm2dVariant(s),
+  relu = false,
 ): void {
-  gpu.run(batchnorm2dBackwardInput[variant], planeLayout(s, variant), [x, dy, coef, dx]);
+  const input = relu ? batchnorm2dBackwardInputRelu : batchnorm2dBackwardInput;
+  gpu.run(input[variant], planeLayout(s, variant), [x, dy, coef, dx]);
 }

@@ -11,7 +11,6 @@ import { MaxPool2d } from '../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../graph/modules/module.js';
 import { ModuleList } from '../graph/modules/module_list.js';
 import { concat } from '../graph/ops/concat.js';
-import { relu } from '../graph/ops/relu.js';
 import { flatten } from '../graph/ops/reshape.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Classifier, InputSpec } from './classifier.js';
@@ -54,7 +53,7 @@ export function cnnxFeatureSize(config: CnnxConfig): number {
   return size;
 }
 
-/** conv (stride 1, zero padding k//2, bias) -> batch norm -> ReLU -> pool. */
+/** conv (stride 1, zero padding k//2, bias) -> batch norm -> ReLU (fused into the batch norm) -> pool. */
 export class CnnxBranch extends Module implements Layer {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
@@ -73,7 +72,7 @@ export class CnnxBranch extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return this.pool.forward(relu(this.bn.forward(this.conv.forward(x))));
+    return this.pool.forward(this.bn.forwardRelu(this.conv.forward(x)));
   }
 }
 

@@ -4,7 +4,7 @@
  * in place) and count the batch; with momentum null the update is the cumulative average (factor
  * 1/num_batches_tracked). Eval forwards use the running statistics, or the batch's when none are tracked.
  */
-import { batchnorm2d } from '../ops/batchnorm2d.js';
+import { batchnorm2d, batchnorm2dRelu } from '../ops/batchnorm2d.js';
 import type { Tensor } from '../tensor.js';
 import { createBuffer, createParameter, Module, type ModuleContext } from './module.js';
 
@@ -55,6 +55,15 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.apply(x, false);
+  }
+
+  /** relu(forward(x)) in one fused op (batchnorm2d_relu): same statistics, state and counting as forward. */
+  forwardRelu(x: Tensor): Tensor {
+    return this.apply(x, true);
+  }
+
+  private apply(x: Tensor, relu: boolean): Tensor {
     const tracking = this.runningMean !== null;
     let momentum = this.momentum ?? 0;
     if (this.training && tracking) {
@@ -62,7 +71,7 @@ export class BatchNorm2d extends Module {
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked;
     }
     const { weight, bias, runningMean, runningVar } = this;
-    return batchnorm2d(
+    return (relu ? batchnorm2dRelu : batchnorm2d)(
       x,
       { weight, bias, runningMean, runningVar },
       { training: this.training || !tracking, momentum, eps: this.eps },

@@ -3,6 +3,10 @@
  * torch.nn.functional.batch_norm. Training mode normalises with the batch mean and BIASED variance over N*H*W and
  * updates runningMean/runningVar in place on the GPU (PyTorch's momentum rule, unbiased variance); eval mode uses
  * the running statistics, so its gradient is the plain affine one. Recorded inputs: [x, weight, bias].
+ *
+ * batchnorm2dRelu(x, state, opts) = relu(batchnorm2d(x, state, opts)) in the same passes (op batchnorm2d_relu):
+ * normalize writes max(y, 0), and the backward masks dy by the pre-activation y_pre > 0 (gradient 0 at y_pre = 0,
+ * as PyTorch's relu), recomputed from the saved x and stats so the output need not stay alive until the backward.
  */
 import {
   COEF_ROWS,
@@ -13,6 +17,7 @@ import {
   runBatchnorm2dNormalize,
   runBatchnorm2dRunningStats,
   runBatchnorm2dRunningUpdate,
+  batchnorm2dVariant,
   type Batchnorm2dShape,
 } from '../../kernels/batchnorm2d.js';
 import { record } from '../tape.js';
@@ -45,6 +50,15 @@ export interface Batchnorm2dSaved {
 }
 
 export function batchnorm2d(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
+  return forward(x, state, opts, false);
+}
+
+/** relu(batchnorm2d(x, state, opts)), fused: one normalize pass writes the ReLU's output. */
+export function batchnorm2dRelu(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
+  return forward(x, state, opts, true);
+}
+
+function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, relu: boolean): Tensor {
   const shape = checkShapes(x, state);
   const { weight, bias, runningMean, runningVar } = state;
   const momentum = opts.momentum ?? 0.1;
@@ -74,14 +88,29 @@ export function batchnorm2d(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2
   } else {
     runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
   }
-  const y = Tensor.empty(gpu, x.shape, 'batchnorm2d.forward:y');
-  runBatchnorm2dNormalize(gpu, x.buffer, stats.buffer, y.buffer, shape);
-  record('batchnorm2d', [x, weight, bias], y, (save) => ({ x: save(x), stats: save(stats), training }));
+  const y = Tensor.empty(gpu, x.shape, relu ? 'batchnorm2d_relu.forward:y' : 'batchnorm2d.forward:y');
+  runBatchnorm2dNormalize(gpu, x.buffer, stats.buffer, y.buffer, shape, batchnorm2dVariant(shape), relu);
+  const makeSaved = (save: (t: Tensor) => Tensor) => ({ x: save(x), stats: save(stats), training });
+  if (relu) record('batchnorm2d_relu', [x, weight, bias], y, makeSaved);
+  else record('batchnorm2d', [x, weight, bias], y, makeSaved);
   stats.dispose();
   return y;
 }
 
 export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
+  return backwardOf(saved, dy, needs, false);
+}
+
+/** The batchnorm2d gradient of dy masked by the fused ReLU (the kernels recompute the mask from x and stats). */
+export function batchnorm2dReluBackward(
+  saved: Batchnorm2dSaved,
+  dy: Tensor,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
+  return backwardOf(saved, dy, needs, true);
+}
+
+function backwardOf(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[], relu: boolean): (Tensor | null)[] {
   const { x, stats, training } = saved;
   const gpu = dy.gpu;
   const shape = planes(x);
@@ -94,11 +123,13 @@ export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: 
   runBatchnorm2dBackwardSums(gpu, x.buffer, dy.buffer, stats.buffer, coef.buffer, dw.buffer, db.buffer, shape, {
     training,
     reduce,
+    relu,
   });
   let dx: Tensor | null = null;
   if (needX) {
     dx = Tensor.empty(gpu, x.shape, 'batchnorm2d.backward:dx');
-    runBatchnorm2dBackwardInput(gpu, x.buffer, dy.buffer, coef.buffer, dx.buffer, shape);
+    const variant = batchnorm2dVariant(shape);
+    runBatchnorm2dBackwardInput(gpu, x.buffer, dy.buffer, coef.buffer, dx.buffer, shape, variant, relu);
   }
   coef.dispose();
   if (!needW) dw.dispose();
