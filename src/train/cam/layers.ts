@@ -1,73 +1,71 @@
 /**
  * Which layer a map reads, by its PyTorch module path ("branches", "layer4", "features.28", "branches.2.conv"),
- * and how its output is captured: the module instance's forward is wrapped for one pass and restored afterwards.
- * A container without a forward of its own (CNN-X's "branches", a ModuleList) is captured through the model's
- * features(x) when it is the model's default layer. The walker is local to CAM: it needs only namedChildren().
+ * and how its output is captured for one forward pass, then restored. The default layer is what the head reads:
+ * the model's features(x) (CNN-X's concatenated "branches", a backbone's `camLayer`), captured by wrapping
+ * that method, so it is exactly the head's input (DenseNet's features(x) adds a ReLU after the "features"
+ * module). Any other path wraps that module instance's forward.
  */
 import { Linear } from '../../graph/modules/linear.js';
 import type { Module } from '../../graph/modules/module.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { Classifier } from '../../models/classifier.js';
 import { Cnnx } from '../../models/cnnx.js';
+import { findModule, modulePaths } from '../../models/module_path.js';
 
 /** A map that cannot be made as asked (unknown layer or class, wrong head); the message says what is valid. */
 export class CamError extends Error {
   override name = 'CamError';
 }
 
-/** A model that names its own default CAM layer, or exposes the features its head reads. */
+/** A model that exposes the features its head reads, and names the module path they come from (backbones: camLayer). */
 interface CamAware {
-  camLayer?: unknown;
   features?: unknown;
+  camLayer?: unknown;
 }
 
 /** Path of the feature map the model's head reads: CAM's layer and Grad-CAM's default. */
 export function defaultCamLayer(model: Classifier): string {
-  const named = (model as unknown as CamAware).camLayer;
-  if (typeof named === 'string') return named;
   if (model instanceof Cnnx) return 'branches';
-  if (typeof (model as unknown as CamAware).features === 'function') return 'features';
-  throw new CamError(`${model.constructor.name} has no features(x) and names no camLayer; pass --layer with a module path`);
-}
-
-/** Every module path of the tree, parents before children, in registration order. */
-export function modulePaths(root: Module): string[] {
-  const out: string[] = [];
-  const walk = (module: Module, prefix: string): void => {
-    for (const [name, child] of module.namedChildren()) {
-      const path = prefix ? `${prefix}.${name}` : name;
-      out.push(path);
-      walk(child, path);
-    }
-  };
-  walk(root, '');
-  return out;
+  const aware = model as unknown as CamAware;
+  if (typeof aware.features !== 'function') {
+    throw new CamError(`${model.constructor.name} has no features(x); pass --layer with a module path`);
+  }
+  return typeof aware.camLayer === 'string' ? aware.camLayer : 'features';
 }
 
 /** The module at a dotted path; an unknown path is a CamError listing the valid paths near it. */
-export function findModuleByPath(root: Module, path: string): Module {
-  let module = root;
-  const parts = path.split('.');
-  for (let i = 0; i < parts.length; i++) {
-    const child = module.namedChildren().get(parts[i]!);
-    if (!child) throw new CamError(unknownPathMessage(root, module, parts.slice(0, i).join('.'), path));
-    module = child;
+export function findLayer(root: Module, path: string): Module {
+  try {
+    return findModule(root, path);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new CamError(unknownPathMessage(root, path));
   }
-  return module;
 }
 
-function unknownPathMessage(root: Module, parent: Module, parentPath: string, path: string): string {
+function unknownPathMessage(root: Module, path: string): string {
+  const parts = path.split('.');
+  let parentPath = '';
+  for (let i = parts.length - 1; i > 0; i--) {
+    const prefix = parts.slice(0, i).join('.');
+    if (modulePaths(root).includes(prefix)) {
+      parentPath = prefix;
+      break;
+    }
+  }
+  const parent = findModule(root, parentPath);
   const children = [...parent.namedChildren().keys()].map((name) => (parentPath ? `${parentPath}.${name}` : name));
   const where = parentPath ? `"${parentPath}" (${parent.constructor.name})` : `the model (${root.constructor.name})`;
-  const lines = [`unknown layer "${path}"`];
-  lines.push(children.length > 0 ? `  ${where} has: ${children.join(', ')}` : `  ${where} has no sub-modules`);
   const close = modulePaths(root)
     .map((p) => ({ p, d: editDistance(p, path) }))
     .sort((a, b) => a.d - b.d)
     .slice(0, 6)
     .map((c) => c.p);
-  lines.push(`  closest paths: ${close.join(', ')}`);
-  return lines.join('\n');
+  return [
+    `unknown layer "${path}"`,
+    children.length > 0 ? `  ${where} has: ${children.join(', ')}` : `  ${where} has no sub-modules`,
+    `  closest paths: ${close.join(', ')}`,
+  ].join('\n');
 }
 
 function editDistance(a: string, b: string): number {
@@ -129,28 +127,28 @@ export function captureLayer(model: Classifier, layer: string, onOutput?: (y: Te
 
 function captureTarget(model: Classifier, layer: string): { owner: object; key: string } {
   const hasFeatures = typeof (model as unknown as CamAware).features === 'function';
-  const isDefault = layer === defaultCamLayer(model);
-  if (layer === 'features' && isDefault && hasFeatures && !model.namedChildren().has('features')) {
-    return { owner: model, key: 'features' };
-  }
-  const module = findModuleByPath(model, layer);
+  if (hasFeatures && layer === defaultCamLayer(model)) return { owner: model, key: 'features' };
+  const module = findLayer(model, layer);
   if (typeof (module as unknown as { forward?: unknown }).forward === 'function') return { owner: module, key: 'forward' };
-  if (isDefault && hasFeatures) return { owner: model, key: 'features' };
   const children = [...module.namedChildren().keys()].map((name) => `${layer}.${name}`);
   throw new CamError(
     `layer "${layer}" (${module.constructor.name}) has no forward of its own; pick one of its children: ${children.join(', ')}`,
   );
 }
 
-/** The linear layer that makes the logits: the model's `fc` or `classifier` when linear, else its last Linear. */
+/**
+ * The linear layer that makes the logits: the model's child `fc`, `classifier` or `classif` when it is a Linear,
+ * else its last Linear (whether the head really is pooling + this layer is checked against the logits).
+ */
 export function findLinearHead(model: Classifier): { path: string; linear: Linear } {
-  const named = model as unknown as Record<string, unknown>;
-  for (const key of ['fc', 'classifier']) {
-    if (named[key] instanceof Linear) return { path: key, linear: named[key] };
+  const children = model.namedChildren();
+  for (const key of ['fc', 'classifier', 'classif']) {
+    const child = children.get(key);
+    if (child instanceof Linear) return { path: key, linear: child };
   }
   let found: { path: string; linear: Linear } | null = null;
   for (const path of modulePaths(model)) {
-    const module = findModuleByPath(model, path);
+    const module = findModule(model, path);
     if (module instanceof Linear) found = { path, linear: module };
   }
   if (!found) throw new CamError(`${model.constructor.name} has no linear head; CAM needs one (use --method gradcam)`);

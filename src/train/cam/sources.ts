@@ -25,7 +25,7 @@ export interface CamSource {
 export interface SourceOptions {
   /** The model's classes, for labels read off folder names (aliases such as "COVID-19" match "covid"). */
   classNames: readonly string[];
-  /** Folder of lung masks; images inside it are never inputs. */
+  /** Folder of lung masks; images inside it (or, without it, in a folder argument's masks/) are never inputs. */
   masks?: string;
 }
 
@@ -41,7 +41,9 @@ export function collectCamSources(paths: readonly string[], options: SourceOptio
     const stat = statSync(path, { throwIfNoEntry: false });
     if (!stat) throw new DataError(`${path}: no such file or folder`);
     const root = stat.isDirectory() ? resolve(path) : dirname(resolve(path));
-    const files = (stat.isDirectory() ? listImageFiles(root) : [resolve(path)]).filter((f) => !masks || !isInside(f, masks));
+    // The masks folder is never an input, given or not (`cnnx data synth` writes DATA/masks/ beside train/ and test/).
+    const skip = masks ?? join(root, 'masks');
+    const files = (stat.isDirectory() ? listImageFiles(root) : [resolve(path)]).filter((f) => !isInside(f, skip));
     if (files.length === 0) throw new DataError(`${path}: folder holds no .png or .jpg images${masks ? ' outside --masks' : ''}`);
     for (const file of files) {
       const rel = relative(root, file);
