@@ -1,0 +1,25 @@
+/** Every kernel case of `cnnx bench`, in the order they run: elementwise, convs, normalisation, pools, the head. */
+import type { KernelCase } from '../case.js';
+import { adamCases } from './adam.js';
+import { addCases } from './add.js';
+import { batchnorm2dCases } from './batchnorm2d.js';
+import { concatCases } from './concat.js';
+import { conv2dCases } from './conv2d.js';
+import { linearCases } from './linear.js';
+import { poolCases } from './pool.js';
+import { reluCases } from './relu.js';
+import { softmaxCrossEntropyCases } from './softmax_cross_entropy.js';
+
+export function allCases(batch: number): KernelCase[] {
+  return [
+    ...reluCases(batch),
+    ...addCases(batch),
+    ...conv2dCases(batch),
+    ...batchnorm2dCases(batch),
+    ...poolCases(batch),
+    ...concatCases(batch),
+    ...linearCases(batch),
+    ...softmaxCrossEntropyCases(batch),
+    ...adamCases(),
+  ];
+}

@@ -1,0 +1,78 @@
+/**
+ * The device's roofs, measured with cnnx's own kernels (src/kernels/roofline.ts):
+ * - FMA throughput: threads * iters * 8 chains * 4 lanes * 2 FLOPs, over the GPU time of one dispatch;
+ * - copy bandwidth: 2 * bytes copied (read + write) over the GPU time of a vec4 copy, sources and targets each
+ *   rotating through ROTATION_BYTES of buffers (twice the largest cache), so every run reads and writes memory, not
+ *   cache; the fastest of a few copy sizes (a software driver streams small dispatches faster than one huge one) and
+ *   vec4-per-thread counts.
+ * Each is the median over timed runs, like every kernel, after a check of the kernel on a small case.
+ */
+import { fmaFlops, runCopy, runFma, ROOFLINE_WG } from '../kernels/roofline.js';
+import type { Gpu } from '../runtime/gpu.js';
+import { hostData, outputs, ROTATION_BYTES, upload } from './data.js';
+import { measure, type MeasurePlan } from './measure.js';
+
+const COPY_SIZES = [4 * 2 ** 20, 32 * 2 ** 20, 128 * 2 ** 20];
+const COPY_ITEMS = [8, 32];
+const FMA_GROUPS = 4096;
+
+export interface Roofs {
+  fma_gflops: number;
+  copy_gbps: number;
+}
+
+export async function measureRoofs(gpu: Gpu, plan: MeasurePlan, quick: boolean): Promise<Roofs & { copy: string }> {
+  await checkRoofKernels(gpu);
+  const iters = quick ? 128 : 512;
+  const y = gpu.alloc(FMA_GROUPS * ROOFLINE_WG * 16, 'bench:roofline:y');
+  const fma = await measure(gpu, () => runFma(gpu, y, FMA_GROUPS, iters), plan);
+  gpu.free(y);
+  const fmaGflops = fmaFlops(FMA_GROUPS, iters) / fma.ms / 1e6;
+
+  let best = { gbps: 0, items: COPY_ITEMS[0]!, bytes: 0 };
+  for (const size of COPY_SIZES) {
+    const bytes = Math.min(size, Math.floor(gpu.limits.maxStorageBufferBindingSize / 256) * 256);
+    const n4 = bytes / 16;
+    const sets = Math.max(2, Math.ceil(ROTATION_BYTES / bytes));
+    const sources = Array.from({ length: sets }, (_, k) => gpu.alloc(bytes, `bench:roofline:x${k}`));
+    const targets = outputs(gpu, bytes, sets, 'bench:roofline:y');
+    // Dawn zero-fills a buffer at its first use: do that for every source before any timing.
+    sources.forEach((x, k) => runCopy(gpu, x, targets.at(k), n4, COPY_ITEMS[0]!));
+    await gpu.sync();
+    for (const items of COPY_ITEMS) {
+      const t = await measure(gpu, (i) => runCopy(gpu, sources[i % sets]!, targets.at(i + 1), n4, items), plan);
+      const gbps = (2 * bytes) / t.ms / 1e6;
+      if (gbps > best.gbps) best = { gbps, items, bytes };
+    }
+    [...sources, ...targets.buffers].forEach((b) => gpu.free(b));
+    gpu.pool.trim();
+  }
+  return { fma_gflops: fmaGflops, copy_gbps: best.gbps, copy: `${best.bytes / 2 ** 20} MiB, ${best.items} vec4s per thread` };
+}
+
+/** The FMA kernel's first thread against the same chains in f32 on the host; the copy of 64 Ki floats exactly. */
+async function checkRoofKernels(gpu: Gpu): Promise<void> {
+  const iters = 64;
+  const a = Math.fround(1 - 2 ** -20);
+  const b = Math.fround(2 ** -20);
+  const y = gpu.alloc(ROOFLINE_WG * 16, 'bench:roofline:check');
+  runFma(gpu, y, 1, iters);
+  const got = (await gpu.read(y, 16))[0]!;
+  let want = 0;
+  for (let chain = 0; chain < 8; chain++) {
+    let c = Math.fround(0.01 * chain);
+    for (let k = 0; k < iters; k++) c = Math.fround(c * a + b);
+    want += c;
+  }
+  if (!(Math.abs(got - want) <= 1e-5 * Math.abs(want))) throw new Error(`roofline.fma: thread 0 gave ${got}, expected ${want}`);
+  const n = 65536;
+  const data = hostData(n, 7);
+  const x = upload(gpu, data, 'bench:roofline:check_x');
+  const copy = gpu.alloc(4 * n, 'bench:roofline:check_y');
+  for (const items of COPY_ITEMS) {
+    runCopy(gpu, x, copy, n / 4, items);
+    const out = await gpu.read(copy, 4 * n);
+    if (out.some((v, i) => v !== data[i])) throw new Error(`roofline.copy (${items} vec4s per thread) does not copy exactly`);
+  }
+  [x, y, copy].forEach((buffer) => gpu.free(buffer));
+}

@@ -1,0 +1,59 @@
+/**
+ * roofline: the two kernels that measure a device's roofs for `cnnx bench`: FMA throughput (shaders/roofline/fma.wgsl,
+ * 8 independent vec4 FMA chains per thread) and copy bandwidth (shaders/roofline/copy.wgsl, a vec4 copy). The copy
+ * takes the number of vec4s per thread as an override constant, so the bench can try a few and keep the fastest.
+ */
+import type { Gpu } from '../runtime/gpu.js';
+import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
+
+/** Threads per workgroup of both kernels (the vec4 elementwise kernels' width, the best layout under lavapipe). */
+export const ROOFLINE_WG = 64;
+/** Independent vec4 FMA chains per thread in fma.wgsl. */
+export const FMA_CHAINS = 8;
+
+export const rooflineFma = defineKernel({
+  name: 'roofline.fma',
+  shader: 'roofline/fma',
+  bindings: [{ name: 'y', access: 'read_write' }],
+  params: [['iters', 'u32'], ['a', 'f32'], ['b', 'f32'], ['groups', 'u32']],
+  workgroupSize: [ROOFLINE_WG, 1, 1],
+  grid: (p, maxPerDim) => linearGrid(p.groups, maxPerDim),
+});
+
+const copySpecs = new Map<number, KernelSpec<'n4'>>();
+
+/** The copy kernel with `items` vec4s per thread. */
+export function rooflineCopy(items: number): KernelSpec<'n4'> {
+  let spec = copySpecs.get(items);
+  if (!spec) {
+    spec = defineKernel({
+      name: 'roofline.copy',
+      shader: 'roofline/copy',
+      bindings: [
+        { name: 'x', access: 'read' },
+        { name: 'y', access: 'read_write' },
+      ],
+      params: [['n4', 'u32']],
+      workgroupSize: [ROOFLINE_WG, 1, 1],
+      grid: (p, maxPerDim) => linearGrid(Math.ceil(p.n4 / (ROOFLINE_WG * items)), maxPerDim),
+      constants: { ITEMS: items },
+    });
+    copySpecs.set(items, spec);
+  }
+  return spec;
+}
+
+/** FLOPs of one runFma: threads * iters * chains * 4 lanes * 2 (a multiply and an add per lane). */
+export function fmaFlops(groups: number, iters: number): number {
+  return groups * ROOFLINE_WG * iters * FMA_CHAINS * 4 * 2;
+}
+
+/** y needs one vec4 (16 bytes) per thread: groups * ROOFLINE_WG * 16 bytes. */
+export function runFma(gpu: Gpu, y: GPUBuffer, groups: number, iters: number): void {
+  gpu.run(rooflineFma, { iters, a: 1 - 2 ** -20, b: 2 ** -20, groups }, [y]);
+}
+
+/** y = x over `n4` vec4s. */
+export function runCopy(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n4: number, items: number): void {
+  gpu.run(rooflineCopy(items), { n4 }, [x, y]);
+}
