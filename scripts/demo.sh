@@ -23,9 +23,7 @@ node bin/cnnx.js data synth --out "$OUT/data" --per-class "$PER_CLASS" --size "$
 node bin/cnnx.js train --model cnnx --data "$OUT/data" --input-size "$SIZE" --epochs "$EPOCHS" --seed 1 \
   --out "$OUT/cnnx.safetensors" --run-dir "$OUT/run"
 node bin/cnnx.js eval --model cnnx --weights "$OUT/cnnx.safetensors" --data "$OUT/data"
-if node bin/cnnx.js cam --help >/dev/null 2>&1; then
-  node bin/cnnx.js cam --model cnnx --weights "$OUT/cnnx.safetensors" --masks "$OUT/data/masks/test" \
-    --report --out "$OUT/cam" "$OUT/data/test"
-  echo "report: $OUT/cam/report.html"
-fi
+node bin/cnnx.js cam --model cnnx --weights "$OUT/cnnx.safetensors" --masks "$OUT/data/masks" \
+  --report --out "$OUT/cam" "$OUT/data/test"
+echo "report: $OUT/cam/report.html"
 echo "run folder: $OUT/run (config.json, metrics.jsonl, curves.svg, eval.json)"
