@@ -1,7 +1,7 @@
 /**
  * The shortcut experiment of docs/cam.md, end to end: `npx vite-node bench/cam_shortcut.ts [options]`
  *   --size 64 --per-class 100 --epochs 8 --lr 1e-3 --seed 5 --method cam --work /tmp/cnnx-cam-shortcut
- *   --out docs/cam_shortcut.png
+ *   --out docs/cam_shortcut.png [--reuse: skip generation and training, load WORK/{marked,clean}.safetensors]
  * 1. Two synthetic sets from the same seed, so image k of a class has the same anatomy in both: "marked", where an
  *    R/L side marker is burned into every COVID-19 image and no other (`cnnx data synth --confounder marker
  *    --confounder-rate 1`), and "clean", without it.
@@ -15,7 +15,7 @@
  * folder (marked.safetensors, clean.safetensors) for `cnnx cam --report`. Not a timing benchmark: it reports the
  * training time of each model on the adapter it ran on.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { drawText, GLYPH_HEIGHT, textWidth } from '../src/data/bitmap_font.js';
@@ -36,6 +36,7 @@ import type { RgbImage } from '../src/train/cam/overlay.js';
 import { camImages, type CamImageResult } from '../src/train/cam/run.js';
 import { encodeCheckpoint } from '../src/train/checkpoint.js';
 import { train } from '../src/train/trainer.js';
+import { loadModel } from '../src/cli/load_model.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -48,6 +49,7 @@ const { values: opts } = parseArgs({
     work: { type: 'string', default: '/tmp/cnnx-cam-shortcut' },
     out: { type: 'string', default: 'docs/cam_shortcut.png' },
     rows: { type: 'string', default: '4' },
+    reuse: { type: 'boolean', default: false },
   },
 });
 const SIZE = Number(opts.size);
@@ -57,6 +59,7 @@ const LR = Number(opts.lr);
 const SEED = Number(opts.seed);
 const METHOD = opts.method as CamMethod;
 const ROWS = Number(opts.rows);
+const jsonOut = opts.out.replace(/\.png$/, '.json');
 
 interface CamItem {
   file: string;
@@ -75,13 +78,17 @@ interface Measured {
 
 const gpu = await Gpu.create(createNodePlatform());
 const adapter = gpu.info.description || gpu.info.device;
-rmSync(opts.work, { recursive: true, force: true });
 const sets = {
   marked: join(opts.work, 'marked'),
   clean: join(opts.work, 'clean'),
 };
 const manifests: Record<string, SyntheticManifest> = {};
+if (!opts.reuse) rmSync(opts.work, { recursive: true, force: true });
 for (const [name, dir] of Object.entries(sets)) {
+  if (opts.reuse) {
+    manifests[name] = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as SyntheticManifest;
+    continue;
+  }
   manifests[name] = await generateSynthetic({
     outDir: dir,
     perClass: PER_CLASS,
@@ -99,32 +106,44 @@ const measured: Record<string, Measured> = {};
 for (const name of ['marked', 'clean'] as const) {
   const dir = sets[name];
   const data = loadDataset(dir, { scenario: 1 });
-  const model = new Cnnx({ gpu, rng: createRng(SEED) }, { ...CNNX_PAPER, inputSize: SIZE, numClasses: 2 });
-  const optimizer = new Adam(model.namedParameters(), { lr: LR, weightDecay: 0 });
-  const started = performance.now();
-  const records = await train({
-    model,
-    optimizer,
-    train: data.train,
-    test: data.test!,
-    config: { epochs: EPOCHS, batchSize: 15, lr: LR, weightDecay: 0, seed: SEED, shuffle: true },
-  });
-  const seconds = (performance.now() - started) / 1000;
-  const last = records[records.length - 1]!;
-  // A checkpoint `cnnx cam --weights` reads, to look at the same model with other methods or an HTML report.
-  writeFileSync(
-    join(opts.work, `${name}.safetensors`),
-    encodeCheckpoint(await model.stateDict(), new Map(), {
-      model: 'cnnx',
-      modelConfig: { ...model.config },
-      classNames: data.train.classNames,
-      epoch: EPOCHS,
-      step: last.step,
-    }),
-  );
-  console.error(`${name}: trained ${EPOCHS} epochs in ${seconds.toFixed(0)} s, test accuracy ${last.test!.accuracy!.toFixed(3)}`);
+  const checkpoint = join(opts.work, `${name}.safetensors`);
+  let model: Cnnx;
+  let trained: Record<string, unknown> = {};
+  if (opts.reuse) {
+    model = loadModel(gpu, 'cnnx', checkpoint).model as Cnnx;
+    // Keep what the training run recorded (its time and train accuracy) when the numbers are rewritten.
+    const previous = existsSync(jsonOut) ? (JSON.parse(readFileSync(jsonOut, 'utf8')) as Record<string, Record<string, unknown>>) : {};
+    trained = { seconds: previous[name]?.seconds ?? null, trainAccuracy: previous[name]?.trainAccuracy ?? null };
+  } else {
+    model = new Cnnx({ gpu, rng: createRng(SEED) }, { ...CNNX_PAPER, inputSize: SIZE, numClasses: 2 });
+    const optimizer = new Adam(model.namedParameters(), { lr: LR, weightDecay: 0 });
+    const started = performance.now();
+    const records = await train({
+      model,
+      optimizer,
+      train: data.train,
+      test: data.test!,
+      config: { epochs: EPOCHS, batchSize: 15, lr: LR, weightDecay: 0, seed: SEED, shuffle: true },
+    });
+    optimizer.dispose();
+    const seconds = (performance.now() - started) / 1000;
+    const last = records[records.length - 1]!;
+    // A checkpoint `cnnx cam --weights` reads (and --reuse), to look at the same model with other methods or maps.
+    writeFileSync(
+      checkpoint,
+      encodeCheckpoint(await model.stateDict(), new Map(), {
+        model: 'cnnx',
+        modelConfig: { ...model.config },
+        classNames: data.train.classNames,
+        epoch: EPOCHS,
+        step: last.step,
+      }),
+    );
+    console.error(`${name}: trained ${EPOCHS} epochs in ${seconds.toFixed(0)} s, test accuracy ${last.test!.accuracy!.toFixed(3)}`);
+    trained = { seconds, trainAccuracy: last.trainAccuracy };
+  }
   measured[name] = await measure(model, dir, data.test!.items, data.test!.classNames, manifests.marked!);
-  summary[name] = { seconds, trainAccuracy: last.trainAccuracy, ...withoutResults(measured[name]!) };
+  summary[name] = { ...trained, ...withoutResults(measured[name]!) };
   if (name === 'clean') {
     // The clean-trained model on the marked test images: same anatomy, marker added.
     const marked = loadDataset(sets.marked, { scenario: 1 });
@@ -132,7 +151,6 @@ for (const name of ['marked', 'clean'] as const) {
     measured.cleanOnMarked = cross;
     summary.cleanOnMarked = withoutResults(cross);
   }
-  optimizer.dispose();
   model.dispose();
 }
 gpu.destroy();
@@ -162,7 +180,7 @@ console.log(`(${adapter}; ${SIZE}x${SIZE}, ${PER_CLASS} images per class, ${EPOC
 
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(opts.out, encodeRgbPng(figure(measured.marked!.results, measured.clean!.results, measured.cleanOnMarked!.results)));
-writeFileSync(opts.out.replace(/\.png$/, '.json'), `${JSON.stringify(summary, null, 2)}\n`);
+writeFileSync(jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
 console.log(`figure: ${opts.out}`);
 
 async function measure(
@@ -219,7 +237,7 @@ function figure(marked: Results, clean: Results, cleanOnMarked: Results): RgbIma
   const width = 5 * tile + 6 * pad;
   const height = header + pick.length * (tile + line + pad) + pad;
   const canvas = { width, height, data: new Uint8Array(width * height * 3).fill(255) };
-  const titles = [['MARKED IMAGE', ''], ['CAM: TRAINED', 'WITH MARKER'], ['CLEAN TWIN', ''], ['CAM: TRAINED', 'ON CLEAN'], ['SAME MODEL,', 'MARKED IMAGE']];
+  const titles = [['MARKED IMAGE', ''], ['CAM: TRAINED', 'WITH MARKER'], ['CLEAN TWIN', ''], ['CAM: TRAINED', 'ON CLEAN'], ['SAME MODEL ON', 'MARKED IMAGE']];
   titles.forEach((lines, col) => lines.forEach((t, row) => text(canvas, t, pad + col * (tile + pad) + 2, 4 + row * line, font)));
   const twinOf = (results: Results, file: string, set: string) =>
     results.find((c) => relative(set, c.input.file) === relative(sets.marked, file))!;
