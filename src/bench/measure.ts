@@ -9,6 +9,8 @@
  * - wall: from recording to gpu.sync() returning.
  * - cpu: this process's CPU time over the run (lavapipe's worker threads included): steadier than wall on a shared
  *   host, since other load mostly adds waiting, not work.
+ * Work slower than the whole budget (the simple reference variants at large shapes) is timed by its checked run
+ * alone (see run.ts), so one 30-second kernel does not hold the bench up for minutes.
  */
 import { cpuUsage } from 'node:process';
 import type { Gpu } from '../runtime/gpu.js';

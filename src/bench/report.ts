@@ -44,6 +44,8 @@ export interface ResultRow {
   /** The fastest variant of this pass at this shape. */
   winner: boolean;
   peer: PeerResult | null;
+  /** The host's 1-minute load average when this row was timed (the host is shared: a noisy neighbour shows here). */
+  load_1m?: number;
   error?: string;
 }
 
@@ -55,6 +57,7 @@ export interface E2eRow {
   ms_per_step: number | null;
   samples: number;
   peer: { name: string; images_per_s: number | null; ms_per_step?: number | null; reason?: string } | null;
+  load_1m?: number;
   error?: string;
   /** Where the time of one cnnx step goes: GPU ms per kernel name, summed over one profiled step, largest first. */
   profile?: { kernel: string; ms: number; dispatches: number }[];
@@ -84,8 +87,8 @@ const fmt = (v: number | null | undefined, digits = 2): string =>
 /** The results as markdown tables. */
 export function markdownTables(r: BenchReport): string {
   const lines: string[] = [];
-  lines.push(`| kernel | variant | shape | ms | GFLOP/s | GB/s | % roof | peer ms | peer/cnnx |`);
-  lines.push(`| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |`);
+  lines.push(`| kernel | variant | shape | ms | GFLOP/s | GB/s | % roof | peer ms | peer/cnnx | load |`);
+  lines.push(`| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`);
   for (const row of r.results) {
     const peer = row.peer ? (row.peer.ms === null ? 'n/a' : fmt(row.peer.ms)) : '-';
     const ratio = row.peer?.ratio !== undefined && row.peer.ratio !== null ? fmt(row.peer.ratio) : '-';
@@ -94,16 +97,17 @@ export function markdownTables(r: BenchReport): string {
       : row.variant;
     lines.push(
       `| ${row.op}.${row.pass} | ${variant} | ${row.label}: ${row.shape} | ${row.ms === null ? (row.error ?? 'failed') : fmt(row.ms)} | ` +
-        `${fmt(row.gflops)} | ${fmt(row.gbps)} | ${row.roof_fraction === null ? '-' : fmt(100 * row.roof_fraction, 1)} | ${peer} | ${ratio} |`,
+        `${fmt(row.gflops)} | ${fmt(row.gbps)} | ${row.roof_fraction === null ? '-' : fmt(100 * row.roof_fraction, 1)} | ${peer} | ${ratio} | ` +
+        `${fmt(row.load_1m, 1)} |`,
     );
   }
   if (r.e2e.length > 0) {
-    lines.push('', '| end to end | shape | images/s | ms/step | peer images/s | cnnx/peer |', '| --- | --- | ---: | ---: | ---: | ---: |');
+    lines.push('', '| end to end | shape | images/s | ms/step | peer images/s | cnnx/peer | load |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
     for (const e of r.e2e) {
       const peer = e.peer?.images_per_s ?? null;
       const speedup = e.images_per_s !== null && peer !== null ? fmt(e.images_per_s / peer) : '-';
       lines.push(`| ${e.name} | ${e.shape} | ${e.images_per_s === null ? (e.error ?? 'failed') : fmt(e.images_per_s, 3)} | ` +
-        `${fmt(e.ms_per_step, 0)} | ${peer === null ? `n/a${e.peer?.reason ? ` (${e.peer.reason})` : ''}` : fmt(peer, 3)} | ${speedup} |`);
+        `${fmt(e.ms_per_step, 0)} | ${peer === null ? `n/a${e.peer?.reason ? ` (${e.peer.reason})` : ''}` : fmt(peer, 3)} | ${speedup} | ${fmt(e.load_1m, 1)} |`);
     }
   }
   return lines.join('\n');
