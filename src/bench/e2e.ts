@@ -24,7 +24,7 @@ import type { Gpu } from '../runtime/gpu.js';
 import { Adam } from '../train/adam.js';
 import { hostData, makeSets } from './data.js';
 import { measureWall, planFor, type MeasurePlan, type Timing } from './measure.js';
-import { onGpu, type Tf, type Tf4, type TfScalar, type TfTensor } from './peer_tfjs.js';
+import { onGpu, takePeerErrors, type Tf, type Tf4, type TfScalar, type TfTensor } from './peer_tfjs.js';
 import type { E2eRow } from './report.js';
 
 export interface E2eCase {
@@ -170,8 +170,11 @@ async function profileStep(gpu: Gpu, record: () => void): Promise<NonNullable<E2
 async function peerRun(name: string, tf: Tf | null, unavailable: string | null, log: (line: string) => void,
   run: (tf: Tf) => Promise<{ ms: number; batch: number }>): Promise<E2eRow['peer']> {
   if (!tf) return { name, images_per_s: null, reason: unavailable ?? 'peer not loaded' };
+  takePeerErrors();
   try {
     const { ms, batch } = await run(tf);
+    const errors = takePeerErrors();
+    if (errors.length > 0) return { name, images_per_s: null, reason: `tfjs's kernels failed WebGPU validation: ${errors[0]!.split('\n')[0]}` };
     return { name, images_per_s: (1000 * batch) / ms, ms_per_step: ms };
   } catch (error) {
     log(`  peer failed: ${message(error)}`);

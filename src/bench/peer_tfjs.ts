@@ -46,7 +46,23 @@ export async function loadTfjs(gpu: GPU): Promise<LoadedPeer> {
   } catch (error) {
     return { error: `tfjs-backend-webgpu did not start: ${message(error)}` };
   }
+  // tfjs does not look for WebGPU errors: an invalid dispatch (a binding over the device's limit) would be timed
+  // as a fast no-op. Collect them here; takePeerErrors() turns them into a null peer result.
+  const device = (tf.backend() as unknown as { device?: GPUDevice }).device;
+  if (device) {
+    device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
+      event.preventDefault(); // handled: Dawn would otherwise print it to stdout, into --json's output
+      peerErrors.push(event.error.message);
+    };
+  }
   return { tf, info: { name: 'tfjs-webgpu', version: tf.version_core, backend: tf.getBackend() } };
+}
+
+const peerErrors: string[] = [];
+
+/** The WebGPU errors tfjs's device raised since the last call (see loadTfjs). */
+export function takePeerErrors(): string[] {
+  return peerErrors.splice(0);
 }
 
 /** Frees the peer's tensors and its device, so the process can exit. */

@@ -10,7 +10,7 @@ import type { KernelCase } from './case.js';
 import { allCases } from './cases/index.js';
 import { e2eCases } from './e2e.js';
 import { measure, planFor, type MeasurePlan, type Timing } from './measure.js';
-import { loadTfjs, measurePeer, trimTfjs, unloadTfjs, type LoadedPeer, type Tf } from './peer_tfjs.js';
+import { loadTfjs, measurePeer, takePeerErrors, trimTfjs, unloadTfjs, type LoadedPeer, type Tf } from './peer_tfjs.js';
 import type { BenchReport, E2eRow, PeerResult, ResultRow } from './report.js';
 import { measureRoofs, type Roofs } from './roofs.js';
 
@@ -190,16 +190,25 @@ async function runPeer(c: KernelCase, plan: MeasurePlan, tf: Tf | null, unavaila
   if (!c.peer) return null;
   if ('none' in c.peer) return { name: 'tfjs-webgpu', ms: null, reason: c.peer.none };
   if (!tf) return { name: c.peer.name, ms: null, reason: unavailable ?? 'peer not loaded' };
+  const peerCase = c.peer;
   let prepared;
+  takePeerErrors();
   try {
-    prepared = c.peer.prepare(tf);
+    prepared = peerCase.prepare(tf);
   } catch (error) {
     log(`  peer ${c.peer.name} failed: ${message(error)}`);
     return { name: c.peer.name, ms: null, reason: `failed: ${message(error)}` };
   }
+  const invalid = (): PeerResult | null => {
+    const errors = takePeerErrors();
+    return errors.length === 0 ? null
+      : { name: peerCase.name, ms: null, reason: `tfjs's kernels failed WebGPU validation: ${errors[0]!.split('\n')[0]}` };
+  };
   try {
     const t0 = performance.now();
     const first = await tf.time(() => tf.tidy(() => void prepared.run(0)));
+    const failed = invalid();
+    if (failed) return failed;
     const firstMs = performance.now() - t0;
     // As for cnnx's variants: a peer slower than the whole time budget is timed by its first run alone (its
     // pipelines are built before the GPU timestamps start).
@@ -207,7 +216,7 @@ async function runPeer(c: KernelCase, plan: MeasurePlan, tf: Tf | null, unavaila
       return { name: c.peer.name, ms: first.kernelMs, wall_ms: first.wallMs, clock: 'gpu-timestamps (one run)' };
     }
     const t = await measurePeer(tf, (i) => prepared.run(i + 1), planFor(plan, firstMs));
-    return { name: c.peer.name, ms: t.ms, wall_ms: t.wallMs, clock: t.clock };
+    return invalid() ?? { name: c.peer.name, ms: t.ms, wall_ms: t.wallMs, clock: t.clock };
   } catch (error) {
     log(`  peer ${c.peer.name} failed: ${message(error)}`);
     return { name: c.peer.name, ms: null, reason: `failed: ${message(error)}` };
