@@ -17,7 +17,7 @@ export interface CheckpointMeta {
   classNames: string[];
   /** Epochs completed. */
   epoch: number;
-  /** Optimizer steps taken. */
+  /** Optimizer steps taken (Dropout masks are keyed by the global step, so a resumed run draws the same ones). */
   step: number;
   /** Everything else needed to resume the run exactly (seed, lr, batch size, data options...). */
   train?: Record<string, unknown>;
