@@ -1,5 +1,9 @@
-/** adam: the fused torch.optim.Adam update of one parameter buffer (w, m, v in place); see shaders/adam/step.wgsl. */
+/**
+ * adam: the fused torch.optim.Adam update of one parameter buffer (w, m, v in place); see shaders/adam/step.wgsl.
+ * Parameters over one binding (VGG's 411 MB classifier weight) are updated in element slices.
+ */
 import type { Gpu } from '../runtime/gpu.js';
+import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
 
@@ -54,5 +58,6 @@ export function runAdamStep(
     weightDecay: h.weightDecay,
     bc2Sqrt: Math.sqrt(1 - h.beta2 ** t),
   };
-  gpu.run(adamStep, params, [buffers.w, buffers.dw, buffers.m, buffers.v]);
+  forEachElementSlice(gpu, n, [buffers.w, buffers.dw, buffers.m, buffers.v], (_start, count, bindings) =>
+    gpu.run(adamStep, { ...params, n: count }, bindings));
 }

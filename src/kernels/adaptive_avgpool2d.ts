@@ -2,7 +2,7 @@
  * adaptive_avgpool2d: means over PyTorch's adaptive windows; global average pooling ([1, 1]) of large planes uses a
  * workgroup reduction per plane (forward_1_global) instead of one thread looping over the plane.
  */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
 import { ELEMENTWISE_WG } from './elementwise.js';
 
@@ -66,14 +66,14 @@ export function adaptiveForwardVariant(g: AdaptiveGeometry): AdaptiveForwardVari
 }
 
 /** `variant` is for tests and benchmarks; by default the faster one for this shape. */
-export function runAdaptiveAvgpool2dForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, g: AdaptiveGeometry,
+export function runAdaptiveAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: AdaptiveGeometry,
   variant = adaptiveForwardVariant(g)): void {
   const { planes, h, w, oh, ow } = g;
   if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`forward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
   gpu.run(variant === 'global' ? adaptiveAvgpool2dForwardGlobal : adaptiveAvgpool2dForward, { planes, h, w, oh, ow }, [x, y]);
 }
 
-export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: GPUBuffer, dx: GPUBuffer, g: AdaptiveGeometry): void {
+export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: AdaptiveGeometry): void {
   const { planes, h, w, oh, ow } = g;
   gpu.run(adaptiveAvgpool2dBackward, { planes, h, w, oh, ow }, [dy, dx]);
 }

@@ -1,5 +1,9 @@
-/** add: y = a + alpha * b (residuals); accumulate: y += alpha * x in place (gradient accumulation). */
+/**
+ * add: y = a + alpha * b (residuals); accumulate: y += alpha * x in place (gradient accumulation). Tensors over one
+ * binding go in element slices.
+ */
 import type { Gpu } from '../runtime/gpu.js';
+import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
 import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
@@ -31,9 +35,11 @@ export const addAccumulate = defineKernel({
 });
 
 export function runAdd(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
-  gpu.run(addForward, { n4: vec4Count(n), alpha }, [a, b, y]);
+  forEachElementSlice(gpu, n, [a, b, y], (_start, count, bindings) =>
+    gpu.run(addForward, { n4: vec4Count(count), alpha }, bindings));
 }
 
 export function runAccumulate(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
-  gpu.run(addAccumulate, { n4: vec4Count(n), alpha }, [x, y]);
+  forEachElementSlice(gpu, n, [x, y], (_start, count, bindings) =>
+    gpu.run(addAccumulate, { n4: vec4Count(count), alpha }, bindings));
 }

@@ -1,5 +1,6 @@
-/** fill: sets every element of a buffer to one f32 value (zeros, ones, NaN poison). */
+/** fill: sets every element of a buffer to one f32 value (zeros, ones, NaN poison), in element slices if large. */
 import type { Gpu } from '../runtime/gpu.js';
+import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
 import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
@@ -18,5 +19,7 @@ const u32 = new Uint32Array(f32.buffer);
 
 export function fill(gpu: Gpu, y: GPUBuffer, n: number, value: number): void {
   f32[0] = value;
-  gpu.run(fillForward, { n4: vec4Count(n), bits: u32[0]! }, [y]);
+  const bits = u32[0]!;
+  forEachElementSlice(gpu, n, [y], (_start, count, bindings) =>
+    gpu.run(fillForward, { n4: vec4Count(count), bits }, bindings));
 }

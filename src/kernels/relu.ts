@@ -1,5 +1,6 @@
-/** relu: y = max(x, 0); backward masks dy by y > 0. */
+/** relu: y = max(x, 0); backward masks dy by y > 0. Tensors over one binding go in element slices. */
 import type { Gpu } from '../runtime/gpu.js';
+import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
 import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
@@ -31,9 +32,11 @@ export const reluBackward = defineKernel({
 });
 
 export function runReluForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number): void {
-  gpu.run(reluForward, { n4: vec4Count(n) }, [x, y]);
+  forEachElementSlice(gpu, n, [x, y], (_start, count, bindings) =>
+    gpu.run(reluForward, { n4: vec4Count(count) }, bindings));
 }
 
 export function runReluBackward(gpu: Gpu, y: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, n: number): void {
-  gpu.run(reluBackward, { n4: vec4Count(n) }, [y, dy, dx]);
+  forEachElementSlice(gpu, n, [y, dy, dx], (_start, count, bindings) =>
+    gpu.run(reluBackward, { n4: vec4Count(count) }, bindings));
 }

@@ -18,6 +18,11 @@ export interface GpuOptions {
   poison?: boolean;
   /** Print one line per dispatch (kernel, grid); also on with CNNX_DEBUG=1. */
   debug?: boolean;
+  /**
+   * Plan and check storage bindings against this many bytes instead of the device's maxStorageBufferBindingSize
+   * (never more; rounded down to a multiple of 256), so tests can make small tensors take the sliced paths.
+   */
+  maxBindingBytes?: number;
 }
 
 export interface DeviceInfo {
@@ -45,6 +50,8 @@ export class Gpu {
   readonly pool: BufferPool;
   readonly limits: GPUSupportedLimits;
   readonly hasTimestamps: boolean;
+  /** Whether shaders may `enable subgroups` with subgroups of at least 8 lanes (kernels that need it check this). */
+  readonly hasSubgroups: boolean;
   poison: boolean;
   debug: boolean;
 
@@ -67,8 +74,9 @@ export class Gpu {
     private readonly platform: Platform,
     options: GpuOptions,
   ) {
-    this.limits = device.limits;
+    this.limits = withBindingLimit(device.limits, options.maxBindingBytes);
     this.hasTimestamps = device.features.has('timestamp-query');
+    this.hasSubgroups = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
     this.poison = options.poison ?? false;
     this.debug = options.debug ?? envFlag('CNNX_DEBUG');
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
@@ -100,7 +108,7 @@ export class Gpu {
     ];
     const requiredLimits: Record<string, number> = {};
     for (const key of wanted) requiredLimits[key] = adapter.limits[key] as number;
-    const requiredFeatures: GPUFeatureName[] = adapter.features.has('timestamp-query') ? ['timestamp-query'] : [];
+    const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: 'cnnx', requiredLimits, requiredFeatures });
     return new Gpu(device, describe(platform, adapter), platform, options);
   }
@@ -394,6 +402,19 @@ function describe(platform: Platform, adapter: GPUAdapter): DeviceInfo {
     features: [...adapter.features].map(String).sort(),
     limits,
   };
+}
+
+/** A copy of `limits` whose maxStorageBufferBindingSize is lowered to `maxBindingBytes` (if given and lower). */
+function withBindingLimit(limits: GPUSupportedLimits, maxBindingBytes: number | undefined): GPUSupportedLimits {
+  if (maxBindingBytes === undefined) return limits;
+  if (!(Number.isInteger(maxBindingBytes) && maxBindingBytes >= 256)) {
+    throw new RangeError(`maxBindingBytes must be an integer of at least 256, got ${maxBindingBytes}`);
+  }
+  const copy: Record<string, number> = {};
+  for (const key in limits) copy[key] = (limits as unknown as Record<string, number>)[key]!;
+  const lowered = Math.floor(Math.min(maxBindingBytes, limits.maxStorageBufferBindingSize) / 256) * 256;
+  copy.maxStorageBufferBindingSize = lowered;
+  return Object.freeze(copy) as unknown as GPUSupportedLimits;
 }
 
 function envFlag(name: string): boolean {

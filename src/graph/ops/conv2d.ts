@@ -2,8 +2,11 @@
  * conv2d(x, w, b) over NCHW x [N, Cin, H, W] with OIHW weights w [Cout, Cin/groups, KH, KW] and an optional bias
  * b [Cout], as torch.nn.functional.conv2d (zero padding, cross-correlation). The rule saves x only when w needs a
  * gradient and w only when x does, and computes only the gradients asked for. The kernels pick their fastest variant
- * for the shape (see src/kernels/conv2d.ts).
+ * for the shape (see src/kernels/conv2d.ts). Activations over one storage binding go through the kernels in batch
+ * slices (src/kernels/batch_slices.ts); the weight and bias gradients add up their slices' sums in slice order.
  */
+import { runAccumulate } from '../../kernels/add.js';
+import { forEachBatchSlice, type BatchOperand } from '../../kernels/batch_slices.js';
 import {
   runConv2dBackwardBias,
   runConv2dBackwardInput,
@@ -11,6 +14,7 @@ import {
   runConv2dForward,
   type Conv2dGeometry,
 } from '../../kernels/conv2d.js';
+import type { Binding, Gpu } from '../../runtime/gpu.js';
 import { record } from '../tape.js';
 import { Tensor, type Shape } from '../tensor.js';
 
@@ -33,7 +37,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const geometry = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, opts);
   const { batch, cout, oh, ow } = geometry;
   const y = Tensor.empty(x.gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
-  runConv2dForward(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry);
+  const operands = [input(x.buffer, geometry, 'read', 'x'), output(y.buffer, geometry, 'write', 'y')];
+  forEachBatchSlice(x.gpu, 'conv2d.forward', batch, operands, (count, [xs, ys]) =>
+    runConv2dForward(x.gpu, xs!, w.buffer, b?.buffer ?? null, ys!, { ...geometry, batch: count }));
   record('conv2d', [x, w, b], y, (save) => ({
     geometry,
     x: w.requiresGrad ? save(x) : null,
@@ -50,17 +56,61 @@ export function conv2dBackward(saved: Conv2dSaved, dy: Tensor, needs: readonly b
   let db: Tensor | null = null;
   if (needs[0]) {
     dx = Tensor.empty(gpu, [g.batch, g.cin, g.h, g.w], 'conv2d.backward_input:dx');
-    runConv2dBackwardInput(gpu, dy.buffer, saved.w!.buffer, dx.buffer, g);
+    const w = saved.w!.buffer;
+    const operands = [output(dy.buffer, g, 'read', 'dy'), input(dx.buffer, g, 'write', 'dx')];
+    forEachBatchSlice(gpu, 'conv2d.backward_input', g.batch, operands, (count, [dys, dxs]) =>
+      runConv2dBackwardInput(gpu, dys!, w, dxs!, { ...g, batch: count }));
   }
   if (needs[1]) {
     dw = Tensor.empty(gpu, [g.cout, g.cin / g.groups, g.kh, g.kw], 'conv2d.backward_weight:dw');
-    runConv2dBackwardWeight(gpu, saved.x!.buffer, dy.buffer, dw.buffer, g);
+    const operands = [input(saved.x!.buffer, g, 'read', 'x'), output(dy.buffer, g, 'read', 'dy')];
+    sumOverBatchSlices(gpu, 'conv2d.backward_weight', g.batch, operands, dw.buffer, dw.size, (count, [xs, dys], out) =>
+      runConv2dBackwardWeight(gpu, xs!, dys!, out, { ...g, batch: count }));
   }
   if (needs[2]) {
     db = Tensor.empty(gpu, [g.cout], 'conv2d.backward_bias:db');
-    runConv2dBackwardBias(gpu, dy.buffer, db.buffer, g);
+    const operands = [output(dy.buffer, g, 'read', 'dy')];
+    sumOverBatchSlices(gpu, 'conv2d.backward_bias', g.batch, operands, db.buffer, g.cout, (count, [dys], out) =>
+      runConv2dBackwardBias(gpu, dys!, out, { ...g, batch: count }));
   }
   return [dx, dw, db];
+}
+
+/** An input-shaped tensor [N, Cin, H, W] (x, dx) as an operand sliced by batch. */
+function input(buffer: GPUBuffer, g: Conv2dGeometry, access: BatchOperand['access'], role: string): BatchOperand {
+  return { buffer, sampleBytes: 4 * g.cin * g.h * g.w, access, role };
+}
+
+/** An output-shaped tensor [N, Cout, oh, ow] (y, dy) as an operand sliced by batch. */
+function output(buffer: GPUBuffer, g: Conv2dGeometry, access: BatchOperand['access'], role: string): BatchOperand {
+  return { buffer, sampleBytes: 4 * g.cout * g.oh * g.ow, access, role };
+}
+
+/**
+ * out (`floats` long) = the sum over batch slices of what `launch` writes for each: the first slice writes out, each
+ * later one a scratch that is added to out, in slice order, so the result is deterministic (and the float sums are
+ * those of sum_partials adding the slices' partials in order).
+ */
+function sumOverBatchSlices(
+  gpu: Gpu,
+  kernel: string,
+  batch: number,
+  operands: readonly BatchOperand[],
+  out: GPUBuffer,
+  floats: number,
+  launch: (count: number, bindings: Binding[], out: GPUBuffer) => void,
+): void {
+  let partial: GPUBuffer | null = null;
+  forEachBatchSlice(gpu, kernel, batch, operands, (count, bindings, start) => {
+    if (start === 0) {
+      launch(count, bindings, out);
+      return;
+    }
+    partial ??= gpu.alloc(floats * 4, `${kernel}:slice sum`);
+    launch(count, bindings, partial);
+    runAccumulate(gpu, partial, out, floats);
+  });
+  if (partial) gpu.free(partial);
 }
 
 /** Checks the shapes and hyper-parameters of a convolution and works out its output size. */
