@@ -56,7 +56,7 @@ export async function runBench(gpu: Gpu, platform: Platform, options: BenchOptio
   };
   await roofsNow();
 
-  const cases = allCases(batch).filter((c) => c.variants.some((v) => matches(options.filter, caseName(c, v))));
+  const cases = allCases(batch, gpu).filter((c) => c.variants.some((v) => matches(options.filter, caseName(c, v))));
   const e2e = e2eCases(options.quick).filter((e) => matches(options.filter, e.name));
   let peer: LoadedPeer | null = null;
   if (options.peers && (cases.some((c) => c.peer && !('none' in c.peer)) || e2e.length > 0)) {

@@ -3,18 +3,25 @@
  * with OIHW weights, any kernel size, stride, padding, dilation and groups.
  *
  * Variants (numbered as their shaders; every one is checked on every fixture by test/ops/conv2d.test.ts):
- * - forward: 'direct' (forward.wgsl: one thread per output, the reference) and 'gemm' (forward_2_gemm.wgsl:
- *   implicit GEMM, each thread a register tile of 8 output channels x 16 pixels). 'gemm' applies to every shape.
+ * - forward: 'direct' (forward.wgsl: one thread per output, the reference); 'gemm' (forward_2_gemm.wgsl: implicit
+ *   GEMM, each thread a register tile of up to 8 output channels x 16 pixels; every shape); 'subgroup'
+ *   (forward_3_subgroup.wgsl: the same GEMM with weights shared across each subgroup by broadcasts, tiles of 8 to 32
+ *   channels; devices with subgroups of >= 8 lanes); 'pointwise' (forward_4_pointwise.wgsl: 1x1 kernels without
+ *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices).
  * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
- *   (flip_weights.wgsl, then forward_2_gemm on dy: for stride 1 the input gradient is a convolution of dy with the
- *   flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
+ *   (flip_weights.wgsl, then the fastest forward variant on dy: for stride 1 the input gradient is a convolution of
+ *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
  * - backward_weight: 'direct' (backward_weight.wgsl: one workgroup per weight and chunk of batch*oh*ow, the
- *   reference) and 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
- *   weight rows x all kw taps over its own output rows). 'gemm' applies when kw <= 16.
- *   Both write per-chunk partials that sum_partials.wgsl adds in a fixed order, so gradients are deterministic.
+ *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
+ *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
+ *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
+ *   broadcasts; devices with subgroups of >= 8 lanes). All write per-part partials that sum_partials.wgsl adds in a
+ *   fixed order, so gradients are deterministic.
+ * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
+ *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
  * The run functions use the fastest variant that applies (chooseConv2dVariant) unless one is forced.
  */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
 
@@ -38,18 +45,36 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm';
+export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
-  forward: ['direct', 'gemm'],
+  forward: ['direct', 'gemm', 'subgroup', 'pointwise'],
   backwardInput: ['direct', 'gemm'],
-  backwardWeight: ['direct', 'gemm'],
+  backwardWeight: ['direct', 'gemm', 'subgroup'],
 };
 
-/** Whether `variant` of `pass` handles this geometry ('direct' handles all). */
-export function conv2dVariantApplies(pass: Conv2dPass, variant: Conv2dVariant, g: Conv2dGeometry): boolean {
+/** What a device offers that some variants need (a Gpu has it); without it those variants do not apply. */
+export interface Conv2dDevice {
+  hasSubgroups: boolean;
+}
+
+/**
+ * Whether `variant` of `pass` handles this geometry on `device` ('direct' handles all; the subgroup variants need a
+ * device, and say no without one).
+ */
+export function conv2dVariantApplies(
+  pass: Conv2dPass,
+  variant: Conv2dVariant,
+  g: Conv2dGeometry,
+  device?: Conv2dDevice,
+): boolean {
+  if (variant === 'subgroup' || variant === 'pointwise') {
+    if (pass === 'backwardInput' || device?.hasSubgroups !== true) return false;
+    if (variant === 'subgroup') return true;
+    return pass === 'forward' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
+  }
   if (variant === 'direct' || pass === 'forward') return true;
   if (pass === 'backwardInput') {
     return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
@@ -57,14 +82,29 @@ export function conv2dVariantApplies(pass: Conv2dPass, variant: Conv2dVariant, g
   return Math.ceil(g.kw / 4) <= BW_MAX_KWV;
 }
 
-/** The fastest variant of `pass` that handles this geometry. */
-export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry): Conv2dVariant {
+/**
+ * The fastest variant of `pass` that handles this geometry on `device`. The subgroup variants tile at least 8 output
+ * channels per thread, so with fewer channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster;
+ * for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s inputs sliding along
+ * the kernel row beat loading every tap.
+ */
+export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
+  const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
+  if (g.cout / g.groups >= SG_LANES && !fewInputs) {
+    if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
+    if (conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
+  }
   return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
 }
 
-function resolveVariant(pass: Conv2dPass, g: Conv2dGeometry, forced: Conv2dVariant | undefined): Conv2dVariant {
-  if (forced === undefined) return chooseConv2dVariant(pass, g);
-  if (!conv2dVariantApplies(pass, forced, g)) {
+function resolveVariant(
+  pass: Conv2dPass,
+  g: Conv2dGeometry,
+  forced: Conv2dVariant | undefined,
+  device: Conv2dDevice,
+): Conv2dVariant {
+  if (forced === undefined) return chooseConv2dVariant(pass, g, device);
+  if (!conv2dVariantApplies(pass, forced, g, device)) {
     throw new RangeError(`conv2d ${pass}: variant '${forced}' does not handle ${JSON.stringify(g)}`);
   }
   return forced;
@@ -88,6 +128,16 @@ const FWD_QPL = 4;
 const FWD_WG = 64;
 
 /**
+ * forward_3_subgroup and forward_4_pointwise tiles: the lanes that load a block of weights for their subgroup (TM is
+ * a multiple of it), the largest TM of each, and the vec4 accumulators per thread (TM * QPL; past 32 lavapipe's loop
+ * unroller gives up and the tile spills to memory); threads per workgroup at most.
+ */
+const SG_LANES = 8;
+const SG_MAX_TM = 32;
+const SG_ACC = 32;
+const SG_WG = 64;
+
+/**
  * backward_weight_2_gemm tile: vec4 accumulators per thread (TM * TR * KWV: past this the driver's loop unroller gives
  * up and the tile spills to memory), output channels per tile (TM, at most), largest TR and KWV (the shader's array
  * sizes); threads per workgroup and the most parts (threads along batch*oh) one reduction is split into.
@@ -98,6 +148,10 @@ const BW_MAX_TR = 16;
 const BW_MAX_KWV = 4;
 const BW_WG = 8;
 const BW_PARTS = 256;
+/** Workgroups backward_weight_3_subgroup aims for (splitting the pixels into parts), so both cores stay busy. */
+const BW_SG_WORKGROUPS = 32;
+/** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
+const BW_SG_MIN_CIN = 4;
 
 export const conv2dForward = defineKernel({
   name: 'conv2d.forward',
@@ -124,6 +178,35 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
     params: FWD_GEMM_PARAMS,
     workgroupSize: [FWD_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.runs / FWD_WG) * p.mBlocks * p.groups, max),
+    constants: { TM: tm, QPL: qpl },
+  }),
+);
+
+/** forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread and `wg` threads per workgroup. */
+const forwardSubgroup = memoize((tm: number, qpl: number, wg: number) =>
+  defineKernel({
+    name: 'conv2d.forward_3_subgroup',
+    shader: 'conv2d/forward_3_subgroup',
+    bindings: conv2dForward.bindings,
+    params: FWD_GEMM_PARAMS,
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
+    constants: { TM: tm, QPL: qpl },
+  }),
+);
+
+/** forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread and `wg` threads per workgroup. */
+const forwardPointwise = memoize((tm: number, qpl: number, wg: number) =>
+  defineKernel({
+    name: 'conv2d.forward_4_pointwise',
+    shader: 'conv2d/forward_4_pointwise',
+    bindings: conv2dForward.bindings,
+    params: [
+      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['w', 'u32'], ['inPlane', 'u32'], ['ow', 'u32'],
+      ['plane', 'u32'], ['strideH', 'u32'], ['strideW', 'u32'], ['hasBias', 'u32'], ['runsPerPlane', 'u32'], ['mBlocks', 'u32'],
+    ],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil((p.batch * p.runsPerPlane) / wg) * p.mBlocks * p.groups, max),
     constants: { TM: tm, QPL: qpl },
   }),
 );
@@ -181,6 +264,19 @@ const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number) =>
   }),
 );
 
+/** backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup. */
+const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_3_subgroup',
+    shader: 'conv2d/backward_weight_3_subgroup',
+    bindings: conv2dBackwardWeight.bindings,
+    params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
+    constants: { TM: tm, TC: tc },
+  }),
+);
+
 export const conv2dBackwardBias = defineKernel({
   name: 'conv2d.backward_bias',
   shader: 'conv2d/backward_bias',
@@ -191,6 +287,25 @@ export const conv2dBackwardBias = defineKernel({
   params: [['batch', 'u32'], ['cout', 'u32'], ['plane', 'u32'], ['chunk', 'u32'], ['pieces', 'u32']],
   workgroupSize: [REDUCE_WG, 1, 1],
   grid: (p, max) => linearGrid(p.cout * p.batch * p.pieces, max),
+});
+
+/** 'direct' handles any shape; 'vec4' needs oh*ow % 4 == 0. */
+export type Conv2dBiasVariant = 'direct' | 'vec4';
+export const CONV2D_BIAS_VARIANTS: readonly Conv2dBiasVariant[] = ['direct', 'vec4'];
+/** Threads per workgroup and floats per workgroup of backward_bias_1_vec4 (see batchnorm2d.ts for why 16 wide). */
+const BIAS_WG = 16;
+const BIAS_CHUNK = 4096;
+
+export const conv2dBackwardBiasVec4 = defineKernel({
+  name: 'conv2d.backward_bias_1_vec4',
+  shader: 'conv2d/backward_bias_1_vec4',
+  bindings: [
+    { name: 'dy', access: 'read' },
+    { name: 'partial', access: 'read_write' },
+  ],
+  params: [['hw', 'u32'], ['cout', 'u32'], ['items', 'u32'], ['chunks', 'u32'], ['groups', 'u32']],
+  workgroupSize: [BIAS_WG, 1, 1],
+  grid: (p, max) => linearGrid(p.groups, max),
 });
 
 export const conv2dSumPartials = defineKernel({
@@ -236,6 +351,53 @@ function backwardWeightTile(coutG: number, rowsTotal: number, kwv: number): { tm
   return best;
 }
 
+/**
+ * The subgroup variants' tile: the largest TM (8, 16 or 32, at most `maxTm`) that pads the group's channels by at most
+ * a quarter, and as many pixel quads (at most 2) as the accumulators allow.
+ */
+function subgroupTile(coutG: number, maxTm: number): { tm: number; qpl: number } {
+  let tm = SG_LANES;
+  for (let t = maxTm; t > SG_LANES; t /= 2) {
+    if (Math.ceil(coutG / t) * t <= 1.25 * coutG) {
+      tm = t;
+      break;
+    }
+  }
+  return { tm, qpl: Math.min(2, SG_ACC / tm) };
+}
+
+/**
+ * forward_4_pointwise's tile: 16 channels x 2 quads, or 32 x 1 when that wastes fewer threads (plane 196: 25 runs of 8
+ * pixels pad to 32 threads, 49 runs of 4 to 56 for half the channel blocks). Both do 128 FMAs per thread and K step.
+ */
+function pointwiseTile(coutG: number, batch: number, plane: number): { tm: number; qpl: number } {
+  const cost = (t: { tm: number; qpl: number }): number => {
+    const runs = batch * Math.ceil(plane / (4 * t.qpl));
+    return Math.ceil(runs / SG_LANES) * SG_LANES * Math.ceil(coutG / t.tm) * t.tm * t.qpl;
+  };
+  const pair = subgroupTile(coutG, 16);
+  const single = subgroupTile(coutG, SG_MAX_TM);
+  return single.qpl === 1 && cost(single) < cost(pair) ? single : pair;
+}
+
+/**
+ * Threads per workgroup of the subgroup variants, one per run: the largest of 64, 32, 16, 8 that pads `runs` by at
+ * most 1/16 more than 8 does. A padding thread costs as much as a working one (it computes a copy of the last run),
+ * and at batch 1 runs are few: 196 runs in workgroups of 64 would waste 23% of the work, in workgroups of 8 2%.
+ */
+function subgroupWorkgroup(runs: number): number {
+  const padded = (wg: number): number => Math.ceil(runs / wg) * wg;
+  let wg = SG_WG;
+  while (wg > SG_LANES && padded(wg) > padded(SG_LANES) + runs / 16) wg /= 2;
+  return wg;
+}
+
+/** backward_weight_3_subgroup's tile: TM channels (16 unless that pads the group's by over a quarter) x TC columns. */
+function backwardWeightSubgroupTile(coutG: number): { tm: number; tc: number } {
+  const tm = Math.ceil(coutG / 16) * 16 <= 1.25 * coutG ? 16 : SG_LANES;
+  return { tm, tc: SG_ACC / tm };
+}
+
 /** Smallest power of two >= n, at most `max`. */
 function pow2AtMost(n: number, max: number): number {
   return Math.min(max, 2 ** Math.ceil(Math.log2(n)));
@@ -249,20 +411,39 @@ function geometryParams(g: Conv2dGeometry): ParamValues<GeometryField> {
 /** y = conv2d(x, w) + b (b may be null); y is overwritten. */
 export function runConv2dForward(
   gpu: Gpu,
-  x: GPUBuffer,
+  x: Binding,
   w: GPUBuffer,
   b: GPUBuffer | null,
-  y: GPUBuffer,
+  y: Binding,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
 ): void {
   // Without a bias the b binding still needs a buffer; the shaders never read it.
   const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
-  if (resolveVariant('forward', g, variant) === 'direct') {
+  const chosen = resolveVariant('forward', g, variant, gpu);
+  if (chosen === 'direct') {
     gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
     return;
   }
   const coutG = g.cout / g.groups;
+  if (chosen === 'pointwise') {
+    const plane = g.oh * g.ow;
+    const { tm, qpl } = pointwiseTile(coutG, g.batch, plane);
+    const runsPerPlane = Math.ceil(plane / (4 * qpl));
+    const pointwise = {
+      batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, w: g.w, inPlane: g.h * g.w, ow: g.ow, plane,
+      strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
+    };
+    gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane)), pointwise, [x, w, b ?? w, y]);
+    return;
+  }
+  if (chosen === 'subgroup') {
+    const { tm, qpl } = subgroupTile(coutG, SG_MAX_TM);
+    const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs));
+    gpu.run(spec, { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
+    return;
+  }
   const tm = pow2AtMost(coutG, FWD_TM);
   const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * FWD_QPL));
   gpu.run(forwardGemm(tm, FWD_QPL), { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
@@ -271,13 +452,13 @@ export function runConv2dForward(
 /** dx = the input gradient of conv2d for output gradient dy; dx is overwritten. */
 export function runConv2dBackwardInput(
   gpu: Gpu,
-  dy: GPUBuffer,
+  dy: Binding,
   w: GPUBuffer,
-  dx: GPUBuffer,
+  dx: Binding,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
 ): void {
-  if (resolveVariant('backwardInput', g, variant) === 'direct') {
+  if (resolveVariant('backwardInput', g, variant, gpu) === 'direct') {
     gpu.run(conv2dBackwardInput, geometryParams(g), [dy, w, dx]);
     return;
   }
@@ -294,15 +475,15 @@ export function runConv2dBackwardInput(
     padH: g.dilH * (g.kh - 1) - g.padH,
     padW: g.dilW * (g.kw - 1) - g.padW,
   };
-  runConv2dForward(gpu, dy, wf, null, dx, transposed, 'gemm');
+  runConv2dForward(gpu, dy, wf, null, dx, transposed);
   gpu.free(wf);
 }
 
 /** dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. */
 export function runConv2dBackwardWeight(
   gpu: Gpu,
-  x: GPUBuffer,
-  dy: GPUBuffer,
+  x: Binding,
+  dy: Binding,
   dw: GPUBuffer,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
@@ -312,7 +493,21 @@ export function runConv2dBackwardWeight(
   let spec: KernelSpec;
   let params: Record<string, number>;
   let parts: number;
-  if (resolveVariant('backwardWeight', g, variant) === 'gemm') {
+  const chosen = resolveVariant('backwardWeight', g, variant, gpu);
+  if (chosen === 'subgroup') {
+    const coutG = g.cout / g.groups;
+    const kSize = (g.cin / g.groups) * g.kh * g.kw;
+    const { tm, tc } = backwardWeightSubgroupTile(coutG);
+    const wg = subgroupWorkgroup(Math.ceil(kSize / tc));
+    const mBlocks = Math.ceil(coutG / tm);
+    const kBlocks = Math.ceil(kSize / (wg * tc));
+    const rows = g.batch * g.oh;
+    const wanted = Math.ceil(BW_SG_WORKGROUPS / (mBlocks * kBlocks * g.groups));
+    const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, maxParts, rows)));
+    parts = Math.ceil(rows / rowsPerPart);
+    spec = backwardWeightSubgroup(tm, tc, wg);
+    params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+  } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
     const rowsTotal = (g.cin / g.groups) * g.kh;
     const kwv = Math.ceil(g.kw / 4);
@@ -334,9 +529,32 @@ export function runConv2dBackwardWeight(
   gpu.free(partial);
 }
 
+/** The fastest backward_bias variant for this geometry. */
+export function conv2dBiasVariant(g: Pick<Conv2dGeometry, 'oh' | 'ow'>): Conv2dBiasVariant {
+  return (g.oh * g.ow) % 4 === 0 ? 'vec4' : 'direct';
+}
+
 /** db[co] = sum of dy over batch and space, in pieces then partials; db is overwritten. */
-export function runConv2dBackwardBias(gpu: Gpu, dy: GPUBuffer, db: GPUBuffer, g: Conv2dGeometry): void {
+export function runConv2dBackwardBias(
+  gpu: Gpu,
+  dy: Binding,
+  db: GPUBuffer,
+  g: Conv2dGeometry,
+  variant = conv2dBiasVariant(g),
+): void {
   const plane = g.oh * g.ow;
+  if (variant === 'vec4') {
+    if (plane % 4 !== 0) throw new RangeError(`conv2d backward_bias: variant 'vec4' needs oh*ow % 4 == 0, got ${plane}`);
+    const hw = plane / 4;
+    const items = Math.max(1, Math.min(BIAS_CHUNK / 4 / BIAS_WG, Math.ceil(hw / BIAS_WG)));
+    const chunks = Math.ceil(hw / (BIAS_WG * items));
+    const partial = gpu.alloc(g.batch * chunks * g.cout * 4, 'conv2d.backward_bias_1_vec4:partial');
+    const params = { hw, cout: g.cout, items, chunks, groups: g.batch * g.cout * chunks };
+    gpu.run(conv2dBackwardBiasVec4, params, [dy, partial]);
+    gpu.run(conv2dSumPartials, { count: g.cout, parts: g.batch * chunks }, [partial, db]);
+    gpu.free(partial);
+    return;
+  }
   const pieces = Math.ceil(plane / REDUCE_CHUNK);
   const chunk = Math.ceil(plane / pieces);
   const partial = gpu.alloc(g.batch * pieces * g.cout * 4, 'conv2d.backward_bias:partial');

@@ -5,12 +5,16 @@ import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import {
+  CONV2D_BIAS_VARIANTS,
   CONV2D_VARIANTS,
+  chooseConv2dVariant,
   conv2dVariantApplies,
+  runConv2dBackwardBias,
   runConv2dBackwardInput,
   runConv2dBackwardWeight,
   runConv2dForward,
 } from '../../src/kernels/conv2d.js';
+import type { Conv2dGeometry, Conv2dPass, Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
@@ -26,8 +30,11 @@ function describeCase(c: RefCase): string {
     `dil ${a.dilation} groups ${a.groups}${c.has('b') ? '' : ' no bias'}`;
 }
 
+const WITH_SUBGROUPS = { hasSubgroups: true };
+
 describe('conv2d', () => {
-  for (const c of loadCases('conv2d')) {
+  // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
@@ -47,12 +54,15 @@ describe('conv2d', () => {
       [x, w, b, dy, y].forEach((t) => t?.dispose());
     });
 
-    // Every variant of every pass that handles the case, forced, on the same fixture.
+    // Every variant of every pass that handles the case, forced, on the same fixture; the subgroup variants are
+    // listed for a device that has subgroups and skipped on one that does not.
     const geometry = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.has('b') ? c.t('b').shape : null, options(c));
     for (const pass of ['forward', 'backwardInput', 'backwardWeight'] as const) {
-      for (const variant of CONV2D_VARIANTS[pass].filter((v) => conv2dVariantApplies(pass, v, geometry))) {
-        it(`${pass} variant ${variant} matches PyTorch (${c.name})`, async () => {
+      const variants = CONV2D_VARIANTS[pass].filter((v) => conv2dVariantApplies(pass, v, geometry, WITH_SUBGROUPS));
+      for (const variant of variants) {
+        it(`${pass} variant ${variant} matches PyTorch (${c.name})`, async (ctx) => {
           const gpu = await testGpu();
+          if (!conv2dVariantApplies(pass, variant, geometry, gpu)) ctx.skip();
           const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
           const out = (role: string): Tensor => Tensor.empty(gpu, c.t(role).shape, role);
           const used: Tensor[] = [];
@@ -80,7 +90,44 @@ describe('conv2d', () => {
         });
       }
     }
+    if (!c.has('b')) continue;
+    const plane = geometry.oh * geometry.ow;
+    for (const variant of CONV2D_BIAS_VARIANTS.filter((v) => v === 'direct' || plane % 4 === 0)) {
+      it(`backwardBias variant ${variant} matches PyTorch (${c.name})`, async () => {
+        const gpu = await testGpu();
+        const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape, 'dy');
+        const db = Tensor.empty(gpu, c.t('db').shape, 'db');
+        runConv2dBackwardBias(gpu, dy.buffer, db.buffer, geometry, variant);
+        expectClose('db', await db.read(), c.t('db').data, c.t('db').shape);
+        [dy, db].forEach((t) => t.dispose());
+      });
+    }
   }
+
+  it('sums the bias gradient over many plane chunks in every variant', async () => {
+    const gpu = await testGpu();
+    // 3 x 4 planes of 100 x 84 floats: the vec4 variant cuts each into 3 chunks (the last one partial).
+    const g = conv2dGeometry([3, 1, 100, 84], [4, 1, 1, 1], [4]);
+    const plane = g.oh * g.ow;
+    const data = random(g.batch * g.cout * plane, 9);
+    const want = new Float32Array(g.cout);
+    for (let co = 0; co < g.cout; co++) {
+      let sum = 0;
+      for (let n = 0; n < g.batch; n++) for (let i = 0; i < plane; i++) sum += data[(n * g.cout + co) * plane + i]!;
+      want[co] = sum;
+    }
+    for (const variant of CONV2D_BIAS_VARIANTS) {
+      const dy = Tensor.fromData(gpu, data, [g.batch, g.cout, g.oh, g.ow], 'dy');
+      const db = Tensor.empty(gpu, [g.cout], 'db');
+      runConv2dBackwardBias(gpu, dy.buffer, db.buffer, g, variant);
+      expectClose(`db (${variant})`, await db.read(), want, [g.cout]);
+      [dy, db].forEach((t) => t.dispose());
+    }
+    const odd = conv2dGeometry([1, 1, 3, 3], [2, 1, 1, 1], [2]);
+    const buffer = gpu.alloc(1024, 'unused');
+    expect(() => runConv2dBackwardBias(gpu, buffer, buffer, odd, 'vec4')).toThrow(/needs oh\*ow % 4 == 0/);
+    gpu.free(buffer);
+  });
 
   const random = (length: number, seed: number): Float32Array => {
     const rng = createRng(seed);
@@ -127,6 +174,28 @@ describe('conv2d', () => {
     const buffer = gpu.alloc(1024, 'unused');
     expect(() => runConv2dBackwardInput(gpu, buffer, buffer, buffer, strided, 'gemm')).toThrow(/variant 'gemm' does not handle/);
     gpu.free(buffer);
+  });
+
+  it('chooses the subgroup variants where they are faster, and only on devices with subgroups', () => {
+    const resnet1x1 = conv2dGeometry([1, 1024, 14, 14], [256, 1024, 1, 1], null);
+    const resnetDown = conv2dGeometry([1, 512, 28, 28], [1024, 512, 1, 1], null, { stride: 2 });
+    const resnet3x3 = conv2dGeometry([1, 256, 14, 14], [256, 256, 3, 3], null, { padding: 1 });
+    const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
+    const cnnx9x9 = conv2dGeometry([15, 1, 224, 224], [16, 1, 9, 9], [16], { padding: 4 });
+    const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
+      ['forward', resnet1x1, 'pointwise'],
+      ['forward', resnetDown, 'pointwise'],
+      ['forward', resnet3x3, 'subgroup'],
+      ['forward', depthwise, 'gemm'],
+      ['forward', cnnx9x9, 'subgroup'],
+      ['backwardWeight', resnet3x3, 'subgroup'],
+      ['backwardWeight', depthwise, 'gemm'],
+      ['backwardWeight', cnnx9x9, 'gemm'],
+    ];
+    for (const [pass, g, variant] of expected) {
+      expect(chooseConv2dVariant(pass, g, WITH_SUBGROUPS), `${pass} ${JSON.stringify(g)}`).toBe(variant);
+      expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe('gemm');
+    }
   });
 
   it('computes only the gradients that are needed', async () => {

@@ -1,6 +1,6 @@
 /**
  * conv2d at CNN-X's, ResNet-50's and Xception's shapes, every pass and every variant the kernel file lists
- * (CONV2D_VARIANTS) that handles the geometry (conv2dVariantApplies), each checked at sampled outputs against a float64 host sum before it is timed.
+ * (CONV2D_VARIANTS) that handles the geometry on this device (conv2dVariantApplies), each checked at sampled outputs against a float64 host sum before it is timed.
  *
  * With x [N, Cin, H, W], w [Cout, Cin/g, KH, KW], y [N, Cout, OH, OW] (stride 1, "same" padding, g groups):
  *   FLOPs of forward, backward_input and backward_weight = 2 * N * Cout * OH * OW * (Cin/g) * KH * KW
@@ -17,6 +17,7 @@ import {
   runConv2dBackwardInput,
   runConv2dBackwardWeight,
   runConv2dForward,
+  type Conv2dDevice,
   type Conv2dGeometry,
   type Conv2dPass,
   type Conv2dVariant,
@@ -30,11 +31,11 @@ import { convShapes, type ConvShape, type Nchw } from '../shapes.js';
 /** Backward samples sum over N*OH*OW terms each: fewer of them keep the host check short. */
 const WEIGHT_SAMPLES = 48;
 
-export function conv2dCases(batch: number): KernelCase[] {
-  return convShapes(batch).flatMap((s) => casesOf(s));
+export function conv2dCases(batch: number, device: Conv2dDevice): KernelCase[] {
+  return convShapes(batch).flatMap((s) => casesOf(s, device));
 }
 
-function casesOf(s: ConvShape): KernelCase[] {
+function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
   const g = conv2dGeometry(s.x, s.w, s.bias ? [s.w[0]] : null, { padding: s.pad, groups: s.groups });
   const yShape: Nchw = [g.batch, g.cout, g.oh, g.ow];
   const sizes = { x: s.x.reduce((a, b) => a * b, 1), w: s.w.reduce((a, b) => a * b, 1), y: yShape.reduce((a, b) => a * b, 1) };
@@ -44,7 +45,7 @@ function casesOf(s: ConvShape): KernelCase[] {
   const sets = rotationSets(4 * (sizes.x + sizes.y + Math.max(sizes.x, sizes.y) + sizes.w));
   const depthwise = s.groups > 1 && s.groups === g.cin && g.cout === g.cin;
   const base = { op: 'conv2d', label: s.label, shape: words };
-  const variants = (pass: Conv2dPass) => CONV2D_VARIANTS[pass].filter((v) => conv2dVariantApplies(pass, v, g));
+  const variants = (pass: Conv2dPass) => CONV2D_VARIANTS[pass].filter((v) => conv2dVariantApplies(pass, v, g, device));
 
   /** Inputs for every pass: x, w, b, dy (rotated), and one output buffer per pass. */
   const inputs = (gpu: Parameters<KernelCase['prepare']>[0]) => {

@@ -1,4 +1,5 @@
 /** Every kernel case of `cnnx bench`, in the order they run: elementwise, convs, normalisation, pools, the head. */
+import type { Conv2dDevice } from '../../kernels/conv2d.js';
 import type { KernelCase } from '../case.js';
 import { adamCases } from './adam.js';
 import { addCases } from './add.js';
@@ -10,11 +11,12 @@ import { poolCases } from './pool.js';
 import { reluCases } from './relu.js';
 import { softmaxCrossEntropyCases } from './softmax_cross_entropy.js';
 
-export function allCases(batch: number): KernelCase[] {
+/** `device` says which kernel variants it can run (conv2d's subgroup variants need subgroups). */
+export function allCases(batch: number, device: Conv2dDevice): KernelCase[] {
   return [
     ...reluCases(batch),
     ...addCases(batch),
-    ...conv2dCases(batch),
+    ...conv2dCases(batch, device),
     ...batchnorm2dCases(batch),
     ...poolCases(batch),
     ...concatCases(batch),

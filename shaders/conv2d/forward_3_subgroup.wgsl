@@ -1,0 +1,129 @@
+enable subgroups;
+// conv2d.forward (variant 3, implicit GEMM with subgroup-shared weights): the same result as forward.wgsl.
+//   As forward_2_gemm: per group, Y = W * X with M = cout/groups output channels, N = batch*oh*ow output pixels and
+//   K = cin/groups*kh*kw walked as (ci, ky, kx); each workgroup owns TM output channels and each thread a run of
+//   4*QPL consecutive pixels of one output row, with the inputs sliding along kx when strideW == dilW.
+//   What differs is how the TM weights of a K step reach the threads: in each block of 8 channels, lane j of every
+//   subgroup loads the weight of channel j and subgroupBroadcast hands it to all lanes. Under lavapipe a buffer load
+//   costs about as much per lane whether or not the lanes share the address (~1 ns, 6-7 FMAs), a broadcast about one
+//   FMA, so this turns TM loads per thread and K step into TM / 8. Needs subgroups of at least 8 lanes (the caller
+//   checks); a subgroup never spans two workgroups, so all its lanes share the channel block.
+// Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
+//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
+// Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
+//   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), one per thread), mBlocks (= ceil(cout/groups / TM)).
+// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
+//   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory). Every
+//   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
+//   only skip the store; channels past the group's last one load its weights and are not stored.
+// Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
+struct Params {
+  batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
+  strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
+  hasBias: u32, runs: u32, mBlocks: u32,
+}
+
+override WG_X: u32;
+override TM: u32 = 8u;
+override QPL: u32 = 1u;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
+  let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+  return select(0.0, x[plane + u32(select(0, iy * i32(p.w) + ix, inside))], inside);
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let blocksN = (p.runs + WG_X - 1u) / WG_X;
+  let t = wid.x + wid.y * nwg.x;
+  if (t >= blocksN * p.mBlocks * p.groups) { return; }
+  let nb = t % blocksN;
+  let mb = (t / blocksN) % p.mBlocks;
+  let g = t / (blocksN * p.mBlocks);
+  let cinG = p.cin / p.groups;
+  let coutG = p.cout / p.groups;
+  let kSize = cinG * p.kh * p.kw;
+  let m0 = mb * TM;
+  let rows = min(TM, coutG - m0);
+  // The weight row this lane loads for the subgroup in block j of 8 channels: channel m0 + 8j + lane % 8 (clamped).
+  var wRow = array<u32, 4>();
+  for (var j = 0u; j < TM / 8u; j++) { wRow[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * kSize; }
+
+  let run = min(nb * WG_X + lid, p.runs - 1u);
+  let runsPerRow = (p.ow + 4u * QPL - 1u) / (4u * QPL);
+  let ox0 = (run % runsPerRow) * 4u * QPL;
+  let oy = (run / runsPerRow) % p.oh;
+  let n = run / (runsPerRow * p.oh);
+  let iy0 = i32(oy * p.strideH) - i32(p.padH);
+  let ix0 = i32(ox0 * p.strideW) - i32(p.padW);
+  let sw = i32(p.strideW);
+  let slide = p.strideW == p.dilW;
+
+  var acc = array<vec4f, 32>(); // [m * QPL + q]
+  var v = array<vec4f, 4>(); // inputs of the run's pixels for the current (ci, ky, kx)
+  var wm = array<f32, 32>(); // the TM weights of the current K step
+  for (var ci = 0u; ci < cinG; ci++) {
+    let plane = (n * p.cin + g * cinG + ci) * p.h * p.w;
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let iy = iy0 + i32(ky * p.dilH);
+      let tap = (ci * p.kh + ky) * p.kw;
+      if (slide) {
+        // Pixels 1 .. 4*QPL-1 of kx = 0 (shifted into place below); pixel 0's slot is filled by the shift.
+        for (var q = 0u; q < QPL; q++) {
+          let ix = ix0 + i32(4u * q) * sw;
+          v[q] = vec4f(select(0.0, xAt(plane, iy, ix - sw), q > 0u), xAt(plane, iy, ix), xAt(plane, iy, ix + sw),
+                       xAt(plane, iy, ix + 2 * sw));
+        }
+      }
+      for (var kx = 0u; kx < p.kw; kx++) {
+        let ix = ix0 + i32(kx * p.dilW);
+        if (slide) {
+          for (var q = 0u; q + 1u < QPL; q++) { v[q] = vec4f(v[q].yzw, v[q + 1u].x); }
+          v[QPL - 1u] = vec4f(v[QPL - 1u].yzw, xAt(plane, iy, ix + i32(4u * QPL - 1u) * sw));
+        } else {
+          for (var q = 0u; q < QPL; q++) {
+            let iq = ix + i32(4u * q) * sw;
+            v[q] = vec4f(xAt(plane, iy, iq), xAt(plane, iy, iq + sw), xAt(plane, iy, iq + 2 * sw),
+                         xAt(plane, iy, iq + 3 * sw));
+          }
+        }
+        for (var j = 0u; j < TM / 8u; j++) {
+          let wv = w[wRow[j] + tap + kx];
+          wm[8u * j] = subgroupBroadcast(wv, 0u);
+          wm[8u * j + 1u] = subgroupBroadcast(wv, 1u);
+          wm[8u * j + 2u] = subgroupBroadcast(wv, 2u);
+          wm[8u * j + 3u] = subgroupBroadcast(wv, 3u);
+          wm[8u * j + 4u] = subgroupBroadcast(wv, 4u);
+          wm[8u * j + 5u] = subgroupBroadcast(wv, 5u);
+          wm[8u * j + 6u] = subgroupBroadcast(wv, 6u);
+          wm[8u * j + 7u] = subgroupBroadcast(wv, 7u);
+        }
+        for (var m = 0u; m < TM; m++) {
+          for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(vec4f(wm[m]), v[q], acc[m * QPL + q]); }
+        }
+      }
+    }
+  }
+  if (nb * WG_X + lid >= p.runs) { return; }
+  // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
+  for (var m = 0u; m < TM; m++) {
+    if (m >= rows) { continue; }
+    let co = g * coutG + m0 + m;
+    let bias = select(0.0, b[co], p.hasBias == 1u);
+    let base = ((n * p.cout + co) * p.oh + oy) * p.ow;
+    for (var q = 0u; q < QPL; q++) {
+      let r = acc[m * QPL + q] + bias;
+      let ox = ox0 + 4u * q;
+      if (ox < p.ow) { y[base + ox] = r.x; }
+      if (ox + 1u < p.ow) { y[base + ox + 1u] = r.y; }
+      if (ox + 2u < p.ow) { y[base + ox + 2u] = r.z; }
+      if (ox + 3u < p.ow) { y[base + ox + 3u] = r.w; }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+enable subgroups;
+// conv2d.forward (variant 4, pointwise GEMM with subgroup-shared weights): the same result as forward.wgsl for a
+//   1x1 kernel without padding, any stride (ResNet's bottleneck and downsampling convolutions). Per image n and group
+//   g this is a plain matrix product Y[n, g] = W_g X[n, g] with W_g [cout/groups, cin/groups] and X the strided
+//   [cin/groups, oh*ow] view of x: no im2col and no bounds tests. Each workgroup owns TM output channels; each thread
+//   a run of 4*QPL consecutive output pixels of one image plane (flattened over rows, so 7x7 planes waste no lanes
+//   on row ends), whose input offsets it computes once. K (the input channels) is walked 4 at a time: in each block
+//   of 8 channels, lane j of every subgroup loads 4 consecutive weights of channel j and subgroupBroadcast hands them
+//   to all lanes, so per input channel a thread loads its 4*QPL inputs and TM / 32 weights (see forward_3_subgroup
+//   for why sharing loads this way pays under lavapipe). Needs subgroups of at least 8 lanes (the caller checks).
+// Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, 1, 1] (read);
+//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
+// Params: batch, cin, cout, groups, w (input width), inPlane (= h*w), ow, plane (= oh*ow), strideH, strideW, hasBias,
+//   runsPerPlane (= ceil(plane / (4*QPL))), mBlocks (= ceil(cout/groups / TM)).
+// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
+//   per thread: 1 or 2), TM * QPL <= 32. Every subgroup operation sits in uniform control flow: threads past the last run,
+//   pixels past the end of a plane and channels past the group's last one work on clamped (valid) addresses and only
+//   skip the store.
+// Grid: linearGrid(ceil(batch * runsPerPlane / WG_X) * mBlocks * groups), pixel blocks fastest.
+struct Params {
+  batch: u32, cin: u32, cout: u32, groups: u32, w: u32, inPlane: u32, ow: u32, plane: u32, strideH: u32, strideW: u32,
+  hasBias: u32, runsPerPlane: u32, mBlocks: u32,
+}
+
+override WG_X: u32;
+override TM: u32 = 8u;
+override QPL: u32 = 1u;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> b: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+
+/** The 4*QPL inputs of the thread's run in the input plane starting at `row`. */
+fn loadRun(row: u32, at: array<vec4u, 2>) -> array<vec4f, 2> {
+  var v = array<vec4f, 2>();
+  for (var q = 0u; q < QPL; q++) {
+    let o = at[q] + row;
+    v[q] = vec4f(x[o.x], x[o.y], x[o.z], x[o.w]);
+  }
+  return v;
+}
+
+/** Where output pixel `px` of a plane (clamped to the last one) reads its input, from the start of an input plane. */
+fn inputOffset(px: u32) -> u32 {
+  let c = min(px, p.plane - 1u);
+  return (c / p.ow) * p.strideH * p.w + (c % p.ow) * p.strideW;
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
+  let runs = p.batch * p.runsPerPlane;
+  let blocksN = (runs + WG_X - 1u) / WG_X;
+  let t = wid.x + wid.y * nwg.x;
+  if (t >= blocksN * p.mBlocks * p.groups) { return; }
+  let nb = t % blocksN;
+  let mb = (t / blocksN) % p.mBlocks;
+  let g = t / (blocksN * p.mBlocks);
+  let cinG = p.cin / p.groups;
+  let coutG = p.cout / p.groups;
+  let m0 = mb * TM;
+  let rows = min(TM, coutG - m0);
+  // The weight row this lane loads for the subgroup in block j of 8 channels: channel m0 + 8j + lane % 8 (clamped).
+  var wRow = array<u32, 4>();
+  for (var j = 0u; j < TM / 8u; j++) { wRow[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * cinG; }
+
+  let run = min(nb * WG_X + lid, runs - 1u);
+  let n = run / p.runsPerPlane;
+  let px0 = (run % p.runsPerPlane) * 4u * QPL;
+  let xBase = (n * p.cin + g * cinG) * p.inPlane;
+  var at = array<vec4u, 2>();
+  for (var q = 0u; q < QPL; q++) {
+    let px = px0 + 4u * q;
+    at[q] = vec4u(inputOffset(px), inputOffset(px + 1u), inputOffset(px + 2u), inputOffset(px + 3u));
+  }
+
+  var acc = array<vec4f, 32>(); // [m * QPL + q]
+  var wb = array<vec4f, 32>(); // weights of channels m0 .. m0+TM-1 for input channels ci .. ci+3
+  var ci = 0u;
+  for (; ci + 4u <= cinG; ci += 4u) {
+    for (var j = 0u; j < TM / 8u; j++) {
+      let r = wRow[j] + ci;
+      let wv = vec4f(w[r], w[r + 1u], w[r + 2u], w[r + 3u]);
+      wb[8u * j] = subgroupBroadcast(wv, 0u);
+      wb[8u * j + 1u] = subgroupBroadcast(wv, 1u);
+      wb[8u * j + 2u] = subgroupBroadcast(wv, 2u);
+      wb[8u * j + 3u] = subgroupBroadcast(wv, 3u);
+      wb[8u * j + 4u] = subgroupBroadcast(wv, 4u);
+      wb[8u * j + 5u] = subgroupBroadcast(wv, 5u);
+      wb[8u * j + 6u] = subgroupBroadcast(wv, 6u);
+      wb[8u * j + 7u] = subgroupBroadcast(wv, 7u);
+    }
+    for (var k = 0u; k < 4u; k++) {
+      let v = loadRun(xBase + (ci + k) * p.inPlane, at);
+      for (var m = 0u; m < TM; m++) {
+        let wm = vec4f(wb[m][k]);
+        for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(wm, v[q], acc[m * QPL + q]); }
+      }
+    }
+  }
+  // Input channels past the last multiple of 4, one at a time.
+  for (; ci < cinG; ci++) {
+    for (var j = 0u; j < TM / 8u; j++) {
+      let wv = w[wRow[j] + ci];
+      wb[8u * j] = vec4f(subgroupBroadcast(wv, 0u));
+      wb[8u * j + 1u] = vec4f(subgroupBroadcast(wv, 1u));
+      wb[8u * j + 2u] = vec4f(subgroupBroadcast(wv, 2u));
+      wb[8u * j + 3u] = vec4f(subgroupBroadcast(wv, 3u));
+      wb[8u * j + 4u] = vec4f(subgroupBroadcast(wv, 4u));
+      wb[8u * j + 5u] = vec4f(subgroupBroadcast(wv, 5u));
+      wb[8u * j + 6u] = vec4f(subgroupBroadcast(wv, 6u));
+      wb[8u * j + 7u] = vec4f(subgroupBroadcast(wv, 7u));
+    }
+    let v = loadRun(xBase + ci * p.inPlane, at);
+    for (var m = 0u; m < TM; m++) {
+      for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(wb[m], v[q], acc[m * QPL + q]); }
+    }
+  }
+  if (nb * WG_X + lid >= runs) { return; }
+  // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
+  for (var m = 0u; m < TM; m++) {
+    if (m >= rows) { continue; }
+    let co = g * coutG + m0 + m;
+    let bias = select(0.0, b[co], p.hasBias == 1u);
+    let base = (n * p.cout + co) * p.plane;
+    for (var q = 0u; q < QPL; q++) {
+      let r = acc[m * QPL + q] + bias;
+      let px = px0 + 4u * q;
+      if (px < p.plane) { y[base + px] = r.x; }
+      if (px + 1u < p.plane) { y[base + px + 1u] = r.y; }
+      if (px + 2u < p.plane) { y[base + px + 2u] = r.z; }
+      if (px + 3u < p.plane) { y[base + px + 3u] = r.w; }
+    }
+  }
+}
