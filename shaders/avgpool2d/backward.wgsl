@@ -2,13 +2,14 @@
 // avgpool2d.forward (override, or the window clipped to the padded input, or its real elements). A gather, one input
 // element per thread: deterministic, no atomics; overlapping windows add in row-major output order, as PyTorch's CPU
 // kernel. Overwrites dx.
-// Bindings: @0 p: Params; @1 dy: array<f32> [planes, oh, ow] (read); @2 dx: array<f32> NCHW [planes, h, w]
-// (read_write).
-// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), countIncludePad (0 or 1),
+// Bindings: @0 p: Params; @1 dy: array<f32> [N, cy, oh, ow], this pool's channels at [offset, offset + c) (read);
+// @2 dx: array<f32> NCHW [planes, h, w] (read_write).
+// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as
+// avgpool2d.forward), countIncludePad (0 or 1),
 // divisorOverride (i32, 0: none).
 // Workgroup: WG_X threads, one input element each; grid = linearGrid(ceil(planes * h * w / WG_X)).
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, countIncludePad: u32, divisorOverride: i32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32, countIncludePad: u32, divisorOverride: i32 }
 
 override WG_X: u32;
 @group(0) @binding(0) var<uniform> p: Params;
@@ -33,6 +34,12 @@ fn windows(r: u32, n: u32, k: u32, s: u32) -> vec2u {
   return vec2u(lo, min(r / s + 1u, n));
 }
 
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -43,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let plane = i / (p.w * p.h);
   let rows = windows(iy + p.ph, p.oh, p.kh, p.sh);
   let cols = windows(ix + p.pw, p.ow, p.kw, p.sw);
-  let base = plane * p.oh * p.ow;
+  let base = yPlane(plane) * p.oh * p.ow;
   var g = 0.0;
   for (var oy = rows.x; oy < rows.y; oy++) {
     let r = span(oy, p.sh, p.ph, p.kh, p.h);

@@ -3,15 +3,17 @@
 // each 16-wide workgroup takes a chunk of one plane, each thread loops over `items` runs of V vec4s of dx (4V
 // adjacent columns of one row), and the windows that can touch a run (at most RY rows by RX columns of windows) are
 // unrolled, each window's dy read once per run.
-// Bindings: @0 p: Params; @1 dy: array<f32> [planes, oh, ow] (read); @2 dx: array<vec4f> NCHW [planes, h, w / 4]
-// (read_write).
-// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), countIncludePad (0 or 1),
+// Bindings: @0 p: Params; @1 dy: array<f32> [N, cy, oh, ow], this pool's channels at [offset, offset + c) (read);
+// @2 dx: array<vec4f> NCHW [planes, h, w / 4] (read_write).
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as avgpool2d.forward),
+// countIncludePad (0 or 1),
 // divisorOverride (i32, 0: none), items (runs per thread), blocks (chunks per plane), groups (= planes * blocks).
 // Needs h * w / 4 and h + ph + sh, w + pw + sw under 2^22 (the float division below).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1) / sh) + 1,
 // RX = floor((kw-1 + 4V - 1) / sw) + 1.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, countIncludePad: u32, divisorOverride: i32, items: u32, blocks: u32, groups: u32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32,
+                countIncludePad: u32, divisorOverride: i32, items: u32, blocks: u32, groups: u32 }
 
 override WG_X: u32;
 override RY: u32;
@@ -38,6 +40,12 @@ fn divisor(r: vec4i, c: vec4i) -> f32 {
   return f32((r.w - r.z) * (c.w - c.z));
 }
 
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -49,7 +57,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let per = p.h * runs;
   let first = (g - plane * p.blocks) * p.items * WG_X;
   let end = min(first + p.items * WG_X, per);
-  let yBase = plane * p.oh * p.ow;
+  let yBase = yPlane(plane) * p.oh * p.ow;
   let xBase = plane * p.h * w4;
   let invRuns = 1.0 / f32(runs);
   let invSh = 1.0 / f32(p.sh);

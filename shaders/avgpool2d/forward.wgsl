@@ -3,17 +3,41 @@
 // else with countIncludePad the window's size clipped to the padded input (padding counts, but not the positions
 // past the padded input that ceil mode adds); else the number of real input elements in the window.
 // The sum runs in row-major window order, then one division (as PyTorch's CPU kernel).
-// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow] (read_write).
-// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), countIncludePad (0 or 1),
-// divisorOverride (i32, 0: none).
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [N, cy, oh, ow], this pool's
+// channels at [offset, offset + c) (read_write); @3 stats: array<f32> [5, C] (read),
+// batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
+// Params: planes (N*C), h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c (channels of x), cy, offset (y's
+// channels and where this pool's start: a channel concatenation written in place; cy = c, offset = 0 for a plain
+// pool), countIncludePad (0 or 1), divisorOverride (i32, 0: none).
 // Workgroup: WG_X threads, one output element each; grid = linearGrid(ceil(planes * oh * ow / WG_X)).
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, countIncludePad: u32, divisorOverride: i32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32, countIncludePad: u32, divisorOverride: i32 }
 
 override WG_X: u32;
+// 1: pool relu(batchnorm2d(x)), normalised per tap from batchnorm2d's stats rows, so the normalised map is never
+// written (concat_pool2d with a fused batch norm); 0: pool x.
+override BN_RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+
+// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
+var<private> bn: vec3f;
+
+fn setPlane(plane: u32) {
+  if (BN_RELU == 1u) {
+    let ch = plane % p.c;
+    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
+  }
+}
+
+// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
+fn tap(i: u32) -> f32 {
+  let v = x[i];
+  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
+  return v;
+}
 
 // The window of output o along one axis, clipped to the padded input (xy) and to the input (zw).
 fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
@@ -28,6 +52,12 @@ fn divisor(r: vec4i, c: vec4i) -> f32 {
   return f32((r.w - r.z) * (c.w - c.z));
 }
 
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -39,12 +69,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let r = span(oy, p.sh, p.ph, p.kh, p.h);
   let c = span(ox, p.sw, p.pw, p.kw, p.w);
   let base = plane * p.h * p.w;
+  setPlane(plane);
   var sum = 0.0;
   for (var iy = r.z; iy < r.w; iy++) {
     for (var ix = c.z; ix < c.w; ix++) {
-      sum += x[base + u32(iy) * p.w + u32(ix)];
+      sum += tap(base + u32(iy) * p.w + u32(ix));
     }
   }
   // A window with no input element (not reachable with padding <= kernel / 2) is 0, as in PyTorch.
-  y[i] = select(sum / divisor(r, c), 0.0, r.z >= r.w || c.z >= c.w);
+  let per = p.oh * p.ow;
+  y[yPlane(plane) * per + (i - plane * per)] = select(sum / divisor(r, c), 0.0, r.z >= r.w || c.z >= c.w);
 }

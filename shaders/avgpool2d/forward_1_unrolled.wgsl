@@ -2,20 +2,45 @@
 // divisorOverride if not 0; else with countIncludePad the window clipped to the padded input; else its real
 // elements), laid out for lavapipe: each 16-wide workgroup takes a chunk of one plane's outputs, each thread loops
 // over `items` of them, and the KH x KW window taps are unrolled (override constants).
-// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow] (read_write).
-// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), countIncludePad (0 or 1),
-// divisorOverride (i32, 0: none), items (outputs per thread), blocks (chunks per plane), groups (= planes * blocks).
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [N, cy, oh, ow], this pool's
+// channels at [offset, offset + c) (read_write); @3 stats: array<f32> [5, C] (read),
+// batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as forward.wgsl),
+// countIncludePad (0 or 1), divisorOverride (i32, 0: none), items (outputs per thread), blocks (chunks per plane),
+// groups (= planes * blocks).
 // Needs oh * ow < 2^22 (the float division below).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants KH = kh, KW = kw.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, countIncludePad: u32, divisorOverride: i32, items: u32, blocks: u32, groups: u32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32,
+                countIncludePad: u32, divisorOverride: i32, items: u32, blocks: u32, groups: u32 }
 
 override WG_X: u32;
 override KH: u32;
 override KW: u32;
+// 1: pool relu(batchnorm2d(x)), normalised per tap from batchnorm2d's stats rows, so the normalised map is never
+// written (concat_pool2d with a fused batch norm); 0: pool x.
+override BN_RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read> stats: array<f32>;
+
+// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
+var<private> bn: vec3f;
+
+fn setPlane(plane: u32) {
+  if (BN_RELU == 1u) {
+    let ch = plane % p.c;
+    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
+  }
+}
+
+// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
+fn tap(i: u32) -> f32 {
+  let v = x[i];
+  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
+  return v;
+}
 
 // a / s for a < 2^22 given inv = 1 / f32(s) (see maxpool2d/forward_1_unrolled.wgsl).
 fn quot(a: u32, inv: f32) -> u32 {
@@ -34,6 +59,12 @@ fn divisor(r: vec4i, c: vec4i) -> f32 {
   return f32((r.w - r.z) * (c.w - c.z));
 }
 
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -44,7 +75,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let first = (g - plane * p.blocks) * p.items * WG_X;
   let end = min(first + p.items * WG_X, per);
   let xBase = plane * p.h * p.w;
-  let yBase = plane * per;
+  let yBase = yPlane(plane) * per;
+  setPlane(plane);
   let invOw = 1.0 / f32(p.ow);
   for (var q = first + lid; q < end; q += WG_X) {
     let oy = quot(q, invOw);
@@ -57,7 +89,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var kx = 0u; kx < KW; kx++) {
         let ix = c.x + i32(kx);
         if (iy >= r.z && iy < r.w && ix >= c.z && ix < c.w) {
-          sum += x[xBase + u32(iy) * p.w + u32(ix)];
+          sum += tap(xBase + u32(iy) * p.w + u32(ix));
         }
       }
     }

@@ -1,6 +1,7 @@
 // concat.forward: copies one input x [N, Cx, inner] into channels [offset, offset + Cx) of y [N, Cy, inner]
 // (inner = H*W for NCHW). Concatenating k tensors is k dispatches into one y. Also used for the backward
-// (slice) pass with `toY = 0`, which copies the channel range of y back into a tensor shaped like x.
+// (slice) pass with `toY = 0`, which copies the channel range of y back into a tensor shaped like x; that dispatch
+// is named concat.backward.
 // Bindings: @0 p: Params; @1 src: array<f32> (read); @2 dst: array<f32> (read_write).
 // Params: n (= N*Cx*inner elements to copy), cx, cy, inner, offset (first channel in y), toY (1: x->y, 0: y->x).
 // Workgroup: WG_X threads, one element of x each; grid = linearGrid(ceil(n / WG_X)).

@@ -4,13 +4,15 @@
 // (4V adjacent columns of one row), and the windows that can touch a run (at most RY rows by RX columns of windows)
 // are unrolled, so no inner loop or u32 division runs per run, and each window's idx and dy are read once per run.
 // Bindings: @0 p: Params; @1 idx: array<u32> [planes, oh, ow] (read, from maxpool2d.forward); @2 dy: array<f32>
-// [planes, oh, ow] (read); @3 dx: array<vec4f> NCHW [planes, h, w / 4] (read_write).
-// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, items (runs per thread), blocks (chunks per plane),
-// groups (= planes * blocks). Needs h * w / 4 and h + ph + sh, w + pw + sw under 2^22 (the float division below).
+// [N, cy, oh, ow], this pool's channels at [offset, offset + c) (read); @3 dx: array<vec4f> NCHW [planes, h, w / 4]
+// (read_write).
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as maxpool2d.forward), items (runs
+// per thread), blocks (chunks per plane), groups (= planes * blocks). Needs h * w / 4 and h + ph + sh, w + pw + sw
+// under 2^22 (the float division below).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1)*dh / sh) + 1,
 // RX = floor(((kw-1)*dw + 4V - 1) / sw) + 1.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, items: u32, blocks: u32, groups: u32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32, items: u32, blocks: u32, groups: u32 }
 
 override WG_X: u32;
 override RY: u32;
@@ -26,6 +28,12 @@ fn quot(a: u32, inv: f32) -> u32 {
   return u32((f32(a) + 0.5) * inv);
 }
 
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
@@ -37,7 +45,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let per = p.h * runs;
   let first = (g - plane * p.blocks) * p.items * WG_X;
   let end = min(first + p.items * WG_X, per);
-  let yBase = plane * p.oh * p.ow;
+  let idxBase = plane * p.oh * p.ow;
+  let dyBase = yPlane(plane) * p.oh * p.ow;
   let xBase = plane * p.h * w4;
   let reachY = (p.kh - 1u) * p.dh;
   let reachX = (p.kw - 1u) * p.dw;
@@ -60,9 +69,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         for (var b = 0u; b < RX; b++) {
           let ox = ox0 + b;
           if (ox < p.ow && ox * p.sw <= rx + 4u * V - 1u) {
-            let o = yBase + oy * p.ow + ox;
-            let m = vec4u(idx[o]);
-            let v = vec4f(dy[o]);
+            let o = oy * p.ow + ox;
+            let m = vec4u(idx[idxBase + o]);
+            let v = vec4f(dy[dyBase + o]);
             for (var k = 0u; k < V; k++) {
               g4[k] += select(vec4f(), v, m == me + vec4u(4u * k));
             }

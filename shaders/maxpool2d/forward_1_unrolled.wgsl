@@ -2,21 +2,44 @@
 // row-major window order wins, a NaN always wins, padding never does), laid out for lavapipe: each 16-wide workgroup
 // takes a chunk of one plane's outputs, each thread loops over `items` of them, and the KH x KW window taps are
 // unrolled (override constants), so no inner loop or u32 division runs per output.
-// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [planes, oh, ow]
-// (read_write); @3 idx: array<u32> [planes, oh, ow] (read_write), iy * w + ix of each maximum.
-// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, items (outputs per thread), blocks (chunks per
-// plane), groups (= planes * blocks). Needs oh * ow < 2^22 (the float division below).
+// Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [N, cy, oh, ow], this
+// pool's channels at [offset, offset + c) (read_write); @3 idx: array<u32> [planes, oh, ow] (read_write),
+// iy * w + ix of each maximum; @4 stats: array<f32> [5, C]
+// (read), batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
+// Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as forward.wgsl), items (outputs
+// per thread), blocks (chunks per plane), groups (= planes * blocks). Needs oh * ow < 2^22 (the float division below).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants KH = kh, KW = kw.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
-                dh: u32, dw: u32, items: u32, blocks: u32, groups: u32 }
+                dh: u32, dw: u32, c: u32, cy: u32, offset: u32, items: u32, blocks: u32, groups: u32 }
 
 override WG_X: u32;
 override KH: u32;
 override KW: u32;
+// 1: pool relu(batchnorm2d(x)), normalised per tap from batchnorm2d's stats rows, so the normalised map is never
+// written (concat_pool2d with a fused batch norm); 0: pool x.
+override BN_RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
+@group(0) @binding(4) var<storage, read> stats: array<f32>;
+
+// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
+var<private> bn: vec3f;
+
+fn setPlane(plane: u32) {
+  if (BN_RELU == 1u) {
+    let ch = plane % p.c;
+    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
+  }
+}
+
+// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
+fn tap(i: u32) -> f32 {
+  let v = x[i];
+  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
+  return v;
+}
 
 fn isNan(v: f32) -> bool {
   return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; // by bits: compilers may fold v != v away
@@ -26,6 +49,12 @@ fn isNan(v: f32) -> bool {
 // float rounding error, so truncation is exact (lavapipe runs a u32 division as one scalar divide per lane).
 fn quot(a: u32, inv: f32) -> u32 {
   return u32((f32(a) + 0.5) * inv);
+}
+
+// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
+fn yPlane(plane: u32) -> u32 {
+  let n = plane / p.c;
+  return n * p.cy + p.offset + (plane - n * p.c);
 }
 
 @compute @workgroup_size(WG_X)
@@ -38,7 +67,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let first = (g - plane * p.blocks) * p.items * WG_X;
   let end = min(first + p.items * WG_X, per);
   let xBase = plane * p.h * p.w;
-  let yBase = plane * per;
+  let yBase = yPlane(plane) * per;
+  let idxBase = plane * per;
+  setPlane(plane);
   let invOw = 1.0 / f32(p.ow);
   var negInfBits = 0xff800000u; // a var, since WGSL rejects an infinite constant
   for (var q = first + lid; q < end; q += WG_X) {
@@ -54,7 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let ix = x0 + i32(kx * p.dw);
         if (iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w)) {
           let j = u32(iy) * p.w + u32(ix);
-          let v = x[xBase + j];
+          let v = tap(xBase + j);
           if (at == 0xffffffffu || v > best || isNan(v)) {
             best = v;
             at = j;
@@ -63,6 +94,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
     y[yBase + q] = best;
-    idx[yBase + q] = at;
+    idx[idxBase + q] = at;
   }
 }

@@ -8,6 +8,7 @@ import { reluBackward, type ReluSaved } from './ops/relu.js';
 import { addBackward, type AddSaved } from './ops/add.js';
 import { reshapeBackward, type ReshapeSaved } from './ops/reshape.js';
 import { concatBackward, type ConcatSaved } from './ops/concat.js';
+import { concatPool2dBackward, type ConcatPool2dSaved } from './ops/concat_pool2d.js';
 import { conv2dBackward, type Conv2dSaved } from './ops/conv2d.js';
 import { batchnorm2dBackward, batchnorm2dReluBackward, type Batchnorm2dSaved } from './ops/batchnorm2d.js';
 import { maxpool2dBackward, type Maxpool2dSaved } from './ops/maxpool2d.js';
@@ -22,6 +23,7 @@ export interface OpSaved {
   add: AddSaved;
   reshape: ReshapeSaved;
   concat: ConcatSaved;
+  concat_pool2d: ConcatPool2dSaved;
   conv2d: Conv2dSaved;
   batchnorm2d: Batchnorm2dSaved;
   batchnorm2d_relu: Batchnorm2dSaved;
@@ -42,6 +44,7 @@ export const gradientRules: { readonly [K in OpName]: GradRule<OpSaved[K]> } = {
   add: addBackward,
   reshape: reshapeBackward,
   concat: concatBackward,
+  concat_pool2d: concatPool2dBackward,
   conv2d: conv2dBackward,
   batchnorm2d: batchnorm2dBackward,
   batchnorm2d_relu: batchnorm2dReluBackward,

@@ -3,7 +3,7 @@
  * gathers dy / divisor over the windows containing each input element. Numbered variants (forward_1_unrolled,
  * backward_1_vec4) compute the same values faster on lavapipe; the direct kernels handle every geometry.
  */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
 import { ELEMENTWISE_WG } from './elementwise.js';
 import {
@@ -16,7 +16,9 @@ import {
   poolForwardVariants,
   windowParams,
   vec4Unroll,
+  type ChannelSlot,
   type Pool2dGeometry,
+  type PoolForwardFusion,
   type PoolBackwardVariant,
   type PoolForwardVariant,
 } from './pool_geometry.js';
@@ -36,10 +38,18 @@ export const avgpool2dForward = defineKernel({
   bindings: [
     { name: 'x', access: 'read' },
     { name: 'y', access: 'read_write' },
+    { name: 'stats', access: 'read' },
   ],
   params: PARAMS,
   workgroupSize: [ELEMENTWISE_WG, 1, 1],
   grid: (p, maxPerDim) => linearGrid(Math.ceil((p.planes * p.oh * p.ow) / ELEMENTWISE_WG), maxPerDim),
+});
+
+/** The forward of relu(batchnorm2d(x)) (override BN_RELU = 1). */
+export const avgpool2dForwardBnRelu = defineKernel({
+  ...avgpool2dForward,
+  name: 'avgpool2d.forward_bn_relu',
+  constants: { BN_RELU: 1 },
 });
 
 export const avgpool2dBackward = defineKernel({
@@ -54,30 +64,39 @@ export const avgpool2dBackward = defineKernel({
   grid: (p, maxPerDim) => linearGrid(Math.ceil((p.planes * p.h * p.w) / ELEMENTWISE_WG), maxPerDim),
 });
 
-function params(g: Pool2dGeometry, d: AvgDivisor) {
-  return { ...windowParams(g), countIncludePad: d.countIncludePad ? 1 : 0, divisorOverride: d.divisorOverride };
+function params(g: Pool2dGeometry, d: AvgDivisor, slot: ChannelSlot | undefined) {
+  return { ...windowParams(g, slot), countIncludePad: d.countIncludePad ? 1 : 0, divisorOverride: d.divisorOverride };
 }
 
-/** `variant` defaults to the fastest that applies. */
-export function runAvgpool2dForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, g: Pool2dGeometry, d: AvgDivisor,
-  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!): void {
+/**
+ * y is [N, C, oh, ow], or the channels `fusion.slot` names of a wider output; with `fusion.bnReluStats` the pool
+ * reads relu(batchnorm2d(x)). `variant` defaults to the fastest that applies.
+ */
+export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dGeometry, d: AvgDivisor,
+  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!, fusion: PoolForwardFusion = {}): void {
+  const bnRelu = fusion.bnReluStats !== undefined;
+  // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
+  const buffers = [x, y, fusion.bnReluStats ?? x];
   if (variant === 'direct') {
-    gpu.run(avgpool2dForward, params(g, d), [x, y]);
+    gpu.run(bnRelu ? avgpool2dForwardBnRelu : avgpool2dForward, params(g, d, fusion.slot), buffers);
     return;
   }
   checkPoolVariant('avgpool2d', variant, poolForwardVariants(g));
-  const spec = fastPoolSpec('avgpool2d', 'forward_1_unrolled', avgpool2dForward.bindings, FAST_PARAMS, { KH: g.kh, KW: g.kw });
-  gpu.run(spec, { ...params(g, d), ...chunkLayout(g.planes, g.oh * g.ow) }, [x, y]);
+  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
+  const spec = fastPoolSpec('avgpool2d', 'forward_1_unrolled', avgpool2dForward.bindings, FAST_PARAMS, constants,
+    bnRelu ? '_bn_relu' : '');
+  gpu.run(spec, { ...params(g, d, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) }, buffers);
 }
 
-export function runAvgpool2dBackward(gpu: Gpu, dy: GPUBuffer, dx: GPUBuffer, g: Pool2dGeometry, d: AvgDivisor,
-  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!): void {
+/** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */
+export function runAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: Pool2dGeometry, d: AvgDivisor,
+  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!, slot?: ChannelSlot): void {
   if (variant === 'direct') {
-    gpu.run(avgpool2dBackward, params(g, d), [dy, dx]);
+    gpu.run(avgpool2dBackward, params(g, d, slot), [dy, dx]);
     return;
   }
   checkPoolVariant('avgpool2d', variant, poolBackwardVariants(g));
   const { v, ry, rx } = vec4Unroll(g);
   const spec = fastPoolSpec('avgpool2d', 'backward_1_vec4', avgpool2dBackward.bindings, FAST_PARAMS, { V: v, RY: ry, RX: rx });
-  gpu.run(spec, { ...params(g, d), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) }, [dy, dx]);
+  gpu.run(spec, { ...params(g, d, slot), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) }, [dy, dx]);
 }

@@ -5,8 +5,11 @@
  * and `coef` [5, C] (mean, k_dy, k_x, k_0, beta). The normalize and backward passes also come fused with a ReLU
  * (batchnorm2d_relu): the override constant RELU = 1 makes normalize write max(y, 0) and the backward passes mask dy
  * by y_pre = (x - mean) * scale + beta > 0, recomputed from x and the per-channel rows rather than saved.
+ * Tensors over one storage binding stream in batch slices (batch_slices.ts); the partials of every slice land in the
+ * one buffer the finalize pass merges, so statistics and sums are those of the unsliced passes.
  */
 import type { Gpu } from '../runtime/gpu.js';
+import { runInBatchSlices, type BatchOperand } from './batch_slices.js';
 import { fill } from './fill.js';
 import { defineKernel, linearGrid, type BindingSpec } from './kernel.js';
 
@@ -179,6 +182,11 @@ function planeLayout(s: Batchnorm2dShape, variant: Batchnorm2dVariant) {
   return { hw, c: s.c, items, chunks, groups: s.n * s.c * chunks };
 }
 
+/** An x-shaped tensor as an operand the streaming passes slice by batch. */
+function planes(buffer: GPUBuffer, s: Batchnorm2dShape, access: BatchOperand['access'], role: string): BatchOperand {
+  return { buffer, sampleBytes: 4 * s.c * s.hw, access, role };
+}
+
 /** A scratch buffer of partials for one reduction, NaN-filled when the device poisons outputs. */
 function scratch(gpu: Gpu, floats: number, label: string): GPUBuffer {
   const buffer = gpu.alloc(Math.max(16, floats * 4), label);
@@ -199,7 +207,10 @@ export function runBatchnorm2dBatchStats(
 ): void {
   const layout = planeLayout(s, variant);
   const part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
-  gpu.run(batchnorm2dStatsPartial[variant], layout, [x, part]);
+  runInBatchSlices(gpu, batchnorm2dStatsPartial[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+    planes(x, s, 'read', 'x'),
+    { buffer: part, sampleBytes: 16 * s.c * layout.chunks, access: 'write', role: 'part' },
+  ]);
   gpu.run(
     batchnorm2dStatsFinalize,
     { c: s.c, chunks: layout.chunks, partials: s.n * layout.chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 },
@@ -246,7 +257,12 @@ export function runBatchnorm2dNormalize(
   variant = batchnorm2dVariant(s),
   relu = false,
 ): void {
-  gpu.run((relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)[variant], planeLayout(s, variant), [x, stats, y]);
+  const spec = (relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)[variant];
+  runInBatchSlices(gpu, spec, s.n, (n) => planeLayout({ ...s, n }, variant), [
+    planes(x, s, 'read', 'x'),
+    stats,
+    planes(y, s, 'write', 'y'),
+  ]);
 }
 
 /**
@@ -279,7 +295,12 @@ export function runBatchnorm2dBackwardSums(
   const layout = planeLayout(s, variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
   const reduce = opts.relu ? batchnorm2dBackwardReduceRelu : batchnorm2dBackwardReduce;
-  gpu.run(reduce[variant], layout, [x, dy, stats, part]);
+  runInBatchSlices(gpu, reduce[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+    planes(x, s, 'read', 'x'),
+    planes(dy, s, 'read', 'dy'),
+    stats,
+    { buffer: part, sampleBytes: 8 * s.c * layout.chunks, access: 'write', role: 'part' },
+  ]);
   finalize(part, layout.chunks, s.n * layout.chunks);
   gpu.free(part);
 }
@@ -299,5 +320,10 @@ export function runBatchnorm2dBackwardInput(
   relu = false,
 ): void {
   const input = relu ? batchnorm2dBackwardInputRelu : batchnorm2dBackwardInput;
-  gpu.run(input[variant], planeLayout(s, variant), [x, dy, coef, dx]);
+  runInBatchSlices(gpu, input[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+    planes(x, s, 'read', 'x'),
+    planes(dy, s, 'read', 'dy'),
+    coef,
+    planes(dx, s, 'write', 'dx'),
+  ]);
 }

@@ -1,5 +1,5 @@
 /** concat: places x [N, Cx, ...] at a channel offset of y [N, Cy, ...]; the backward slices it back out. */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
 
@@ -15,6 +15,9 @@ export const concatCopy = defineKernel({
   grid: elementwiseGrid,
 });
 
+/** The same shader run backward (toY = 0), named for what it does so a profile tells the passes apart. */
+export const concatSlice = defineKernel({ ...concatCopy, name: 'concat.backward' });
+
 export interface ChannelSlice {
   batch: number;
   cx: number;
@@ -24,11 +27,11 @@ export interface ChannelSlice {
 }
 
 /** y[:, offset:offset+cx] = x */
-export function runConcatInto(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, s: ChannelSlice): void {
+export function runConcatInto(gpu: Gpu, x: Binding, y: Binding, s: ChannelSlice): void {
   gpu.run(concatCopy, { n: s.batch * s.cx * s.inner, cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY: 1 }, [x, y]);
 }
 
 /** x = y[:, offset:offset+cx] */
-export function runSliceChannels(gpu: Gpu, y: GPUBuffer, x: GPUBuffer, s: ChannelSlice): void {
-  gpu.run(concatCopy, { n: s.batch * s.cx * s.inner, cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY: 0 }, [y, x]);
+export function runSliceChannels(gpu: Gpu, y: Binding, x: Binding, s: ChannelSlice): void {
+  gpu.run(concatSlice, { n: s.batch * s.cx * s.inner, cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY: 0 }, [y, x]);
 }

@@ -4,7 +4,7 @@
  * Numbered variants (forward_1_unrolled, backward_1_vec4) compute the same values faster on lavapipe; the direct
  * kernels handle every geometry and stay as the reference.
  */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
 import { ELEMENTWISE_WG } from './elementwise.js';
 import {
@@ -17,7 +17,9 @@ import {
   poolForwardVariants,
   windowParams,
   vec4Unroll,
+  type ChannelSlot,
   type Pool2dGeometry,
+  type PoolForwardFusion,
   type PoolBackwardVariant,
   type PoolForwardVariant,
 } from './pool_geometry.js';
@@ -31,10 +33,18 @@ export const maxpool2dForward = defineKernel({
     { name: 'x', access: 'read' },
     { name: 'y', access: 'read_write' },
     { name: 'idx', access: 'read_write' },
+    { name: 'stats', access: 'read' },
   ],
   params: WINDOW_PARAMS,
   workgroupSize: [ELEMENTWISE_WG, 1, 1],
   grid: (p, maxPerDim) => linearGrid(Math.ceil((p.planes * p.oh * p.ow) / ELEMENTWISE_WG), maxPerDim),
+});
+
+/** The forward of relu(batchnorm2d(x)) (override BN_RELU = 1). */
+export const maxpool2dForwardBnRelu = defineKernel({
+  ...maxpool2dForward,
+  name: 'maxpool2d.forward_bn_relu',
+  constants: { BN_RELU: 1 },
 });
 
 export const maxpool2dBackward = defineKernel({
@@ -50,28 +60,38 @@ export const maxpool2dBackward = defineKernel({
   grid: (p, maxPerDim) => linearGrid(Math.ceil((p.planes * p.h * p.w) / ELEMENTWISE_WG), maxPerDim),
 });
 
-/** y and idx are [N, C, oh, ow]; idx holds u32 positions (not floats). `variant` defaults to the fastest that applies. */
-export function runMaxpool2dForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, idx: GPUBuffer, g: Pool2dGeometry,
-  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!): void {
+/**
+ * idx is [N, C, oh, ow] of u32 positions (not floats); y is [N, C, oh, ow], or the channels `fusion.slot` names of a
+ * wider output; with `fusion.bnReluStats` the pool reads relu(batchnorm2d(x)). `variant` defaults to the fastest
+ * that applies.
+ */
+export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Binding, g: Pool2dGeometry,
+  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!, fusion: PoolForwardFusion = {}): void {
+  const bnRelu = fusion.bnReluStats !== undefined;
+  // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
+  const buffers = [x, y, idx, fusion.bnReluStats ?? x];
   if (variant === 'direct') {
-    gpu.run(maxpool2dForward, windowParams(g), [x, y, idx]);
+    gpu.run(bnRelu ? maxpool2dForwardBnRelu : maxpool2dForward, windowParams(g, fusion.slot), buffers);
     return;
   }
   checkPoolVariant('maxpool2d', variant, poolForwardVariants(g));
-  const params = { ...windowParams(g), ...chunkLayout(g.planes, g.oh * g.ow) };
-  const spec = fastPoolSpec('maxpool2d', 'forward_1_unrolled', maxpool2dForward.bindings, FAST_PARAMS, { KH: g.kh, KW: g.kw });
-  gpu.run(spec, params, [x, y, idx]);
+  const params = { ...windowParams(g, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) };
+  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
+  const spec = fastPoolSpec('maxpool2d', 'forward_1_unrolled', maxpool2dForward.bindings, FAST_PARAMS, constants,
+    bnRelu ? '_bn_relu' : '');
+  gpu.run(spec, params, buffers);
 }
 
-export function runMaxpool2dBackward(gpu: Gpu, idx: GPUBuffer, dy: GPUBuffer, dx: GPUBuffer, g: Pool2dGeometry,
-  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!): void {
+/** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */
+export function runMaxpool2dBackward(gpu: Gpu, idx: Binding, dy: Binding, dx: Binding, g: Pool2dGeometry,
+  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!, slot?: ChannelSlot): void {
   if (variant === 'direct') {
-    gpu.run(maxpool2dBackward, windowParams(g), [idx, dy, dx]);
+    gpu.run(maxpool2dBackward, windowParams(g, slot), [idx, dy, dx]);
     return;
   }
   checkPoolVariant('maxpool2d', variant, poolBackwardVariants(g));
   const { v, ry, rx } = vec4Unroll(g);
-  const params = { ...windowParams(g), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) };
+  const params = { ...windowParams(g, slot), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) };
   const spec = fastPoolSpec('maxpool2d', 'backward_1_vec4', maxpool2dBackward.bindings, FAST_PARAMS, { V: v, RY: ry, RX: rx });
   gpu.run(spec, params, [idx, dy, dx]);
 }

@@ -4,6 +4,7 @@
  * the input shape and the hyper-parameters. Also what the numbered fast variants share: when each applies, their
  * workgroup layout and their specialised descriptors.
  */
+import type { Binding } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamType } from './kernel.js';
 
 export type Pair = number | readonly [number, number];
@@ -149,16 +150,17 @@ export const CHUNK_PARAMS = [['items', 'u32'], ['blocks', 'u32'], ['groups', 'u3
 const fastSpecs = new Map<string, KernelSpec>();
 
 /**
- * The descriptor of a fast variant `<op>.<pass>` specialised by override constants (window sizes), so one pipeline
- * per constant set; memoised so each set builds its pipeline once.
+ * The descriptor of a fast variant `<op>.<pass>` (named `<op>.<pass><suffix>`) specialised by override constants
+ * (window sizes, fusion flags), so one pipeline per constant set; memoised so each set builds its pipeline once.
  */
 export function fastPoolSpec<P extends string>(op: string, pass: string, bindings: readonly BindingSpec[],
-  params: readonly (readonly [P, ParamType])[], constants: Readonly<Record<string, number>>): KernelSpec<P> {
-  const key = `${op}/${pass}|${JSON.stringify(constants)}`;
+  params: readonly (readonly [P, ParamType])[], constants: Readonly<Record<string, number>>,
+  suffix = ''): KernelSpec<P> {
+  const key = `${op}/${pass}${suffix}|${JSON.stringify(constants)}`;
   let spec = fastSpecs.get(key) as KernelSpec<P> | undefined;
   if (!spec) {
     spec = defineKernel({
-      name: `${op}.${pass}`,
+      name: `${op}.${pass}${suffix}`,
       shader: `${op}/${pass}`,
       bindings,
       params,
@@ -171,15 +173,43 @@ export function fastPoolSpec<P extends string>(op: string, pass: string, binding
   return spec;
 }
 
+/**
+ * Where a pool's output lives: y (and, in the backward, dy) is [N, cy, oh, ow] and this pool's C channels are
+ * [offset, offset + C) of it, so a pool can write straight into its slice of a channel concatenation and read its
+ * gradient from the concatenation's gradient. The whole tensor is { cy: C, offset: 0 }.
+ */
+export interface ChannelSlot {
+  cy: number;
+  offset: number;
+}
+
+/** What a pool forward fuses in: where it writes, and a batch norm + ReLU it applies to x on the fly. */
+export interface PoolForwardFusion {
+  /** Write into these channels of a wider output (default: y is [N, C, oh, ow]). */
+  slot?: ChannelSlot;
+  /**
+   * Pool relu(batchnorm2d(x)) rather than x: batchnorm2d's [5, C] stats rows (mean, var, invstd, scale, beta), as
+   * its normalize pass reads them; the normalised map is never written.
+   */
+  bnReluStats?: Binding;
+}
+
 /** The Params fields every pooling kernel starts with, in this order (the shaders' `struct Params` match). */
 export const WINDOW_PARAMS = [
   ['planes', 'u32'], ['h', 'u32'], ['w', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['kh', 'u32'], ['kw', 'u32'],
   ['sh', 'u32'], ['sw', 'u32'], ['ph', 'u32'], ['pw', 'u32'], ['dh', 'u32'], ['dw', 'u32'],
+  ['c', 'u32'], ['cy', 'u32'], ['offset', 'u32'],
 ] as const;
 
 export type WindowParam = (typeof WINDOW_PARAMS)[number][0];
 
-export function windowParams(g: Pool2dGeometry): Record<WindowParam, number> {
-  const { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw } = g;
-  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw };
+export function windowParams(g: Pool2dGeometry, slot: ChannelSlot = { cy: g.c, offset: 0 }):
+  Record<WindowParam, number> {
+  if (!(Number.isInteger(slot.offset) && slot.offset >= 0 && slot.offset + g.c <= slot.cy)) {
+    throw new RangeError(
+      `pool: channels [${slot.offset}, ${slot.offset + g.c}) do not fit an output of ${slot.cy} channels`,
+    );
+  }
+  const { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c } = g;
+  return { planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy: slot.cy, offset: slot.offset };
 }

@@ -11,6 +11,7 @@ import { MaxPool2d } from '../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../graph/modules/module.js';
 import { ModuleList } from '../graph/modules/module_list.js';
 import { concat } from '../graph/ops/concat.js';
+import { concatPool2d, type ConcatPool2dInput } from '../graph/ops/concat_pool2d.js';
 import { flatten } from '../graph/ops/reshape.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Classifier, InputSpec } from './classifier.js';
@@ -74,6 +75,25 @@ export class CnnxBranch extends Module implements Layer {
   forward(x: Tensor): Tensor {
     return this.pool.forward(this.bn.forwardRelu(this.conv.forward(x)));
   }
+
+  /**
+   * The same branch as concatPool2d takes it: conv(x), with the batch norm + ReLU and the pool fused into the
+   * concatenation (the batch norm counts the batch as its forward does).
+   */
+  concatInput(x: Tensor): ConcatPool2dInput {
+    const conv = this.conv.forward(x);
+    const bnRelu = this.bn.opArgs();
+    const options = { kernel: this.pool.kernel, ...this.pool.options };
+    const pool = this.pool instanceof MaxPool2d
+      ? { op: 'maxpool2d' as const, options }
+      : { op: 'avgpool2d' as const, options };
+    return { x: conv, pool, bnRelu };
+  }
+
+  /** Whether the forward of this branch, its batch norm or its pool is wrapped on the instance (a layer capture). */
+  isWrapped(): boolean {
+    return [this, this.bn, this.pool].some((m) => Object.prototype.hasOwnProperty.call(m, 'forward'));
+  }
 }
 
 export class Cnnx extends Module implements Classifier {
@@ -94,9 +114,17 @@ export class Cnnx extends Module implements Classifier {
     this.fc = this.registerModule('fc', new Linear(ctx, channels * this.featureSize ** 2, config.numClasses));
   }
 
-  /** The concatenated branch outputs [N, sum of filters, S, S]: the layer CAM reads ("branches"). */
+  /**
+   * The concatenated branch outputs [N, sum of filters, S, S]: the layer CAM reads ("branches"). The batch norms,
+   * ReLUs and pools are fused into the concatenation (concatPool2d: the same values as running each branch and
+   * concatenating), unless the forward of a branch, its batch norm or its pool is wrapped (a CAM capture of
+   * "branches.1", say): then each branch runs its modules and their outputs are concatenated, so the wrapper sees
+   * them.
+   */
   features(x: Tensor): Tensor {
-    return concat([...this.branches].map((branch) => branch.forward(x)));
+    const branches = [...this.branches];
+    if (branches.some((b) => b.isWrapped())) return concat(branches.map((b) => b.forward(x)));
+    return concatPool2d(branches.map((b) => b.concatInput(x)));
   }
 
   forward(x: Tensor): Tensor {

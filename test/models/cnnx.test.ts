@@ -7,9 +7,10 @@ import { createRng } from '../../src/data/prng.js';
 import { backward } from '../../src/graph/autograd.js';
 import { softmaxCrossEntropy } from '../../src/graph/ops/softmax_cross_entropy.js';
 import { tidy } from '../../src/graph/scope.js';
+import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import type { WeightMap } from '../../src/io/weight_tensor.js';
-import { Cnnx, CNNX_PAPER } from '../../src/models/cnnx.js';
+import { Cnnx, CnnxBranch, CNNX_PAPER } from '../../src/models/cnnx.js';
 import { Adam } from '../../src/train/adam.js';
 import { expectClose, relativeError } from '../helpers/compare.js';
 import { loadCases } from '../helpers/fixtures.js';
@@ -63,6 +64,30 @@ describe('CNN-X against PyTorch', () => {
     }
     [x, labels, logits, loss].forEach((t) => t.dispose());
     optimizer.dispose();
+    model.dispose();
+  });
+
+  it('pools into the concatenation in place, with exactly the values of pooling each branch then concatenating', async () => {
+    const gpu = await testGpu();
+    const model = new Cnnx({ gpu, rng: createRng(3) }, { ...CNNX_PAPER, inputSize: 40 });
+    model.eval();
+    const rng = createRng(4);
+    const x = Tensor.fromData(gpu, Float32Array.from({ length: 3 * 40 * 40 }, () => rng.next()), [3, 1, 40, 40]);
+    const fused = tidy(() => noGrad(() => model.features(x)));
+    // A wrapped branch forward (as a CAM capture of "branches.1" does) makes every branch run on its own.
+    const branch = [...model.branches][1]!;
+    const seen: Tensor[] = [];
+    Object.assign(branch, {
+      forward(this: CnnxBranch, input: Tensor): Tensor {
+        const y = CnnxBranch.prototype.forward.call(this, input);
+        seen.push(y);
+        return y;
+      },
+    });
+    const separate = tidy(() => noGrad(() => model.features(x)));
+    expect(seen.length).toBe(1);
+    expect([...(await fused.read())]).toEqual([...(await separate.read())]);
+    [x, fused, separate].forEach((t) => t.dispose());
     model.dispose();
   });
 });

@@ -1,20 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/graph/autograd.js';
 import { avgpool2d, type Avgpool2dOptions } from '../../src/graph/ops/avgpool2d.js';
+import { batchnorm2dRelu, batchnorm2dStats } from '../../src/graph/ops/batchnorm2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runAvgpool2dBackward, runAvgpool2dForward } from '../../src/kernels/avgpool2d.js';
 import { poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
+import { embedChannels, splitChannels } from '../helpers/channel_slot.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
 
 function options(c: RefCase): Avgpool2dOptions {
   const a = c.attrs as { kernel: [number, number]; stride: [number, number]; padding: [number, number];
     ceilMode: boolean; countIncludePad: boolean; divisorOverride?: number };
   return { kernel: a.kernel, stride: a.stride, padding: a.padding, ceilMode: a.ceilMode,
     countIncludePad: a.countIncludePad, divisorOverride: a.divisorOverride };
+}
+
+/** relu(batchnorm2d(x)) in training mode with per-channel weight and bias, and the stats rows it used. */
+function normalised(gpu: Gpu, x: Tensor): { z: Tensor; stats: Tensor } {
+  const c = x.shape[1]!;
+  const state = {
+    weight: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => (i % 2 === 0 ? 1.4 : -0.8)), [c]),
+    bias: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => 0.1 * i - 0.1), [c]),
+    runningMean: null,
+    runningVar: null,
+  };
+  const z = batchnorm2dRelu(x, state, { training: true });
+  const stats = batchnorm2dStats(x, state, { training: true });
+  [state.weight, state.bias].forEach((t) => t.dispose());
+  return { z, stats };
 }
 
 describe('avgpool2d', () => {
@@ -55,6 +73,52 @@ describe('avgpool2d', () => {
         dx.dispose();
       }
       [x, dy].forEach((t) => t.dispose());
+    });
+
+    it(`writes y into and reads dy from a channel slot in every variant (${c.name})`, async () => {
+      const gpu = await testGpu();
+      const opts = options(c);
+      const g = poolGeometry('avgpool2d', c.t('x').shape, opts);
+      const divisor = { countIncludePad: opts.countIncludePad ?? true, divisorOverride: opts.divisorOverride ?? 0 };
+      const slot = { cy: g.c + 3, offset: 2 };
+      const wideShape = [g.n, slot.cy, g.oh, g.ow];
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      // dy's other channels hold a huge marker: a kernel reading outside its slot shows in dx.
+      const dy = Tensor.fromData(gpu, embedChannels(c.t('dy').data, c.t('dy').shape, slot, 1e6), wideShape);
+      for (const fv of poolForwardVariants(g)) {
+        // NaN in the slot (as outputs are poisoned), a marker outside it.
+        const unwritten = new Float32Array(c.t('y').data.length).fill(NaN);
+        const y = Tensor.fromData(gpu, embedChannels(unwritten, c.t('y').shape, slot, -7), wideShape);
+        runAvgpool2dForward(gpu, x.buffer, y.buffer, g, divisor, fv, { slot });
+        const { slice, outside } = splitChannels(await y.read(), c.t('y').shape, slot);
+        expectClose(`${fv} y in slot`, slice, c.t('y').data, c.t('y').shape);
+        expect(outside.every((v) => v === -7), `${fv}: channels outside the slot untouched`).toBe(true);
+        y.dispose();
+      }
+      for (const bv of poolBackwardVariants(g)) {
+        const dx = Tensor.empty(gpu, c.t('x').shape, 'test:dx');
+        runAvgpool2dBackward(gpu, dy.buffer, dx.buffer, g, divisor, bv, slot);
+        expectClose(`${bv} dx from slot`, await dx.read(), c.t('dx').data, c.t('dx').shape);
+        dx.dispose();
+      }
+      [x, dy].forEach((t) => t.dispose());
+    });
+
+    it(`pools relu(batchnorm2d(x)) exactly as normalising first, every forward variant (${c.name})`, async () => {
+      const gpu = await testGpu();
+      const opts = options(c);
+      const g = poolGeometry('avgpool2d', c.t('x').shape, opts);
+      const divisor = { countIncludePad: opts.countIncludePad ?? true, divisorOverride: opts.divisorOverride ?? 0 };
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      const { z, stats } = normalised(gpu, x);
+      for (const fv of poolForwardVariants(g)) {
+        const [want, got] = [0, 1].map(() => Tensor.empty(gpu, c.t('y').shape, 'test:y'));
+        runAvgpool2dForward(gpu, z.buffer, want!.buffer, g, divisor, fv);
+        runAvgpool2dForward(gpu, x.buffer, got!.buffer, g, divisor, fv, { bnReluStats: stats.buffer });
+        expect([...(await got!.read())], `${fv} y`).toEqual([...(await want!.read())]);
+        [want, got].forEach((t) => t!.dispose());
+      }
+      [x, z, stats].forEach((t) => t.dispose());
     });
   }
 

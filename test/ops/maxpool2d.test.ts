@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/graph/autograd.js';
 import { maxpool2d, type Maxpool2dOptions } from '../../src/graph/ops/maxpool2d.js';
+import { batchnorm2dRelu, batchnorm2dStats } from '../../src/graph/ops/batchnorm2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../src/kernels/maxpool2d.js';
 import { poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
+import { embedChannels, splitChannels } from '../helpers/channel_slot.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
 import { createRng, shuffleInPlace } from '../../src/data/prng.js';
 
 function options(c: RefCase): Maxpool2dOptions {
@@ -20,6 +23,21 @@ function options(c: RefCase): Maxpool2dOptions {
 /** Distinct values at least 0.05 apart, shuffled: no near-ties for finite differences to straddle. */
 function spread(n: number, seed: number): Float32Array {
   return shuffleInPlace(Float32Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05), createRng(seed));
+}
+
+/** relu(batchnorm2d(x)) in training mode with per-channel weight and bias, and the stats rows it used. */
+function normalised(gpu: Gpu, x: Tensor): { z: Tensor; stats: Tensor } {
+  const c = x.shape[1]!;
+  const state = {
+    weight: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => (i % 2 === 0 ? 1.4 : -0.8)), [c]),
+    bias: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => 0.1 * i - 0.1), [c]),
+    runningMean: null,
+    runningVar: null,
+  };
+  const z = batchnorm2dRelu(x, state, { training: true });
+  const stats = batchnorm2dStats(x, state, { training: true });
+  [state.weight, state.bias].forEach((t) => t.dispose());
+  return { z, stats };
 }
 
 describe('maxpool2d', () => {
@@ -59,6 +77,50 @@ describe('maxpool2d', () => {
         [y, idx].forEach((t) => t.dispose());
       }
       [x, dy].forEach((t) => t.dispose());
+    });
+
+    it(`writes y into and reads dy from a channel slot in every variant (${c.name})`, async () => {
+      const gpu = await testGpu();
+      const g = poolGeometry('maxpool2d', c.t('x').shape, options(c));
+      const slot = { cy: g.c + 3, offset: 2 };
+      const wideShape = [g.n, slot.cy, g.oh, g.ow];
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      // dy's other channels hold a huge marker: a kernel reading outside its slot shows in dx.
+      const dy = Tensor.fromData(gpu, embedChannels(c.t('dy').data, c.t('dy').shape, slot, 1e6), wideShape);
+      for (const fv of poolForwardVariants(g)) {
+        // NaN in the slot (as outputs are poisoned), a marker outside it.
+        const unwritten = new Float32Array(c.t('y').data.length).fill(NaN);
+        const y = Tensor.fromData(gpu, embedChannels(unwritten, c.t('y').shape, slot, -7), wideShape);
+        const idx = Tensor.empty(gpu, c.t('y').shape, 'test:idx');
+        runMaxpool2dForward(gpu, x.buffer, y.buffer, idx.buffer, g, fv, { slot });
+        const { slice, outside } = splitChannels(await y.read(), c.t('y').shape, slot);
+        expectClose(`${fv} y in slot`, slice, c.t('y').data, c.t('y').shape);
+        expect(outside.every((v) => v === -7), `${fv}: channels outside the slot untouched`).toBe(true);
+        for (const bv of poolBackwardVariants(g)) {
+          const dx = Tensor.empty(gpu, c.t('x').shape, 'test:dx');
+          runMaxpool2dBackward(gpu, idx.buffer, dy.buffer, dx.buffer, g, bv, slot);
+          expectClose(`${fv} -> ${bv} dx from slot`, await dx.read(), c.t('dx').data, c.t('dx').shape);
+          dx.dispose();
+        }
+        [y, idx].forEach((t) => t.dispose());
+      }
+      [x, dy].forEach((t) => t.dispose());
+    });
+
+    it(`pools relu(batchnorm2d(x)) exactly as normalising first, every forward variant (${c.name})`, async () => {
+      const gpu = await testGpu();
+      const g = poolGeometry('maxpool2d', c.t('x').shape, options(c));
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      const { z, stats } = normalised(gpu, x);
+      for (const fv of poolForwardVariants(g)) {
+        const [want, wantIdx, got, gotIdx] = [0, 1, 2, 3].map(() => Tensor.empty(gpu, c.t('y').shape, 'test:out'));
+        runMaxpool2dForward(gpu, z.buffer, want!.buffer, wantIdx!.buffer, g, fv);
+        runMaxpool2dForward(gpu, x.buffer, got!.buffer, gotIdx!.buffer, g, fv, { bnReluStats: stats.buffer });
+        expect([...(await got!.read())], `${fv} y`).toEqual([...(await want!.read())]);
+        expect([...(await gotIdx!.read())], `${fv} idx`).toEqual([...(await wantIdx!.read())]);
+        [want, wantIdx, got, gotIdx].forEach((t) => t!.dispose());
+      }
+      [x, z, stats].forEach((t) => t.dispose());
     });
   }
 

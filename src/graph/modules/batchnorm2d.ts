@@ -4,7 +4,12 @@
  * in place) and count the batch; with momentum null the update is the cumulative average (factor
  * 1/num_batches_tracked). Eval forwards use the running statistics, or the batch's when none are tracked.
  */
-import { batchnorm2d, batchnorm2dRelu } from '../ops/batchnorm2d.js';
+import {
+  batchnorm2d,
+  batchnorm2dRelu,
+  type Batchnorm2dOptions as Batchnorm2dOpOptions,
+  type Batchnorm2dState,
+} from '../ops/batchnorm2d.js';
 import type { Tensor } from '../tensor.js';
 import { createBuffer, createParameter, Module, type ModuleContext } from './module.js';
 
@@ -63,7 +68,11 @@ export class BatchNorm2d extends Module {
     return this.apply(x, true);
   }
 
-  private apply(x: Tensor, relu: boolean): Tensor {
+  /**
+   * Counts the batch as forward does and returns the state and options the batchnorm2d ops take: for a layer that
+   * fuses this normalisation into the op consuming it (CNN-X's concat_pool2d), once per forward.
+   */
+  opArgs(): { state: Batchnorm2dState; options: Batchnorm2dOpOptions } {
     const tracking = this.runningMean !== null;
     let momentum = this.momentum ?? 0;
     if (this.training && tracking) {
@@ -71,10 +80,14 @@ export class BatchNorm2d extends Module {
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked;
     }
     const { weight, bias, runningMean, runningVar } = this;
-    return (relu ? batchnorm2dRelu : batchnorm2d)(
-      x,
-      { weight, bias, runningMean, runningVar },
-      { training: this.training || !tracking, momentum, eps: this.eps },
-    );
+    return {
+      state: { weight, bias, runningMean, runningVar },
+      options: { training: this.training || !tracking, momentum, eps: this.eps },
+    };
+  }
+
+  private apply(x: Tensor, relu: boolean): Tensor {
+    const { state, options } = this.opArgs();
+    return (relu ? batchnorm2dRelu : batchnorm2d)(x, state, options);
   }
 }

@@ -59,6 +59,23 @@ export function batchnorm2dRelu(x: Tensor, state: Batchnorm2dState, opts: Batchn
 }
 
 function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, relu: boolean): Tensor {
+  const stats = batchnorm2dStats(x, state, opts);
+  const shape = planes(x);
+  const y = Tensor.empty(x.gpu, x.shape, relu ? 'batchnorm2d_relu.forward:y' : 'batchnorm2d.forward:y');
+  runBatchnorm2dNormalize(x.gpu, x.buffer, stats.buffer, y.buffer, shape, batchnorm2dVariant(shape), relu);
+  const makeSaved = (save: (t: Tensor) => Tensor) => ({ x: save(x), stats: save(stats), training: opts.training });
+  if (relu) record('batchnorm2d_relu', [x, state.weight, state.bias], y, makeSaved);
+  else record('batchnorm2d', [x, state.weight, state.bias], y, makeSaved);
+  stats.dispose();
+  return y;
+}
+
+/**
+ * The [5, C] stats rows (mean, var, invstd, scale, beta) that normalise x: in training mode the batch's (and the
+ * running statistics updated in place), in eval mode the running ones. Checks shapes and options. The forward
+ * passes read them, and so do ops that fuse the normalisation into what consumes it (concat_pool2d).
+ */
+export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
   const shape = checkShapes(x, state);
   const { weight, bias, runningMean, runningVar } = state;
   const momentum = opts.momentum ?? 0.1;
@@ -88,13 +105,7 @@ function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, r
   } else {
     runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
   }
-  const y = Tensor.empty(gpu, x.shape, relu ? 'batchnorm2d_relu.forward:y' : 'batchnorm2d.forward:y');
-  runBatchnorm2dNormalize(gpu, x.buffer, stats.buffer, y.buffer, shape, batchnorm2dVariant(shape), relu);
-  const makeSaved = (save: (t: Tensor) => Tensor) => ({ x: save(x), stats: save(stats), training });
-  if (relu) record('batchnorm2d_relu', [x, weight, bias], y, makeSaved);
-  else record('batchnorm2d', [x, weight, bias], y, makeSaved);
-  stats.dispose();
-  return y;
+  return stats;
 }
 
 export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {

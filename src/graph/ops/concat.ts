@@ -1,4 +1,8 @@
-/** concat(xs) along channels (dim 1) of NCHW (or [N, C]) tensors; the gradient of each input is its channel slice. */
+/**
+ * concat(xs) along channels (dim 1) of NCHW (or [N, C]) tensors; the gradient of each input is its channel slice.
+ * Tensors over one storage binding are copied in batch slices (src/kernels/batch_slices.ts).
+ */
+import { forEachBatchSlice } from '../../kernels/batch_slices.js';
 import { runConcatInto, runSliceChannels } from '../../kernels/concat.js';
 import { record } from '../tape.js';
 import { numel, Tensor, type Shape } from '../tensor.js';
@@ -23,8 +27,16 @@ export function concat(xs: readonly Tensor[]): Tensor {
   const y = Tensor.empty(first.gpu, [first.shape[0]!, cy, ...first.shape.slice(2)], 'concat.forward:y');
   let offset = 0;
   for (const x of xs) {
-    runConcatInto(x.gpu, x.buffer, y.buffer, { batch: first.shape[0]!, cx: x.shape[1]!, cy, inner, offset });
-    offset += x.shape[1]!;
+    const cx = x.shape[1]!;
+    const at = offset;
+    // y keeps the other inputs' channels: a scratch copy of a slice of y must carry them in and out.
+    const operands = [
+      { buffer: x.buffer, sampleBytes: 4 * cx * inner, access: 'read', role: 'x' },
+      { buffer: y.buffer, sampleBytes: 4 * cy * inner, access: 'readwrite', role: 'y' },
+    ] as const;
+    forEachBatchSlice(x.gpu, 'concat.forward', first.shape[0]!, operands, (batch, [xSlice, ySlice]) =>
+      runConcatInto(x.gpu, xSlice!, ySlice!, { batch, cx, cy, inner, offset: at }));
+    offset += cx;
   }
   record('concat', xs, y, () => ({ shapes: xs.map((x) => x.shape) }));
   return y;
@@ -39,7 +51,13 @@ export function concatBackward(saved: ConcatSaved, dy: Tensor, needs: readonly b
     offset += shape[1]!;
     if (!needs[i]) return null;
     const dx = Tensor.empty(dy.gpu, shape, 'concat.backward:dx');
-    runSliceChannels(dy.gpu, dy.buffer, dx.buffer, { batch: shape[0]!, cx: shape[1]!, cy, inner, offset: start });
+    const cx = shape[1]!;
+    const operands = [
+      { buffer: dy.buffer, sampleBytes: 4 * cy * inner, access: 'read', role: 'dy' },
+      { buffer: dx.buffer, sampleBytes: 4 * cx * inner, access: 'write', role: 'dx' },
+    ] as const;
+    forEachBatchSlice(dy.gpu, 'concat.backward', shape[0]!, operands, (batch, [dys, dxs]) =>
+      runSliceChannels(dy.gpu, dys!, dxs!, { batch, cx, cy, inner, offset: start }));
     return dx;
   });
 }

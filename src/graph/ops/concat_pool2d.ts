@@ -1,0 +1,158 @@
+/**
+ * concatPool2d(inputs) = concat([pool_0(x_0), pool_1(x_1), ...]) along channels, as torch.cat of max_pool2d /
+ * avg_pool2d outputs, without the copies (op concat_pool2d): each pool writes straight into its channel slot of y,
+ * and the backward runs each pool's backward reading its slot of dy. An input may also fuse the batch norm + ReLU
+ * before its pool: the pool then reads relu(batchnorm2d(x)) tap by tap from x and the batch statistics, so the
+ * normalised map is never written; its backward is batchnorm2d_relu's on the pool's input gradient.
+ * CNN-X's branches end in batch norm, ReLU, pool and concat; as separate ops the normalised maps were written and
+ * read back, and the pooled maps copied into the concatenation and their gradients copied back out.
+ * Values and gradients are those of batchnorm2dRelu, maxpool2d / avgpool2d and concat (the same kernels and
+ * conventions). Tensors over one storage binding are pooled in batch slices (src/kernels/batch_slices.ts).
+ */
+import { runAvgpool2dBackward, runAvgpool2dForward } from '../../kernels/avgpool2d.js';
+import { forEachBatchSlice } from '../../kernels/batch_slices.js';
+import { runMaxpool2dBackward, runMaxpool2dForward } from '../../kernels/maxpool2d.js';
+import { poolGeometry, type ChannelSlot, type Pool2dGeometry } from '../../kernels/pool_geometry.js';
+import { record } from '../tape.js';
+import { Tensor, type Shape } from '../tensor.js';
+import { avgpool2dDivisor, type Avgpool2dOptions, type Avgpool2dSaved } from './avgpool2d.js';
+import {
+  batchnorm2dReluBackward,
+  batchnorm2dStats,
+  type Batchnorm2dOptions,
+  type Batchnorm2dSaved,
+  type Batchnorm2dState,
+} from './batchnorm2d.js';
+import type { Maxpool2dOptions } from './maxpool2d.js';
+
+/** Which pool one input goes through, with the options the standalone op takes. */
+export type Pool2dSpec =
+  | { op: 'maxpool2d'; options: Maxpool2dOptions }
+  | { op: 'avgpool2d'; options: Avgpool2dOptions };
+
+export interface ConcatPool2dInput {
+  x: Tensor;
+  pool: Pool2dSpec;
+  /** Pool relu(batchnorm2d(x, state, options)) instead of x, as batchnorm2dRelu takes its arguments. */
+  bnRelu?: { state: Batchnorm2dState; options: Batchnorm2dOptions };
+}
+
+/** One input's pool: its geometry, and the maxima's positions (max) or the divisor rule (avg). */
+type PoolPart =
+  | { op: 'maxpool2d'; geometry: Pool2dGeometry; indices: Tensor }
+  | ({ op: 'avgpool2d' } & Avgpool2dSaved);
+
+interface Part {
+  pool: PoolPart;
+  slot: ChannelSlot;
+  xShape: Shape;
+  /** The fused batch norm's saved x and statistics, or null. */
+  bn: Batchnorm2dSaved | null;
+  /** Where this input's recorded inputs start: x, then (with a fused batch norm) its weight and bias. */
+  first: number;
+}
+
+export interface ConcatPool2dSaved {
+  parts: Part[];
+}
+
+export function concatPool2d(inputs: readonly ConcatPool2dInput[]): Tensor {
+  if (inputs.length === 0) throw new RangeError('concatPool2d: no inputs');
+  const geometries = inputs.map(({ x, pool }) =>
+    pool.op === 'maxpool2d'
+      ? poolGeometry('maxpool2d', x.shape, { ...pool.options, dilation: pool.options.dilation ?? 1 })
+      : poolGeometry('avgpool2d', x.shape, pool.options));
+  const first = geometries[0]!;
+  if (geometries.some((g) => g.n !== first.n || g.oh !== first.oh || g.ow !== first.ow)) {
+    const outs = geometries.map((g) => `[${g.n}, ${g.c}, ${g.oh}, ${g.ow}]`).join(', ');
+    throw new RangeError(`concatPool2d: pooled shapes ${outs} differ outside the channel dim`);
+  }
+  const cy = geometries.reduce((sum, g) => sum + g.c, 0);
+  const gpu = inputs[0]!.x.gpu;
+  const y = Tensor.empty(gpu, [first.n, cy, first.oh, first.ow], 'concat_pool2d.forward:y');
+  const parts: Part[] = [];
+  const recorded: (Tensor | null)[] = [];
+  let offset = 0;
+  for (const [i, { x, pool, bnRelu }] of inputs.entries()) {
+    const g = geometries[i]!;
+    const slot = { cy, offset };
+    offset += g.c;
+    const stats = bnRelu ? batchnorm2dStats(x, bnRelu.state, bnRelu.options) : null;
+    const fusion = { slot, ...(stats ? { bnReluStats: stats.buffer } : {}) };
+    const xOperand = { buffer: x.buffer, sampleBytes: 4 * g.c * g.h * g.w, access: 'read', role: 'x' } as const;
+    // 'readwrite': a pool writes only its channels of each sample, so a scratch copy must carry the others through.
+    const yOperand = { buffer: y.buffer, sampleBytes: 4 * cy * g.oh * g.ow, access: 'readwrite', role: 'y' } as const;
+    let poolPart: PoolPart;
+    if (pool.op === 'maxpool2d') {
+      const indices = Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow], 'concat_pool2d.forward:idx');
+      const idx = { buffer: indices.buffer, sampleBytes: 4 * g.c * g.oh * g.ow, access: 'write', role: 'idx' } as const;
+      forEachBatchSlice(gpu, 'maxpool2d.forward', g.n, [xOperand, yOperand, idx], (count, [xb, yb, ib]) =>
+        runMaxpool2dForward(gpu, xb!, yb!, ib!, sliceOf(g, count), undefined, fusion));
+      poolPart = { op: 'maxpool2d', geometry: g, indices };
+    } else {
+      const divisor = avgpool2dDivisor(pool.options);
+      forEachBatchSlice(gpu, 'avgpool2d.forward', g.n, [xOperand, yOperand], (count, [xb, yb]) =>
+        runAvgpool2dForward(gpu, xb!, yb!, sliceOf(g, count), divisor, undefined, fusion));
+      poolPart = { op: 'avgpool2d', geometry: g, divisor, xShape: x.shape };
+    }
+    const bn = stats ? { x, stats, training: bnRelu!.options.training } : null;
+    parts.push({ pool: poolPart, slot, xShape: x.shape, bn, first: recorded.length });
+    recorded.push(x, ...(bnRelu ? [bnRelu.state.weight, bnRelu.state.bias] : []));
+  }
+  record('concat_pool2d', recorded, y, (save) => ({
+    parts: parts.map((part) => ({
+      ...part,
+      pool: part.pool.op === 'maxpool2d' ? { ...part.pool, indices: save(part.pool.indices) } : part.pool,
+      bn: part.bn ? { ...part.bn, x: save(part.bn.x), stats: save(part.bn.stats) } : null,
+    })),
+  }));
+  for (const part of parts) {
+    if (part.pool.op === 'maxpool2d') part.pool.indices.dispose();
+    part.bn?.stats.dispose();
+  }
+  return y;
+}
+
+export function concatPool2dBackward(
+  saved: ConcatPool2dSaved,
+  dy: Tensor,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
+  const grads: (Tensor | null)[] = needs.map(() => null);
+  for (const part of saved.parts) {
+    const wanted = needs.slice(part.first, part.first + (part.bn ? 3 : 1));
+    if (!wanted.some(Boolean)) continue;
+    const dz = poolBackward(part, dy);
+    if (!part.bn) {
+      grads[part.first] = dz;
+      continue;
+    }
+    batchnorm2dReluBackward(part.bn, dz, wanted).forEach((grad, k) => (grads[part.first + k] = grad));
+    dz.dispose();
+  }
+  return grads;
+}
+
+/** The gradient of one pool's input from its slot of dy. */
+function poolBackward({ pool, slot, xShape }: Part, dy: Tensor): Tensor {
+  const gpu = dy.gpu;
+  const g = pool.geometry;
+  const dx = Tensor.empty(gpu, xShape, `${pool.op}.backward:dx`);
+  const plane = g.oh * g.ow;
+  const dyOperand = { buffer: dy.buffer, sampleBytes: 4 * slot.cy * plane, access: 'read', role: 'dy' } as const;
+  const dxOperand = { buffer: dx.buffer, sampleBytes: 4 * g.c * g.h * g.w, access: 'write', role: 'dx' } as const;
+  if (pool.op === 'maxpool2d') {
+    const idx = { buffer: pool.indices.buffer, sampleBytes: 4 * g.c * plane, access: 'read', role: 'idx' } as const;
+    forEachBatchSlice(gpu, 'maxpool2d.backward', g.n, [idx, dyOperand, dxOperand], (count, [ib, dyb, dxb]) =>
+      runMaxpool2dBackward(gpu, ib!, dyb!, dxb!, sliceOf(g, count), undefined, slot));
+  } else {
+    forEachBatchSlice(gpu, 'avgpool2d.backward', g.n, [dyOperand, dxOperand], (count, [dyb, dxb]) =>
+      runAvgpool2dBackward(gpu, dyb!, dxb!, sliceOf(g, count), pool.divisor, undefined, slot));
+  }
+  return dx;
+}
+
+/** The geometry of `count` samples of the batch. */
+function sliceOf(g: Pool2dGeometry, count: number): Pool2dGeometry {
+  return { ...g, n: count, planes: count * g.c };
+}
