@@ -10,6 +10,7 @@
 import { ImageCache, batchIndices, epochOrder, loadBatch } from '../data/batches.js';
 import type { DatasetSplit } from '../data/dataset.js';
 import { backward } from '../graph/autograd.js';
+import { setDropoutStep } from '../graph/modules/dropout.js';
 import { softmaxCrossEntropy } from '../graph/ops/softmax_cross_entropy.js';
 import { keep, tidy } from '../graph/scope.js';
 import { Tensor } from '../graph/tensor.js';
@@ -37,6 +38,11 @@ export interface EpochRecord {
   trainAccuracy: number;
   imagesPerSecond: number;
   seconds: number;
+  /**
+   * Most bytes live in the GPU buffer pool during the epoch (its steps and its evaluation): parameters, Adam's
+   * moments, activations, gradients (gpu.poolStats().peakInUseBytes, reset at the epoch's start).
+   */
+  peakGpuBytes: number;
   test: EvalReport | null;
   testLoss: number | null;
 }
@@ -83,6 +89,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       model.train();
       const order = config.shuffle ? epochOrder(n, config.seed, epoch) : Uint32Array.from({ length: n }, (_, i) => i);
       const batches = batchIndices(order, config.batchSize);
+      gpu.pool.resetPeak();
       const started = performance.now();
       let lastRead = started;
       let checked = 0;
@@ -114,6 +121,8 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
         tidy(() => {
           const x = Tensor.fromData(gpu, input.x, [indices.length, model.input.channels, size.height, size.width], 'train:x');
           const labels = Tensor.fromData(gpu, input.labels, [indices.length], 'train:labels');
+          // Masks keyed by the global step (which the checkpoint's Adam state keeps): --resume draws the same ones.
+          setDropoutStep(model, step);
           const out = model.forward(x);
           const loss = softmaxCrossEntropy(out, labels);
           backward(loss);
@@ -151,12 +160,13 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
         test = evaluate(run.test.items.map((i) => i.label), p.predicted, run.test.classNames);
         testLoss = meanCrossEntropy(p.logits, run.test.items.map((i) => i.label));
       }
-      const record: EpochRecord = { epoch, step, trainLoss, trainAccuracy, imagesPerSecond: n / seconds, seconds, test, testLoss };
+      const peakGpuBytes = gpu.poolStats().peakInUseBytes;
+      const record: EpochRecord = { epoch, step, trainLoss, trainAccuracy, imagesPerSecond: n / seconds, seconds, peakGpuBytes, test, testLoss };
       records.push(record);
       run.progress?.log(
         `epoch ${epoch}/${config.epochs}: loss ${trainLoss.toFixed(4)}, train accuracy ${(100 * trainAccuracy).toFixed(1)}%` +
           (test ? `, test accuracy ${(100 * (test.accuracy ?? 0)).toFixed(1)}%` : '') +
-          `, ${record.imagesPerSecond.toFixed(1)} images/s`,
+          `, ${record.imagesPerSecond.toFixed(1)} images/s, peak GPU memory ${(peakGpuBytes / 2 ** 20).toFixed(1)} MiB`,
       );
       await run.onEpoch?.(record, { model, optimizer });
     }

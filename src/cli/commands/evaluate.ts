@@ -1,4 +1,7 @@
-/** `cnnx eval`: confusion matrix and per-class sensitivity/specificity of a model on a labelled folder. */
+/**
+ * `cnnx eval`: confusion matrix and per-class sensitivity/specificity of a model on a labelled folder, and the peak
+ * GPU memory of the run (the pool's live bytes: weights, a batch and its activations) in --json or on stderr.
+ */
 import type { Argv } from 'yargs';
 import { loadDataset } from '../../data/dataset.js';
 import { modelNames } from '../../models/registry.js';
@@ -32,9 +35,12 @@ export function registerEval(cli: Argv): Argv {
               `${args.data}: has ${split.classNames.length} classes (${split.classNames.join(', ')}) but ${args.weights} predicts ${model.numClasses} (${classNames.join(', ')})`,
             );
           }
+          gpu.pool.resetPeak();
           const p = await predictItems(model, split.items, { batchSize });
+          const peakGpuBytes = gpu.poolStats().peakInUseBytes;
           const report = evaluate(split.items.map((i) => i.label), p.predicted, split.classNames);
-          process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatReport(report)}\n`);
+          process.stdout.write(args.json ? `${JSON.stringify({ ...report, peakGpuBytes }, null, 2)}\n` : `${formatReport(report)}\n`);
+          if (!args.json) process.stderr.write(`peak GPU memory: ${(peakGpuBytes / 2 ** 20).toFixed(1)} MiB\n`);
         } finally {
           model.dispose();
         }

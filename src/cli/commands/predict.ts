@@ -1,4 +1,7 @@
-/** `cnnx predict`: logits, probabilities and the predicted label of each image (batch norm in eval mode). */
+/**
+ * `cnnx predict`: logits, probabilities and the predicted label of each image (batch norm in eval mode), and the
+ * peak GPU memory of the run (the pool's live bytes: weights, a batch and its activations) in --json or on stderr.
+ */
 import type { Argv } from 'yargs';
 import { modelNames } from '../../models/registry.js';
 import { predictItems } from '../../train/run_model.js';
@@ -25,7 +28,9 @@ export function registerPredict(cli: Argv): Argv {
       await withGpu(async (gpu) => {
         const { model, classNames } = loadModel(gpu, args.model, args.weights, {}, checkpoint);
         try {
+          gpu.pool.resetPeak();
           const p = await predictItems(model, files.map((file) => ({ file })), { batchSize });
+          const peakGpuBytes = gpu.poolStats().peakInUseBytes;
           const results = files.map((file, i) => ({
             file,
             logits: [...p.logits[i]!],
@@ -33,13 +38,14 @@ export function registerPredict(cli: Argv): Argv {
             label: classNames[p.predicted[i]!]!,
           }));
           if (args.json) {
-            process.stdout.write(`${JSON.stringify({ results })}\n`);
+            process.stdout.write(`${JSON.stringify({ results, peakGpuBytes })}\n`);
             return;
           }
           for (const r of results) {
             const probs = r.probs.map((v, c) => `${classNames[c]} ${(100 * v).toFixed(1)}%`).join(', ');
             process.stdout.write(`${r.file}: ${r.label} (${probs})\n`);
           }
+          process.stderr.write(`peak GPU memory: ${(peakGpuBytes / 2 ** 20).toFixed(1)} MiB\n`);
         } finally {
           model.dispose();
         }
