@@ -1,7 +1,7 @@
 """Reference data for conv2d: forward, dx, dw and db over odd shapes and every hyper-parameter the op takes."""
 import torch
-import torch.nn.functional as F
-from common import forward_backward, rand, write_fixture
+from common import write_fixture
+from conv2d_cases import conv2d_cases
 
 g = torch.Generator().manual_seed(2)
 # name, (N, Cin, H, W), Cout, (KH, KW), stride, padding, dilation, groups, bias
@@ -23,20 +23,4 @@ CASES = [
     ("one_output_channel", (2, 20, 6, 7), 1, (3, 3), 1, 1, 1, 1, True),
 ]
 
-cases = []
-for name, (n, cin, h, w), cout, (kh, kw), stride, padding, dilation, groups, has_bias in CASES:
-    x = rand(n, cin, h, w, generator=g)
-    wt = rand(cout, cin // groups, kh, kw, generator=g) / (cin // groups * kh * kw) ** 0.5
-    b = rand(cout, generator=g) if has_bias else None
-
-    def fn(x_, w_, b_):
-        return F.conv2d(x_, w_, b_, stride=stride, padding=padding, dilation=dilation, groups=groups)
-
-    y, dy, (dx, dw, db) = forward_backward(fn, [x, wt, b], g)
-    pair = lambda v: list(v) if isinstance(v, tuple) else v
-    attrs = {"stride": pair(stride), "padding": pair(padding), "dilation": pair(dilation), "groups": groups}
-    roles = {"x": x, "w": wt, "y": y, "dy": dy, "dx": dx, "dw": dw}
-    if has_bias:
-        roles.update(b=b, db=db)
-    cases.append((name, attrs, roles))
-write_fixture("conv2d", cases)
+write_fixture("conv2d", conv2d_cases(CASES, g))

@@ -2,8 +2,8 @@
 with and without stride, planes that are not a multiple of 4, channel counts that fill part of a tile, input-channel
 counts that are not a multiple of 4, a long K, and more pixel runs than one workgroup holds. forward, dx, dw and db."""
 import torch
-import torch.nn.functional as F
-from common import forward_backward, rand, write_fixture
+from common import write_fixture
+from conv2d_cases import conv2d_cases
 
 g = torch.Generator().manual_seed(3)
 # name, (N, Cin, H, W), Cout, (KH, KW), stride, padding, dilation, groups, bias
@@ -23,19 +23,4 @@ CASES = [
     ("b1_dilation2", (1, 12, 11, 10), 12, (3, 3), 1, 2, 2, 1, True),
 ]
 
-cases = []
-for name, (n, cin, h, w), cout, (kh, kw), stride, padding, dilation, groups, has_bias in CASES:
-    x = rand(n, cin, h, w, generator=g)
-    wt = rand(cout, cin // groups, kh, kw, generator=g) / (cin // groups * kh * kw) ** 0.5
-    b = rand(cout, generator=g) if has_bias else None
-
-    def fn(x_, w_, b_):
-        return F.conv2d(x_, w_, b_, stride=stride, padding=padding, dilation=dilation, groups=groups)
-
-    y, dy, (dx, dw, db) = forward_backward(fn, [x, wt, b], g)
-    attrs = {"stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
-    roles = {"x": x, "w": wt, "y": y, "dy": dy, "dx": dx, "dw": dw}
-    if has_bias:
-        roles.update(b=b, db=db)
-    cases.append((name, attrs, roles))
-write_fixture("conv2d_tiles", cases)
+write_fixture("conv2d_tiles", conv2d_cases(CASES, g))
