@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/graph/autograd.js';
 import { avgpool2d, type Avgpool2dOptions } from '../../src/graph/ops/avgpool2d.js';
-import { batchnorm2dRelu, batchnorm2dStats } from '../../src/graph/ops/batchnorm2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runAvgpool2dBackward, runAvgpool2dForward } from '../../src/kernels/avgpool2d.js';
@@ -11,28 +10,13 @@ import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
-import type { Gpu } from '../../src/runtime/gpu.js';
+import { normalised } from '../helpers/normalised.js';
 
 function options(c: RefCase): Avgpool2dOptions {
   const a = c.attrs as { kernel: [number, number]; stride: [number, number]; padding: [number, number];
     ceilMode: boolean; countIncludePad: boolean; divisorOverride?: number };
   return { kernel: a.kernel, stride: a.stride, padding: a.padding, ceilMode: a.ceilMode,
     countIncludePad: a.countIncludePad, divisorOverride: a.divisorOverride };
-}
-
-/** relu(batchnorm2d(x)) in training mode with per-channel weight and bias, and the stats rows it used. */
-function normalised(gpu: Gpu, x: Tensor): { z: Tensor; stats: Tensor } {
-  const c = x.shape[1]!;
-  const state = {
-    weight: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => (i % 2 === 0 ? 1.4 : -0.8)), [c]),
-    bias: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => 0.1 * i - 0.1), [c]),
-    runningMean: null,
-    runningVar: null,
-  };
-  const z = batchnorm2dRelu(x, state, { training: true });
-  const stats = batchnorm2dStats(x, state, { training: true });
-  [state.weight, state.bias].forEach((t) => t.dispose());
-  return { z, stats };
 }
 
 describe('avgpool2d', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/graph/autograd.js';
 import { maxpool2d, type Maxpool2dOptions } from '../../src/graph/ops/maxpool2d.js';
-import { batchnorm2dRelu, batchnorm2dStats } from '../../src/graph/ops/batchnorm2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../src/kernels/maxpool2d.js';
@@ -11,7 +10,7 @@ import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
-import type { Gpu } from '../../src/runtime/gpu.js';
+import { normalised } from '../helpers/normalised.js';
 import { createRng, shuffleInPlace } from '../../src/data/prng.js';
 
 function options(c: RefCase): Maxpool2dOptions {
@@ -23,21 +22,6 @@ function options(c: RefCase): Maxpool2dOptions {
 /** Distinct values at least 0.05 apart, shuffled: no near-ties for finite differences to straddle. */
 function spread(n: number, seed: number): Float32Array {
   return shuffleInPlace(Float32Array.from({ length: n }, (_, i) => (i - n / 2) * 0.05), createRng(seed));
-}
-
-/** relu(batchnorm2d(x)) in training mode with per-channel weight and bias, and the stats rows it used. */
-function normalised(gpu: Gpu, x: Tensor): { z: Tensor; stats: Tensor } {
-  const c = x.shape[1]!;
-  const state = {
-    weight: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => (i % 2 === 0 ? 1.4 : -0.8)), [c]),
-    bias: Tensor.fromData(gpu, Array.from({ length: c }, (_, i) => 0.1 * i - 0.1), [c]),
-    runningMean: null,
-    runningVar: null,
-  };
-  const z = batchnorm2dRelu(x, state, { training: true });
-  const stats = batchnorm2dStats(x, state, { training: true });
-  [state.weight, state.bias].forEach((t) => t.dispose());
-  return { z, stats };
 }
 
 describe('maxpool2d', () => {
