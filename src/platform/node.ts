@@ -6,11 +6,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { create, globals } from 'webgpu';
 import type { Platform } from './platform.js';
+import { unhurriedWait } from './unhurried_wait.js';
 
 // Works from src/platform (vitest) and dist/platform (built CLI): both sit two levels under the package root.
 const shaderRoot = fileURLToPath(new URL('../../shaders/', import.meta.url));
 
 let globalsInstalled = false;
+
+/** The Dawn flag that turns off its timestamp rounding (for benchmarks; see src/cli/commands/bench.ts). */
+export const UNQUANTISED_TIMESTAMPS = 'disable-dawn-features=timestamp_quantization';
 
 export function createNodePlatform(dawnFlags: string[] = []): Platform {
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = '/tmp'; // quiets Mesa's warning on headless machines
@@ -36,6 +40,7 @@ export function createNodePlatform(dawnFlags: string[] = []): Platform {
       }
       return text;
     },
+    waitGently: unhurriedWait,
     release(): void {
       // Dawn keeps the process alive while its GPU object is referenced.
       gpu = null;

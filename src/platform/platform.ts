@@ -7,6 +7,11 @@ export interface Platform {
   readonly gpu: GPU;
   /** Text of `shaders/<path>.wgsl`, e.g. loadShader('conv2d/forward'). */
   loadShader(path: string): string;
+  /**
+   * Awaits GPU work the host's way when the adapter is a software one that shares the CPU with the host (Node:
+   * without busy-polling; see unhurried_wait.ts). Absent: a plain await.
+   */
+  waitGently?<T>(work: Promise<T>): Promise<T>;
   /** Drops the host's hold on the GPU so the process can exit. */
   release(): void;
   /** Names the host for messages ("Dawn (node webgpu)", "browser"). */

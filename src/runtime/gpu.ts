@@ -23,6 +23,11 @@ export interface GpuOptions {
    * (never more; rounded down to a multiple of 256), so tests can make small tensors take the sliced paths.
    */
   maxBindingBytes?: number;
+  /**
+   * Choose kernel variants and tilings as for this kind of device instead of the adapter's own kind, so tests on a
+   * software adapter also run the choices a hardware GPU gets.
+   */
+  kernelsFor?: 'software' | 'hardware';
 }
 
 export interface DeviceInfo {
@@ -52,6 +57,8 @@ export class Gpu {
   readonly hasTimestamps: boolean;
   /** Whether shaders may `enable subgroups` with subgroups of at least 8 lanes (kernels that need it check this). */
   readonly hasSubgroups: boolean;
+  /** A software rasterizer (lavapipe, SwiftShader): kernels pick variants that suit CPU cores (see conv2d.ts). */
+  readonly isSoftware: boolean;
   poison: boolean;
   debug: boolean;
 
@@ -77,6 +84,7 @@ export class Gpu {
     this.limits = withBindingLimit(device.limits, options.maxBindingBytes);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
+    this.isSoftware = options.kernelsFor === undefined ? info.isSoftware : options.kernelsFor === 'software';
     this.poison = options.poison ?? false;
     this.debug = options.debug ?? envFlag('CNNX_DEBUG');
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
@@ -152,7 +160,7 @@ export class Gpu {
     try {
       this.copy(buffer, byteOffset, staging, 0, Math.ceil(bytes / 4) * 4);
       this.flush();
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.waitFor(staging.mapAsync(GPUMapMode.READ));
       this.throwPendingErrors();
       return new Float32Array(staging.getMappedRange().slice(0, bytes));
     } catch (error) {
@@ -234,8 +242,13 @@ export class Gpu {
   /** Waits until the GPU has finished everything submitted, then reports any error it raised. */
   async sync(): Promise<void> {
     this.flush();
-    await this.device.queue.onSubmittedWorkDone();
+    await this.waitFor(this.device.queue.onSubmittedWorkDone());
     this.throwPendingErrors();
+  }
+
+  /** Awaits GPU work; on a software adapter without taking a CPU core from the driver that runs it. */
+  private waitFor<T>(work: Promise<T>): Promise<T> {
+    return this.info.isSoftware && this.platform.waitGently ? this.platform.waitGently(work) : work;
   }
 
   /** From now on each dispatch is timed on the GPU with timestamp queries (needs the 'timestamp-query' feature). */
