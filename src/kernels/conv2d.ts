@@ -55,9 +55,15 @@ export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant
   backwardWeight: ['direct', 'gemm', 'subgroup'],
 };
 
-/** What a device offers that some variants need (a Gpu has it); without it those variants do not apply. */
+/**
+ * What a device offers that some variants need (a Gpu has it); without it those variants do not apply. A software
+ * rasterizer (lavapipe, SwiftShader: `isSoftware`) runs a workgroup's lanes on one CPU core, where a buffer load costs
+ * several FMAs and two cores are filled by a few dozen workgroups; a hardware GPU loads cheaply and needs thousands of
+ * threads in flight. The variant choice and the split of the weight-gradient reduction follow that.
+ */
 export interface Conv2dDevice {
   hasSubgroups: boolean;
+  isSoftware?: boolean;
 }
 
 /**
@@ -84,15 +90,18 @@ export function conv2dVariantApplies(
 
 /**
  * The fastest variant of `pass` that handles this geometry on `device`. The subgroup variants tile at least 8 output
- * channels per thread, so with fewer channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster;
- * for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s inputs sliding along
- * the kernel row beat loading every tap.
+ * channels per thread, so with fewer channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
+ * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
+ * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS.md)
+ * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
+ * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
  */
 export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
-  const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
+  const software = device?.isSoftware !== false;
+  const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
-    if (conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
+    if ((software || pass === 'backwardWeight') && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
   }
   return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
 }
@@ -148,8 +157,13 @@ const BW_MAX_TR = 16;
 const BW_MAX_KWV = 4;
 const BW_WG = 8;
 const BW_PARTS = 256;
-/** Workgroups backward_weight_3_subgroup aims for (splitting the pixels into parts), so both cores stay busy. */
-const BW_SG_WORKGROUPS = 32;
+/**
+ * Workgroups backward_weight_3_subgroup aims for (splitting the pixels into parts): a few dozen keep two CPU cores
+ * busy; a hardware GPU wants thousands of threads, but sum_partials adds each weight's parts in one thread, so parts
+ * stay at most BW_SG_MAX_PARTS there.
+ */
+const BW_SG_WORKGROUPS = { software: 32, hardware: 1024 };
+const BW_SG_MAX_PARTS = 256;
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
 const BW_SG_MIN_CIN = 4;
 
@@ -385,7 +399,8 @@ function pointwiseTile(coutG: number, batch: number, plane: number): { tm: numbe
  * most 1/16 more than 8 does. A padding thread costs as much as a working one (it computes a copy of the last run),
  * and at batch 1 runs are few: 196 runs in workgroups of 64 would waste 23% of the work, in workgroups of 8 2%.
  */
-function subgroupWorkgroup(runs: number): number {
+function subgroupWorkgroup(runs: number, device: Conv2dDevice): number {
+  if (device.isSoftware === false) return runs <= 32 ? 32 : SG_WG; // a hardware subgroup is 32 or 64 lanes: fill one
   const padded = (wg: number): number => Math.ceil(runs / wg) * wg;
   let wg = SG_WG;
   while (wg > SG_LANES && padded(wg) > padded(SG_LANES) + runs / 16) wg /= 2;
@@ -434,13 +449,13 @@ export function runConv2dForward(
       batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, w: g.w, inPlane: g.h * g.w, ow: g.ow, plane,
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
-    gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane)), pointwise, [x, w, b ?? w, y]);
+    gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu)), pointwise, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'subgroup') {
     const { tm, qpl } = subgroupTile(coutG, SG_MAX_TM);
     const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
-    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs));
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu));
     gpu.run(spec, { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
     return;
   }
@@ -498,12 +513,15 @@ export function runConv2dBackwardWeight(
     const coutG = g.cout / g.groups;
     const kSize = (g.cin / g.groups) * g.kh * g.kw;
     const { tm, tc } = backwardWeightSubgroupTile(coutG);
-    const wg = subgroupWorkgroup(Math.ceil(kSize / tc));
+    const wg = subgroupWorkgroup(Math.ceil(kSize / tc), gpu);
     const mBlocks = Math.ceil(coutG / tm);
     const kBlocks = Math.ceil(kSize / (wg * tc));
     const rows = g.batch * g.oh;
-    const wanted = Math.ceil(BW_SG_WORKGROUPS / (mBlocks * kBlocks * g.groups));
-    const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, maxParts, rows)));
+    const software = gpu.isSoftware !== false;
+    const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
+    const wanted = Math.ceil(target / (mBlocks * kBlocks * g.groups));
+    const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
+    const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
     parts = Math.ceil(rows / rowsPerPart);
     spec = backwardWeightSubgroup(tm, tc, wg);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/prng.js';
 import { backward } from '../../src/graph/autograd.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
@@ -19,6 +19,8 @@ import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
+import { createNodePlatform } from '../../src/platform/node.js';
+import { Gpu } from '../../src/runtime/gpu.js';
 
 function options(c: RefCase): Conv2dOptions {
   return c.attrs as Conv2dOptions;
@@ -31,6 +33,17 @@ function describeCase(c: RefCase): string {
 }
 
 const WITH_SUBGROUPS = { hasSubgroups: true };
+const HARDWARE = { hasSubgroups: true, isSoftware: false };
+
+/** A second device on the same adapter that picks variants and tilings as a hardware GPU would. */
+let hardwareGpu: Promise<Gpu> | null = null;
+function asHardware(): Promise<Gpu> {
+  hardwareGpu ??= Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
+  return hardwareGpu;
+}
+afterAll(async () => {
+  if (hardwareGpu) (await hardwareGpu).destroy();
+});
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants.
@@ -89,6 +102,22 @@ describe('conv2d', () => {
           [...used, result].forEach((t) => t.dispose());
         });
       }
+    }
+    // The variants and tilings a hardware GPU gets (wider workgroups, the weight gradient in many more parts).
+    for (const pass of ['forward', 'backwardInput', 'backwardWeight'] as const) {
+      it(`${pass} as chosen for a hardware GPU matches PyTorch (${c.name})`, async () => {
+        const gpu = await asHardware();
+        const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
+        const [a, b, role] = pass === 'forward' ? ['x', 'w', 'y'] : pass === 'backwardInput' ? ['dy', 'w', 'dx'] : ['x', 'dy', 'dw'];
+        const [first, second] = [input(a), input(b)];
+        const result = Tensor.empty(gpu, c.t(role).shape, role);
+        const bias = pass === 'forward' && c.has('b') ? input('b') : null;
+        if (pass === 'forward') runConv2dForward(gpu, first.buffer, second.buffer, bias?.buffer ?? null, result.buffer, geometry);
+        else if (pass === 'backwardInput') runConv2dBackwardInput(gpu, first.buffer, second.buffer, result.buffer, geometry);
+        else runConv2dBackwardWeight(gpu, first.buffer, second.buffer, result.buffer, geometry);
+        expectClose(role, await result.read(), c.t(role).data, c.t(role).shape);
+        [first, second, result, bias].forEach((t) => t?.dispose());
+      });
     }
     if (!c.has('b')) continue;
     const plane = geometry.oh * geometry.ow;
@@ -195,6 +224,20 @@ describe('conv2d', () => {
     for (const [pass, g, variant] of expected) {
       expect(chooseConv2dVariant(pass, g, WITH_SUBGROUPS), `${pass} ${JSON.stringify(g)}`).toBe(variant);
       expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe('gemm');
+    }
+    // On a hardware GPU (as measured on an H100) the forward 'subgroup' gives way to 'gemm', and the weight gradient
+    // of few-input-channel convs takes 'subgroup' too.
+    const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
+      ['forward', resnet1x1, 'pointwise'],
+      ['forward', resnet3x3, 'gemm'],
+      ['forward', cnnx9x9, 'gemm'],
+      ['forward', depthwise, 'gemm'],
+      ['backwardWeight', resnet3x3, 'subgroup'],
+      ['backwardWeight', cnnx9x9, 'subgroup'],
+      ['backwardWeight', depthwise, 'gemm'],
+    ];
+    for (const [pass, g, variant] of hardware) {
+      expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);
     }
   });
 
