@@ -12,9 +12,12 @@ import type { Gpu } from '../runtime/gpu.js';
 import { hostData, outputs, ROTATION_BYTES, upload } from './data.js';
 import { measure, type MeasurePlan } from './measure.js';
 
-const COPY_SIZES = [4 * 2 ** 20, 32 * 2 ** 20, 128 * 2 ** 20];
+const COPY_SIZES = [4 * 2 ** 20, 32 * 2 ** 20, 128 * 2 ** 20, 512 * 2 ** 20];
 const COPY_ITEMS = [8, 32];
 const FMA_GROUPS = 4096;
+/** A roof dispatch shorter than this is timed again with more work: a fast GPU finishes the base loop in microseconds. */
+const ROOF_MIN_MS = 2;
+const FMA_MAX_ITERS = 2 ** 16;
 
 export interface Roofs {
   fma_gflops: number;
@@ -23,15 +26,19 @@ export interface Roofs {
 
 export async function measureRoofs(gpu: Gpu, plan: MeasurePlan, quick: boolean): Promise<Roofs & { copy: string }> {
   await checkRoofKernels(gpu);
-  const iters = quick ? 128 : 512;
+  let iters = quick ? 128 : 512;
   const y = gpu.alloc(FMA_GROUPS * ROOFLINE_WG * 16, 'bench:roofline:y');
-  const fma = await measure(gpu, () => runFma(gpu, y, FMA_GROUPS, iters), plan);
+  let fma = await measure(gpu, () => runFma(gpu, y, FMA_GROUPS, iters), plan);
+  while (fma.ms < ROOF_MIN_MS && iters < FMA_MAX_ITERS) {
+    iters *= 4;
+    fma = await measure(gpu, () => runFma(gpu, y, FMA_GROUPS, iters), plan);
+  }
   gpu.free(y);
   const fmaGflops = fmaFlops(FMA_GROUPS, iters) / fma.ms / 1e6;
 
   let best = { gbps: 0, items: COPY_ITEMS[0]!, bytes: 0 };
-  for (const size of COPY_SIZES) {
-    const bytes = Math.min(size, Math.floor(gpu.limits.maxStorageBufferBindingSize / 256) * 256);
+  const maxBytes = Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize) / 256) * 256;
+  for (const bytes of [...new Set(COPY_SIZES.map((size) => Math.min(size, maxBytes)))]) {
     const n4 = bytes / 16;
     const sets = Math.max(2, Math.ceil(ROTATION_BYTES / bytes));
     const sources = Array.from({ length: sets }, (_, k) => gpu.alloc(bytes, `bench:roofline:x${k}`));

@@ -265,7 +265,9 @@ describe('batch slicing', () => {
       onDevice(undefined, async (gpu) => gpu.limits.maxStorageBufferBindingSize),
       onDevice(2 ** 40, async (gpu) => gpu.limits.maxStorageBufferBindingSize),
     ]);
-    expect(capped).toBe(device);
+    // A limit above the device's is the device's, rounded down to a multiple of 256 like any lowered limit (an
+    // NVIDIA driver reports 2^31 - 4).
+    expect(capped).toBe(Math.floor(device / 256) * 256);
   });
 
   it('draws the same dropout mask in element slices', async () => {

@@ -15,7 +15,7 @@ import { runBench } from '../../bench/run.js';
 import { resultsMarkdown } from '../../bench/results_file.js';
 import { header, markdownTables } from '../../bench/report.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
-import { createNodePlatform } from '../../platform/node.js';
+import { createNodePlatform, UNQUANTISED_TIMESTAMPS } from '../../platform/node.js';
 import { Gpu } from '../../runtime/gpu.js';
 import { positiveInteger } from '../data_options.js';
 import { UsageError } from '../errors.js';
@@ -40,7 +40,9 @@ export function registerBench(cli: Argv): Argv {
         await benchMemory(args);
         return;
       }
-      const platform = createNodePlatform();
+      // Dawn rounds timestamps to tens of microseconds by default (a browser's defence against timing attacks): a
+      // benchmark wants the GPU's real clock, or a 20 us kernel reads as 0 or 65 us on a fast GPU.
+      const platform = createNodePlatform([UNQUANTISED_TIMESTAMPS]);
       const gpu = await Gpu.create(platform);
       try {
         const report = await runBench(gpu, platform, {
