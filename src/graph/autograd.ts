@@ -22,7 +22,10 @@ export function backward(loss: Tensor, seed?: Tensor): void {
     const dy = pending.get(node);
     if (!dy) continue;
     pending.delete(node);
-    if (node.released) throw new Error(`backward(): the graph through ${node.op} was already freed by an earlier backward`);
+    if (node.released) {
+      throw new Error(`backward(): the graph through ${node.op} was already freed by an earlier backward (or by the end ` +
+        'of the tidy() that recorded it, which the loss did not leave)');
+    }
     const needs = node.inputs.map((t) => t?.requiresGrad === true);
     const rule = gradientRules[node.op] as GradRule<unknown>;
     const grads = rule(node.saved, dy, needs);
@@ -48,6 +51,11 @@ function accumulateInto(pending: Map<Node, Tensor>, node: Node, grad: Tensor): v
 }
 
 function accumulateLeaf(leaf: Tensor, grad: Tensor): void {
+  // A disposed tensor (an intermediate the forward freed) could never free a gradient given to it.
+  if (leaf.isDisposed) {
+    grad.dispose();
+    return;
+  }
   leaf.grad = keep(leaf.grad ? sum(leaf.grad, grad) : grad);
 }
 

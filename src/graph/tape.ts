@@ -3,6 +3,7 @@
  * backward rule needs. Nothing is recorded under noGrad() or when no input requires a gradient.
  */
 import type { OpName, OpSaved } from './gradients.js';
+import { trackNode, untrack } from './scope.js';
 import type { Tensor } from './tensor.js';
 
 export interface Node<K extends OpName = OpName> {
@@ -10,7 +11,7 @@ export interface Node<K extends OpName = OpName> {
   /** The input objects, for the graph's shape; their data is only kept through `saved`. */
   readonly inputs: readonly (Tensor | null)[];
   readonly saved: OpSaved[K];
-  /** Handles taken by save(); disposed once backward has used them. */
+  /** Handles taken by save(), owned by the node alone (no scope frees them); disposed once backward has used them. */
   readonly savedTensors: Tensor[];
   released: boolean;
 }
@@ -39,7 +40,8 @@ export function needsGrad(inputs: readonly (Tensor | null | undefined)[]): boole
 
 /**
  * Links `output` to a new node when a gradient may be needed. `makeSaved` is only called then; it keeps what
- * backward needs through `save`, which takes a handle of its own so the caller may dispose its tensors.
+ * backward needs through `save`, which takes a handle of its own so the caller may dispose its tensors. The node
+ * belongs to the innermost tidy() scope (see scope.ts) until backward releases it.
  */
 export function record<K extends OpName>(
   op: K,
@@ -50,13 +52,14 @@ export function record<K extends OpName>(
   if (!needsGrad(inputs)) return;
   const savedTensors: Tensor[] = [];
   const save = (t: Tensor): Tensor => {
-    const handle = t.retain();
+    const handle = untrack(t.retain());
     savedTensors.push(handle);
     return handle;
   };
   const node: Node<K> = { op, inputs: [...inputs], saved: makeSaved(save), savedTensors, released: false };
   output.requiresGrad = true;
   output.creator = node as unknown as Node;
+  trackNode(output.creator);
 }
 
 /** Frees what a node kept for backward. */

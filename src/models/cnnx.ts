@@ -13,6 +13,7 @@ import { ModuleList } from '../graph/modules/module_list.js';
 import { concat } from '../graph/ops/concat.js';
 import { concatPool2d, type ConcatPool2dInput } from '../graph/ops/concat_pool2d.js';
 import { flatten } from '../graph/ops/reshape.js';
+import { tidy } from '../graph/scope.js';
 import type { Tensor } from '../graph/tensor.js';
 import type { Classifier, InputSpec } from './classifier.js';
 
@@ -73,7 +74,7 @@ export class CnnxBranch extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return this.pool.forward(this.bn.forwardRelu(this.conv.forward(x)));
+    return tidy(() => this.pool.forward(this.bn.forwardRelu(this.conv.forward(x))));
   }
 
   /**
@@ -123,8 +124,10 @@ export class Cnnx extends Module implements Classifier {
    */
   features(x: Tensor): Tensor {
     const branches = [...this.branches];
-    if (branches.some((b) => b.isWrapped())) return concat(branches.map((b) => b.forward(x)));
-    return concatPool2d(branches.map((b) => b.concatInput(x)));
+    return tidy(() => {
+      if (branches.some((b) => b.isWrapped())) return concat(branches.map((b) => b.forward(x)));
+      return concatPool2d(branches.map((b) => b.concatInput(x)));
+    });
   }
 
   forward(x: Tensor): Tensor {

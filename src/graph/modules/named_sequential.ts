@@ -4,6 +4,7 @@
  */
 import type { Tensor } from '../tensor.js';
 import { Module, type Layer } from './module.js';
+import { forwardInOrder } from './sequential.js';
 
 export class NamedSequential extends Module implements Layer {
   private readonly layers: Layer[] = [];
@@ -20,6 +21,6 @@ export class NamedSequential extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((y, layer) => layer.forward(y), x);
+    return forwardInOrder(this.layers, x);
   }
 }

@@ -1,4 +1,5 @@
 /** Sequential: layers applied in order, registered as children "0", "1", ... as in torch.nn.Sequential. */
+import { disposeIntermediate } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { Module, type Layer } from './module.js';
 
@@ -11,6 +12,21 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.layers.reduce((y, layer) => layer.forward(y), x);
+    return forwardInOrder(this.layers, x);
   }
+}
+
+/**
+ * Applies layers in order and frees each layer's output as soon as the next layer has read it (what backward
+ * needs of it, the tape holds on its own handle), so a long chain holds one activation at a time. Never frees x
+ * (the caller's), an output a layer passed through unchanged, or a tensor no scope owns (see disposeIntermediate).
+ */
+export function forwardInOrder(layers: Iterable<Layer>, x: Tensor): Tensor {
+  let y = x;
+  for (const layer of layers) {
+    const next = layer.forward(y);
+    if (y !== x && next !== y) disposeIntermediate(y);
+    y = next;
+  }
+  return y;
 }

@@ -10,6 +10,7 @@ import { createBuffer, Module, type Layer, type ModuleContext } from '../../grap
 import { ReLU } from '../../graph/modules/relu.js';
 import { conv2d } from '../../graph/ops/conv2d.js';
 import { relu } from '../../graph/ops/relu.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import type { Classifier, InputSpec } from '../classifier.js';
@@ -97,8 +98,10 @@ export class BasicConv2d extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.bn.forward(this.conv.forward(x));
-    return this.relu ? this.relu.forward(y) : relu(y);
+    return tidy(() => {
+      const y = this.bn.forward(this.conv.forward(x));
+      return this.relu ? this.relu.forward(y) : relu(y);
+    });
   }
 }
 

@@ -18,6 +18,7 @@ import { adaptiveAvgpool2d } from '../../graph/ops/adaptive_avgpool2d.js';
 import { concat } from '../../graph/ops/concat.js';
 import { relu } from '../../graph/ops/relu.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { WeightMap } from '../../io/weight_tensor.js';
 import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
@@ -51,10 +52,12 @@ class DenseLayer extends Module {
 
   /** The new feature maps from every earlier one (concatenated first, as torchvision's bn_function). */
   forward(inputs: readonly Tensor[]): Tensor {
-    // A copy: the block keeps appending to its list, and the tape holds the array an op was given.
-    const x = inputs.length === 1 ? inputs[0]! : concat([...inputs]);
-    const bottleneck = this.conv1.forward(this.relu1.forward(this.norm1.forward(x)));
-    return this.conv2.forward(this.relu2.forward(this.norm2.forward(bottleneck)));
+    return tidy(() => {
+      // A copy: the block keeps appending to its list, and the tape holds the array an op was given.
+      const x = inputs.length === 1 ? inputs[0]! : concat([...inputs]);
+      const bottleneck = this.conv1.forward(this.relu1.forward(this.norm1.forward(x)));
+      return this.conv2.forward(this.relu2.forward(this.norm2.forward(bottleneck)));
+    });
   }
 }
 
@@ -68,9 +71,11 @@ class DenseBlock extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const features = [x];
-    for (const layer of this.layers) features.push(layer.forward(features));
-    return concat(features);
+    return tidy(() => {
+      const features = [x];
+      for (const layer of this.layers) features.push(layer.forward(features));
+      return concat(features);
+    });
   }
 }
 

@@ -15,6 +15,7 @@ import { adaptiveAvgpool2d } from '../../graph/ops/adaptive_avgpool2d.js';
 import { concat } from '../../graph/ops/concat.js';
 import { relu } from '../../graph/ops/relu.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { disposeIntermediate, tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, BasicConv2d, dropoutLayer, IMAGENET_NORM, TransformInput, type BackboneConfig } from './common.js';
 
@@ -49,7 +50,7 @@ class Inception extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return concat([this.branch1, this.branch2, this.branch3, this.branch4].map((b) => b.forward(x)));
+    return tidy(() => concat([this.branch1, this.branch2, this.branch3, this.branch4].map((b) => b.forward(x))));
   }
 }
 
@@ -69,8 +70,10 @@ class InceptionAux extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const pooled = this.conv.forward(adaptiveAvgpool2d(x, [4, 4]));
-    return this.fc2.forward(this.dropout.forward(relu(this.fc1.forward(flatten(pooled)))));
+    return tidy(() => {
+      const pooled = this.conv.forward(adaptiveAvgpool2d(x, [4, 4]));
+      return this.fc2.forward(this.dropout.forward(relu(this.fc1.forward(flatten(pooled)))));
+    });
   }
 }
 
@@ -137,12 +140,17 @@ export class GoogLeNet extends Backbone<InceptionNetConfig> {
     this.transform?.dispose();
   }
 
-  /** Runs the stages; with `tap`, also returns the outputs of inception4a and inception4d (the aux heads' input). */
+  /**
+   * Runs the stages, freeing each stage's output once the next has read it (as Sequential does); with `tap`, also
+   * returns the outputs of inception4a and inception4d (the aux heads' input), which are not freed.
+   */
   private trunk(x: Tensor, tap = false): { features: Tensor; taps: Tensor[] } {
     const taps: Tensor[] = [];
     let y = this.transform ? this.transform.apply(x) : x;
     for (const stage of this.stages) {
-      y = stage.forward(y);
+      const next = stage.forward(y);
+      if (y !== x && next !== y && !taps.includes(y)) disposeIntermediate(y);
+      y = next;
       if (tap && this.auxTaps.includes(stage)) taps.push(y);
     }
     return { features: y, taps };

@@ -12,10 +12,11 @@ import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
-import { Sequential } from '../../graph/modules/sequential.js';
+import { forwardInOrder, Sequential } from '../../graph/modules/sequential.js';
 import { add } from '../../graph/ops/add.js';
 import { concat } from '../../graph/ops/concat.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, BasicConv2d, INCEPTION_NORM, type BackboneConfig } from './common.js';
 
@@ -35,7 +36,7 @@ class Mixed extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return concat(this.branches.map((b) => b.forward(x)));
+    return tidy(() => concat(this.branches.map((b) => b.forward(x))));
   }
 }
 
@@ -80,8 +81,10 @@ class ResidualBlock extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const y = add(x, this.conv2d.forward(concat(this.branches.map((b) => b.forward(x)))), this.scale);
-    return this.relu ? this.relu.forward(y) : y;
+    return tidy(() => {
+      const y = add(x, this.conv2d.forward(concat(this.branches.map((b) => b.forward(x)))), this.scale);
+      return this.relu ? this.relu.forward(y) : y;
+    });
   }
 }
 
@@ -146,7 +149,7 @@ export class InceptionResNetV2 extends Backbone {
   }
 
   features(x: Tensor): Tensor {
-    return this.stages.reduce((y, layer) => layer.forward(y), x);
+    return forwardInOrder(this.stages, x);
   }
 
   head(features: Tensor): Tensor {

@@ -10,11 +10,13 @@ import type { Dropout } from '../../graph/modules/dropout.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
+import { forwardInOrder } from '../../graph/modules/sequential.js';
 import { adaptiveAvgpool2d } from '../../graph/ops/adaptive_avgpool2d.js';
 import { avgpool2d } from '../../graph/ops/avgpool2d.js';
 import { concat } from '../../graph/ops/concat.js';
 import { maxpool2d } from '../../graph/ops/maxpool2d.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, BasicConv2d, dropoutLayer, IMAGENET_NORM, TransformInput } from './common.js';
 import type { InceptionNetConfig } from './googlenet.js';
@@ -55,12 +57,12 @@ class InceptionA extends Block {
 
   forward(x: Tensor): Tensor {
     const [b1, b5a, b5b, d1, d2, d3, bp] = this.c as [BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d];
-    return concat([
+    return tidy(() => concat([
       b1.forward(x),
       b5b.forward(b5a.forward(x)),
       d3.forward(d2.forward(d1.forward(x))),
       bp.forward(avgPool3(x)),
-    ]);
+    ]));
   }
 }
 
@@ -79,7 +81,7 @@ class InceptionB extends Block {
 
   forward(x: Tensor): Tensor {
     const [b3, d1, d2, d3] = this.c as [BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d];
-    return concat([b3.forward(x), d3.forward(d2.forward(d1.forward(x))), maxPool3s2(x)]);
+    return tidy(() => concat([b3.forward(x), d3.forward(d2.forward(d1.forward(x))), maxPool3s2(x)]));
   }
 }
 
@@ -104,8 +106,8 @@ class InceptionC extends Block {
 
   forward(x: Tensor): Tensor {
     const c = this.c;
-    const chain = (from: number, to: number): Tensor => c.slice(from, to).reduce((y, m) => m.forward(y), x);
-    return concat([chain(0, 1), chain(1, 4), chain(4, 9), c[9]!.forward(avgPool3(x))]);
+    const chain = (from: number, to: number): Tensor => forwardInOrder(c.slice(from, to), x);
+    return tidy(() => concat([chain(0, 1), chain(1, 4), chain(4, 9), c[9]!.forward(avgPool3(x))]));
   }
 }
 
@@ -125,8 +127,8 @@ class InceptionD extends Block {
   }
 
   forward(x: Tensor): Tensor {
-    const chain = (from: number, to: number): Tensor => this.c.slice(from, to).reduce((y, m) => m.forward(y), x);
-    return concat([chain(0, 2), chain(2, 6), maxPool3s2(x)]);
+    const chain = (from: number, to: number): Tensor => forwardInOrder(this.c.slice(from, to), x);
+    return tidy(() => concat([chain(0, 2), chain(2, 6), maxPool3s2(x)]));
   }
 }
 
@@ -152,9 +154,11 @@ class InceptionE extends Block {
     const [b1, s1, s2a, s2b, d1, d2, d3a, d3b, bp] = this.c as [
       BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d, BasicConv2d,
     ];
-    const s = s1.forward(x);
-    const d = d2.forward(d1.forward(x));
-    return concat([b1.forward(x), s2a.forward(s), s2b.forward(s), d3a.forward(d), d3b.forward(d), bp.forward(avgPool3(x))]);
+    return tidy(() => {
+      const s = s1.forward(x);
+      const d = d2.forward(d1.forward(x));
+      return concat([b1.forward(x), s2a.forward(s), s2b.forward(s), d3a.forward(d), d3b.forward(d), bp.forward(avgPool3(x))]);
+    });
   }
 }
 
@@ -172,8 +176,10 @@ class InceptionAux extends Block {
   }
 
   forward(x: Tensor): Tensor {
-    const y = this.conv1.forward(this.conv0.forward(avgpool2d(x, { kernel: 5, stride: 3 })));
-    return this.fc.forward(flatten(adaptiveAvgpool2d(y, 1)));
+    return tidy(() => {
+      const y = this.conv1.forward(this.conv0.forward(avgpool2d(x, { kernel: 5, stride: 3 })));
+      return this.fc.forward(flatten(adaptiveAvgpool2d(y, 1)));
+    });
   }
 }
 
@@ -242,10 +248,10 @@ export class InceptionV3 extends Backbone<InceptionNetConfig> {
   }
 
   private mixed6e(x: Tensor): Tensor {
-    return this.run(this.beforeAux, this.transform ? this.transform.apply(x) : x);
+    return tidy(() => this.run(this.beforeAux, this.transform ? this.transform.apply(x) : x));
   }
 
   private run(layers: readonly Layer[], x: Tensor): Tensor {
-    return layers.reduce((y, layer) => layer.forward(y), x);
+    return forwardInOrder(layers, x);
   }
 }

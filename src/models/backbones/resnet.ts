@@ -11,9 +11,10 @@ import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
-import { Sequential } from '../../graph/modules/sequential.js';
+import { forwardInOrder, Sequential } from '../../graph/modules/sequential.js';
 import { add } from '../../graph/ops/add.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
 
@@ -42,8 +43,10 @@ export class BasicBlock extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const out = this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
-    return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+    return tidy(() => {
+      const out = this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
+      return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+    });
   }
 }
 
@@ -73,10 +76,12 @@ export class Bottleneck extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-    out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
-    out = this.bn3.forward(this.conv3.forward(out));
-    return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+    return tidy(() => {
+      let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
+      out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+      out = this.bn3.forward(this.conv3.forward(out));
+      return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+    });
   }
 }
 
@@ -120,8 +125,7 @@ export class ResNet extends Backbone {
   }
 
   features(x: Tensor): Tensor {
-    const stem = this.maxpool.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x))));
-    return this.layers.reduce((y, layer) => layer.forward(y), stem);
+    return forwardInOrder([this.conv1, this.bn1, this.relu, this.maxpool, ...this.layers], x);
   }
 
   head(features: Tensor): Tensor {

@@ -11,6 +11,7 @@ import { ReLU } from '../../graph/modules/relu.js';
 import { Sequential } from '../../graph/modules/sequential.js';
 import { concat } from '../../graph/ops/concat.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, dropoutLayer, IMAGENET_NORM, type BackboneConfig } from './common.js';
 
@@ -32,8 +33,10 @@ export class Fire extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     const [squeezeAct, expand1x1Act, expand3x3Act] = this.acts;
-    const s = squeezeAct.forward(this.squeeze.forward(x));
-    return concat([expand1x1Act.forward(this.expand1x1.forward(s)), expand3x3Act.forward(this.expand3x3.forward(s))]);
+    return tidy(() => {
+      const s = squeezeAct.forward(this.squeeze.forward(x));
+      return concat([expand1x1Act.forward(this.expand1x1.forward(s)), expand3x3Act.forward(this.expand3x3.forward(s))]);
+    });
   }
 }
 

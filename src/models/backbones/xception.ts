@@ -11,9 +11,10 @@ import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
-import { Sequential } from '../../graph/modules/sequential.js';
+import { forwardInOrder, Sequential } from '../../graph/modules/sequential.js';
 import { add } from '../../graph/ops/add.js';
 import { flatten } from '../../graph/ops/reshape.js';
+import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, INCEPTION_NORM, type BackboneConfig } from './common.js';
 
@@ -29,7 +30,7 @@ export class SeparableConv2d extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return this.pointwise.forward(this.conv1.forward(x));
+    return tidy(() => this.pointwise.forward(this.conv1.forward(x)));
   }
 }
 
@@ -60,8 +61,10 @@ export class XceptionBlock extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    const skip = this.skip && this.skipbn ? this.skipbn.forward(this.skip.forward(x)) : x;
-    return add(this.rep.forward(x), skip);
+    return tidy(() => {
+      const skip = this.skip && this.skipbn ? this.skipbn.forward(this.skip.forward(x)) : x;
+      return add(this.rep.forward(x), skip);
+    });
   }
 }
 
@@ -111,11 +114,9 @@ export class Xception extends Backbone {
 
   features(x: Tensor): Tensor {
     const [act1, act2, act3, act4] = this.acts as [ReLU, ReLU, ReLU, ReLU];
-    let y = act1.forward(this.bn1.forward(this.conv1.forward(x)));
-    y = act2.forward(this.bn2.forward(this.conv2.forward(y)));
-    y = this.blocks.reduce((z, block) => block.forward(z), y);
-    y = act3.forward(this.bn3.forward(this.conv3.forward(y)));
-    return act4.forward(this.bn4.forward(this.conv4.forward(y)));
+    return forwardInOrder([
+      this.conv1, this.bn1, act1, this.conv2, this.bn2, act2, ...this.blocks, this.conv3, this.bn3, act3, this.conv4, this.bn4, act4,
+    ], x);
   }
 
   head(features: Tensor): Tensor {

@@ -7,6 +7,7 @@
  */
 import { Linear } from '../../graph/modules/linear.js';
 import type { Module } from '../../graph/modules/module.js';
+import { keep } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { Classifier } from '../../models/classifier.js';
 import { Cnnx } from '../../models/cnnx.js';
@@ -85,7 +86,7 @@ export interface LayerCapture {
   readonly layer: string;
   /** The tensor the layer returned; throws unless it ran exactly once. */
   output(): Tensor;
-  /** Puts the original forward back (always call, in a finally). */
+  /** Puts the original forward back and frees the captured output (always call, in a finally). */
   restore(): void;
 }
 
@@ -106,7 +107,8 @@ export function captureLayer(model: Classifier, layer: string, onOutput?: (y: Te
   target[key] = function (this: unknown, x: Tensor): Tensor {
     const y = original.call(this, x);
     onOutput?.(y);
-    outputs.push(y);
+    // Kept out of every scope: the model frees its intermediates as it goes, and this one is read afterwards.
+    outputs.push(keep(y));
     return y;
   };
   return {
@@ -121,6 +123,7 @@ export function captureLayer(model: Classifier, layer: string, onOutput?: (y: Te
     restore(): void {
       if (hadOwn) target[key] = previous;
       else delete target[key];
+      outputs.forEach((t) => t.dispose());
     },
   };
 }
