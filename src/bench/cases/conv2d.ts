@@ -1,6 +1,8 @@
 /**
  * conv2d at CNN-X's, ResNet-50's and Xception's shapes, every pass and every variant the kernel file lists
  * (CONV2D_VARIANTS) that handles the geometry on this device (conv2dVariantApplies), each checked at sampled outputs against a float64 host sum before it is timed.
+ * Each pass runs through the op's sliced launchers (src/graph/ops/conv2d.ts): one plain launch when the tensors fit
+ * one storage binding, else batch slices as the model runs them (Xception's 147x147 maps at batch 15 are 166 MB).
  *
  * With x [N, Cin, H, W], w [Cout, Cin/g, KH, KW], y [N, Cout, OH, OW] (stride 1, "same" padding, g groups):
  *   FLOPs of forward, backward_input and backward_weight = 2 * N * Cout * OH * OW * (Cin/g) * KH * KW
@@ -9,14 +11,16 @@
  * The peer is tfjs in NHWC: tf.fused.conv2d (bias fused, as cnnx's forward) or tf.depthwiseConv2d, and the
  * Conv2DBackpropInput/Filter (DepthwiseConv2dNative...) kernels its gradients run; the bias gradient is tf.sum.
  */
-import { conv2dGeometry } from '../../graph/ops/conv2d.js';
+import {
+  conv2dGeometry,
+  runConv2dBackwardBiasSliced,
+  runConv2dBackwardInputSliced,
+  runConv2dBackwardWeightSliced,
+  runConv2dForwardSliced,
+} from '../../graph/ops/conv2d.js';
 import {
   CONV2D_VARIANTS,
   conv2dVariantApplies,
-  runConv2dBackwardBias,
-  runConv2dBackwardInput,
-  runConv2dBackwardWeight,
-  runConv2dForward,
   type Conv2dDevice,
   type Conv2dGeometry,
   type Conv2dPass,
@@ -64,9 +68,9 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
       const samples = sampleIndices(sizes.y);
       const bias = (i: number) => (s.bias ? io.b.at(i) : null);
       return {
-        run: (v, i) => runConv2dForward(gpu, io.x.at(i), io.w.at(i), bias(i), y.at(i), g, v as Conv2dVariant),
+        run: (v, i) => runConv2dForwardSliced(gpu, io.x.at(i), io.w.at(i), bias(i), y.at(i), g, v as Conv2dVariant),
         async check(v) {
-          runConv2dForward(gpu, io.x.at(0), io.w.at(0), bias(0), y.at(0), g, v as Conv2dVariant);
+          runConv2dForwardSliced(gpu, io.x.at(0), io.w.at(0), bias(0), y.at(0), g, v as Conv2dVariant);
           return sampledError(await gpu.read(y.at(0), 4 * sizes.y), samples, (i) => forwardAt(g, io.x.host, io.w.host, s.bias ? io.b.host : null, i));
         },
         dispose: () => { io.free(); y.buffers.forEach((b) => gpu.free(b)); },
@@ -84,9 +88,9 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
       const dx = outputs(gpu, 4 * sizes.x, sets, 'bench:conv2d:dx');
       const samples = sampleIndices(sizes.x);
       return {
-        run: (v, i) => runConv2dBackwardInput(gpu, io.dy.at(i), io.w.at(i), dx.at(i), g, v as Conv2dVariant),
+        run: (v, i) => runConv2dBackwardInputSliced(gpu, io.dy.at(i), io.w.at(i), dx.at(i), g, v as Conv2dVariant),
         async check(v) {
-          runConv2dBackwardInput(gpu, io.dy.at(0), io.w.at(0), dx.at(0), g, v as Conv2dVariant);
+          runConv2dBackwardInputSliced(gpu, io.dy.at(0), io.w.at(0), dx.at(0), g, v as Conv2dVariant);
           return sampledError(await gpu.read(dx.at(0), 4 * sizes.x), samples, (i) => backwardInputAt(g, io.dy.host, io.w.host, i));
         },
         dispose: () => { io.free(); dx.buffers.forEach((b) => gpu.free(b)); },
@@ -105,9 +109,9 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
       const dw = outputs(gpu, 4 * sizes.w, sets, 'bench:conv2d:dw');
       const samples = sampleIndices(sizes.w, WEIGHT_SAMPLES);
       return {
-        run: (v, i) => runConv2dBackwardWeight(gpu, io.x.at(i), io.dy.at(i), dw.at(i), g, v as Conv2dVariant),
+        run: (v, i) => runConv2dBackwardWeightSliced(gpu, io.x.at(i), io.dy.at(i), dw.at(i), g, v as Conv2dVariant),
         async check(v) {
-          runConv2dBackwardWeight(gpu, io.x.at(0), io.dy.at(0), dw.at(0), g, v as Conv2dVariant);
+          runConv2dBackwardWeightSliced(gpu, io.x.at(0), io.dy.at(0), dw.at(0), g, v as Conv2dVariant);
           return sampledError(await gpu.read(dw.at(0), 4 * sizes.w), samples, (i) => backwardWeightAt(g, io.x.host, io.dy.host, i));
         },
         dispose: () => { io.free(); dw.buffers.forEach((b) => gpu.free(b)); },
@@ -129,9 +133,9 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
         const db = gpu.alloc(4 * g.cout, 'bench:conv2d:db');
         const plane = g.oh * g.ow;
         return {
-          run: (_v, i) => runConv2dBackwardBias(gpu, dy.at(i), db, g),
+          run: (_v, i) => runConv2dBackwardBiasSliced(gpu, dy.at(i), db, g),
           async check() {
-            runConv2dBackwardBias(gpu, dy.at(0), db, g);
+            runConv2dBackwardBiasSliced(gpu, dy.at(0), db, g);
             return sampledError(await gpu.read(db, 4 * g.cout), [...Array(g.cout).keys()], (co) => {
               let value = 0;
               let magnitude = 0;

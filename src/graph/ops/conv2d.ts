@@ -3,7 +3,8 @@
  * b [Cout], as torch.nn.functional.conv2d (zero padding, cross-correlation). The rule saves x only when w needs a
  * gradient and w only when x does, and computes only the gradients asked for. The kernels pick their fastest variant
  * for the shape (see src/kernels/conv2d.ts). Activations over one storage binding go through the kernels in batch
- * slices (src/kernels/batch_slices.ts); the weight and bias gradients add up their slices' sums in slice order.
+ * slices (src/kernels/batch_slices.ts); the weight and bias gradients add up their slices' sums in slice order. The
+ * sliced launchers (runConv2d*Sliced) are exported for code that holds raw buffers (the bench).
  */
 import { runAccumulate } from '../../kernels/add.js';
 import { forEachBatchSlice, type BatchOperand } from '../../kernels/batch_slices.js';
@@ -13,6 +14,7 @@ import {
   runConv2dBackwardWeight,
   runConv2dForward,
   type Conv2dGeometry,
+  type Conv2dVariant,
 } from '../../kernels/conv2d.js';
 import type { Binding, Gpu } from '../../runtime/gpu.js';
 import { record } from '../tape.js';
@@ -37,9 +39,7 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const geometry = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, opts);
   const { batch, cout, oh, ow } = geometry;
   const y = Tensor.empty(x.gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
-  const operands = [input(x.buffer, geometry, 'read', 'x'), output(y.buffer, geometry, 'write', 'y')];
-  forEachBatchSlice(x.gpu, 'conv2d.forward', batch, operands, (count, [xs, ys]) =>
-    runConv2dForward(x.gpu, xs!, w.buffer, b?.buffer ?? null, ys!, { ...geometry, batch: count }));
+  runConv2dForwardSliced(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry);
   record('conv2d', [x, w, b], y, (save) => ({
     geometry,
     x: w.requiresGrad ? save(x) : null,
@@ -56,24 +56,68 @@ export function conv2dBackward(saved: Conv2dSaved, dy: Tensor, needs: readonly b
   let db: Tensor | null = null;
   if (needs[0]) {
     dx = Tensor.empty(gpu, [g.batch, g.cin, g.h, g.w], 'conv2d.backward_input:dx');
-    const w = saved.w!.buffer;
-    const operands = [output(dy.buffer, g, 'read', 'dy'), input(dx.buffer, g, 'write', 'dx')];
-    forEachBatchSlice(gpu, 'conv2d.backward_input', g.batch, operands, (count, [dys, dxs]) =>
-      runConv2dBackwardInput(gpu, dys!, w, dxs!, { ...g, batch: count }));
+    runConv2dBackwardInputSliced(gpu, dy.buffer, saved.w!.buffer, dx.buffer, g);
   }
   if (needs[1]) {
     dw = Tensor.empty(gpu, [g.cout, g.cin / g.groups, g.kh, g.kw], 'conv2d.backward_weight:dw');
-    const operands = [input(saved.x!.buffer, g, 'read', 'x'), output(dy.buffer, g, 'read', 'dy')];
-    sumOverBatchSlices(gpu, 'conv2d.backward_weight', g.batch, operands, dw.buffer, dw.size, (count, [xs, dys], out) =>
-      runConv2dBackwardWeight(gpu, xs!, dys!, out, { ...g, batch: count }));
+    runConv2dBackwardWeightSliced(gpu, saved.x!.buffer, dy.buffer, dw.buffer, g);
   }
   if (needs[2]) {
     db = Tensor.empty(gpu, [g.cout], 'conv2d.backward_bias:db');
-    const operands = [output(dy.buffer, g, 'read', 'dy')];
-    sumOverBatchSlices(gpu, 'conv2d.backward_bias', g.batch, operands, db.buffer, g.cout, (count, [dys], out) =>
-      runConv2dBackwardBias(gpu, dys!, out, { ...g, batch: count }));
+    runConv2dBackwardBiasSliced(gpu, dy.buffer, db.buffer, g);
   }
   return [dx, dw, db];
+}
+
+/** runConv2dForward over the batch in slices whose x and y fit one storage binding (one call when all fits). */
+export function runConv2dForwardSliced(
+  gpu: Gpu,
+  x: GPUBuffer,
+  w: GPUBuffer,
+  b: GPUBuffer | null,
+  y: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  const operands = [input(x, g, 'read', 'x'), output(y, g, 'write', 'y')];
+  forEachBatchSlice(gpu, 'conv2d.forward', g.batch, operands, (count, [xs, ys]) =>
+    runConv2dForward(gpu, xs!, w, b, ys!, { ...g, batch: count }, variant));
+}
+
+/** runConv2dBackwardInput over the batch in slices whose dy and dx fit one storage binding. */
+export function runConv2dBackwardInputSliced(
+  gpu: Gpu,
+  dy: GPUBuffer,
+  w: GPUBuffer,
+  dx: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  const operands = [output(dy, g, 'read', 'dy'), input(dx, g, 'write', 'dx')];
+  forEachBatchSlice(gpu, 'conv2d.backward_input', g.batch, operands, (count, [dys, dxs]) =>
+    runConv2dBackwardInput(gpu, dys!, w, dxs!, { ...g, batch: count }, variant));
+}
+
+/** runConv2dBackwardWeight over the batch in slices whose x and dy fit one binding, their sums added in order. */
+export function runConv2dBackwardWeightSliced(
+  gpu: Gpu,
+  x: GPUBuffer,
+  dy: GPUBuffer,
+  dw: GPUBuffer,
+  g: Conv2dGeometry,
+  variant?: Conv2dVariant,
+): void {
+  const operands = [input(x, g, 'read', 'x'), output(dy, g, 'read', 'dy')];
+  const floats = g.cout * (g.cin / g.groups) * g.kh * g.kw;
+  sumOverBatchSlices(gpu, 'conv2d.backward_weight', g.batch, operands, dw, floats, (count, [xs, dys], out) =>
+    runConv2dBackwardWeight(gpu, xs!, dys!, out, { ...g, batch: count }, variant));
+}
+
+/** runConv2dBackwardBias over the batch in slices whose dy fits one binding, their sums added in order. */
+export function runConv2dBackwardBiasSliced(gpu: Gpu, dy: GPUBuffer, db: GPUBuffer, g: Conv2dGeometry): void {
+  const operands = [output(dy, g, 'read', 'dy')];
+  sumOverBatchSlices(gpu, 'conv2d.backward_bias', g.batch, operands, db, g.cout, (count, [dys], out) =>
+    runConv2dBackwardBias(gpu, dys!, out, { ...g, batch: count }));
 }
 
 /** An input-shaped tensor [N, Cin, H, W] (x, dx) as an operand sliced by batch. */
