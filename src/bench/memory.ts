@@ -350,8 +350,8 @@ export function memoryMarkdown(r: MemoryReport): string {
     '',
     '- **peak in**: the part of the training step during which the peak was reached (forward with the loss, backward, or the Adam step).',
     '- **activations**: live after forward and loss, over before the step (input, op outputs, tensors saved for backward).',
-    '- **held after backward**: live after backward, over before the step and the gradients: outputs backward has used ' +
-      'but that the step\'s scope still holds until it ends.',
+    '- **held after backward**: live after backward, over before the step and the gradients: what the step still holds ' +
+      'until its scope ends (the input, logits, loss and the last feature map; every activation backward used is freed).',
     '- **grads**, **Adam m+v**: pool bytes of the gradients after backward and of the moments the first step creates.',
     '- **pool after step**: every buffer the pool holds after the inference runs and the step, in use or cached for ' +
       'reuse: the device memory the measuring process allocated (nothing is destroyed in between).',
