@@ -92,7 +92,7 @@ export function conv2dVariantApplies(
  * The fastest variant of `pass` that handles this geometry on `device`. The subgroup variants tile at least 8 output
  * channels per thread, so with fewer channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
  * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
- * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS.md)
+ * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
  * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
  * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
  */
