@@ -63,6 +63,8 @@ export class Gpu {
   debug: boolean;
 
   private readonly pipelines = new Map<string, GPUComputePipeline>();
+  /** The pipeline of each kernel spec once built: a dispatch then costs no key building (specs are long-lived). */
+  private readonly specPipelines = new WeakMap<KernelSpec, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
@@ -290,6 +292,8 @@ export class Gpu {
   // ---------------------------------------------------------------- internals
 
   private pipeline(spec: KernelSpec): GPUComputePipeline {
+    const built = this.specPipelines.get(spec);
+    if (built) return built;
     const constants = this.overrides(spec);
     const key = `${spec.shader}|${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
@@ -304,6 +308,7 @@ export class Gpu {
       });
       this.pipelines.set(key, pipeline);
     }
+    this.specPipelines.set(spec, pipeline);
     return pipeline;
   }
 
