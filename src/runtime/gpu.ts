@@ -5,6 +5,7 @@
  * labelled object (kernel or buffer) at fault.
  */
 import type { Platform } from '../platform/platform.js';
+import { BindGroupCache } from './bind_group_cache.js';
 import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
 import { Profiler, type KernelTime } from './profiler.js';
@@ -66,6 +67,7 @@ export class Gpu {
   /** The pipeline of each kernel spec once built: a dispatch then costs no key building (specs are long-lived). */
   private readonly specPipelines = new WeakMap<KernelSpec, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly bindGroups: BindGroupCache;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   private readonly arenas: ParamArena[] = [];
@@ -84,6 +86,7 @@ export class Gpu {
     options: GpuOptions,
   ) {
     this.limits = withBindingLimit(device.limits, options.maxBindingBytes);
+    this.bindGroups = new BindGroupCache(device);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
     this.isSoftware = options.kernelsFor === undefined ? info.isSoftware : options.kernelsFor === 'software';
@@ -204,21 +207,14 @@ export class Gpu {
 
     const pipeline = this.pipeline(spec);
     const { buffer: uniform, offset } = this.writeParams(spec, params);
-    const bindGroup = this.device.createBindGroup({
-      label: spec.name,
-      layout: this.layout(spec),
-      entries: [
-        { binding: 0, resource: { buffer: uniform, offset, size: paramsSize(spec) } },
-        ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
-      ],
-    });
+    const bindGroup = this.bindGroups.get(spec.name, this.layout(spec), layoutKey(spec), { buffer: uniform, size: paramsSize(spec) }, ranges);
     const timestampWrites = this.profiler?.next(spec.name);
     if (timestampWrites) this.endPass();
     const pass = timestampWrites
       ? this.getEncoder().beginComputePass({ label: spec.name, timestampWrites })
       : this.getPass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setBindGroup(0, bindGroup, [offset]);
     pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
     if (timestampWrites) pass.end();
     this.lastKernel = spec.name;
@@ -322,13 +318,14 @@ export class Gpu {
   }
 
   private layout(spec: KernelSpec): GPUBindGroupLayout {
-    const key = spec.bindings.map((b) => b.access).join(',');
+    const key = layoutKey(spec);
     let layout = this.layouts.get(key);
     if (!layout) {
       layout = this.device.createBindGroupLayout({
         label: `layout(${key})`,
         entries: [
-          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+          // Params: one arena slot per dispatch, chosen by a dynamic offset so bind groups can be reused.
+          { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } },
           ...spec.bindings.map((b, i) => ({
             binding: i + 1,
             visibility: GPUShaderStage.COMPUTE,
@@ -433,6 +430,11 @@ function withBindingLimit(limits: GPUSupportedLimits, maxBindingBytes: number | 
   const lowered = Math.floor(Math.min(maxBindingBytes, limits.maxStorageBufferBindingSize) / 256) * 256;
   copy.maxStorageBufferBindingSize = lowered;
   return Object.freeze(copy) as unknown as GPUSupportedLimits;
+}
+
+/** Bind group layouts differ only in their storage bindings' access modes. */
+function layoutKey(spec: KernelSpec): string {
+  return spec.bindings.map((b) => b.access).join(',');
 }
 
 function envFlag(name: string): boolean {
