@@ -207,7 +207,7 @@ export class Gpu {
 
     const pipeline = this.pipeline(spec);
     const { buffer: uniform, offset } = this.writeParams(spec, params);
-    const bindGroup = this.bindGroups.get(spec.name, this.layout(spec), layoutKey(spec), { buffer: uniform, size: paramsSize(spec) }, ranges);
+    const bindGroup = this.bindGroups.get(spec.name, this.layout(spec), { buffer: uniform, size: paramsSize(spec) }, ranges);
     const timestampWrites = this.profiler?.next(spec.name);
     if (timestampWrites) this.endPass();
     const pass = timestampWrites
