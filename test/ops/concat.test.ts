@@ -3,6 +3,7 @@ import { backward } from '../../src/graph/autograd.js';
 import { concat } from '../../src/graph/ops/concat.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
+import { concatCopyRows, concatVariant, runConcatInto, runSliceChannels, type ConcatVariant } from '../../src/kernels/concat.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
@@ -62,5 +63,35 @@ describe('concat', () => {
       ],
       (a, b) => concat([a!, b!]),
     );
+  });
+
+  it('copies and slices exactly with both variants, planes either side of the rows threshold', async () => {
+    const gpu = await testGpu();
+    for (const [batch, cx, cy, inner, offset] of [[2, 3, 7, 257, 4], [3, 5, 6, 1031, 0], [2, 2, 5, 63, 3]] as const) {
+      const x = Float32Array.from({ length: batch * cx * inner }, (_, i) => i + 0.5);
+      const y = Float32Array.from({ length: batch * cy * inner }, (_, i) => -i);
+      const want = y.slice();
+      for (let n = 0; n < batch; n++) {
+        want.set(x.subarray(n * cx * inner, (n + 1) * cx * inner), (n * cy + offset) * inner);
+      }
+      for (const variant of ['direct', 'rows'] as ConcatVariant[]) {
+        const xt = Tensor.fromData(gpu, x, [batch, cx, inner]);
+        const yt = Tensor.fromData(gpu, y, [batch, cy, inner]);
+        const slice = { batch, cx, cy, inner, offset };
+        runConcatInto(gpu, xt.buffer, yt.buffer, slice, variant);
+        expect(await yt.read(), `${variant} inner ${inner}`).toEqual(want);
+        const back = Tensor.zeros(gpu, [batch, cx, inner]);
+        runSliceChannels(gpu, yt.buffer, back.buffer, slice, variant);
+        expect(await back.read(), `${variant} slice inner ${inner}`).toEqual(x);
+        [xt, yt, back].forEach((t) => t.dispose());
+      }
+    }
+    expect([63, 256, 5625].map(concatVariant)).toEqual(['direct', 'rows', 'rows']);
+  });
+
+  it('lays rows past one grid dimension over a second one', () => {
+    const [, y, z] = concatCopyRows.grid({ rows: 3 * 65535 + 2, cx: 1, cy: 1, inner: 300, offset: 0, toY: 1 }, 65535);
+    expect(y).toBeLessThanOrEqual(65535);
+    expect(y * z).toBeGreaterThanOrEqual(3 * 65535 + 2);
   });
 });

@@ -3,7 +3,7 @@
  * input), and its backward (the 4 channel slices of dy). E = elements of y: bytes = 8E (read all, write all), no FLOPs.
  * Peers: tf.concat(xs, 3) and tf.split(dy, 4, 3) in NHWC.
  */
-import { runConcatInto, runSliceChannels } from '../../kernels/concat.js';
+import { runConcatInto, runSliceChannels, type ConcatVariant } from '../../kernels/concat.js';
 import type { KernelCase } from '../case.js';
 import { dims } from '../case.js';
 import { exactError, hostData, makeSets, outputs, rotated, rotationSets, sampleIndices } from '../data.js';
@@ -27,7 +27,7 @@ export function concatCases(batch: number): KernelCase[] {
     const k = Math.floor(c / part[1]);
     return [k, (n * part[1] + (c - k * part[1])) * inner + (i % inner)];
   };
-  const base = { op: 'concat', label: 'cnnx', shape: `${PARTS} x ${dims(part)} -> ${dims([batch, cy, part[2], part[3]])}`, flops: 0, bytes: 8 * e, variants: ['direct'] };
+  const base = { op: 'concat', label: 'cnnx', shape: `${PARTS} x ${dims(part)} -> ${dims([batch, cy, part[2], part[3]])}`, flops: 0, bytes: 8 * e, variants: ['direct', 'rows'] };
   return [
     {
       ...base, pass: 'forward',
@@ -35,11 +35,12 @@ export function concatCases(batch: number): KernelCase[] {
         const xs = makeSets(PARTS, (k) => rotated(gpu, partSize, 70 + k, sets, `bench:concat:x${k}`));
         const y = outputs(gpu, 4 * e, sets, 'bench:concat:y');
         const samples = sampleIndices(e);
-        const run = (i: number) => xs.forEach((x, k) => runConcatInto(gpu, x.at(i), y.at(i), slice(k)));
+        const run = (v: string, i: number) =>
+          xs.forEach((x, k) => runConcatInto(gpu, x.at(i), y.at(i), slice(k), v as ConcatVariant));
         return {
-          run: (_v, i) => run(i),
-          async check() {
-            run(0);
+          run: (v, i) => run(v, i),
+          async check(v) {
+            run(v, 0);
             return exactError(await gpu.read(y.at(0), 4 * e), samples, (i) => {
               const [k, j] = source(i);
               return xs[k]!.host[j]!;
@@ -61,12 +62,13 @@ export function concatCases(batch: number): KernelCase[] {
       async prepare(gpu) {
         const dy = rotated(gpu, e, 75, sets, 'bench:concat:dy');
         const dxs = makeSets(PARTS, (k) => outputs(gpu, 4 * partSize, sets, `bench:concat:dx${k}`));
-        const run = (i: number) => dxs.forEach((dx, k) => runSliceChannels(gpu, dy.at(i), dx.at(i), slice(k)));
+        const run = (v: string, i: number) =>
+          dxs.forEach((dx, k) => runSliceChannels(gpu, dy.at(i), dx.at(i), slice(k), v as ConcatVariant));
         const samples = sampleIndices(e);
         return {
-          run: (_v, i) => run(i),
-          async check() {
-            run(0);
+          run: (v, i) => run(v, i),
+          async check(v) {
+            run(v, 0);
             const parts = await Promise.all(dxs.map((dx) => gpu.read(dx.at(0), 4 * partSize)));
             const got = new Float32Array(e);
             for (const i of samples) {
