@@ -1,6 +1,7 @@
 /**
  * adaptive_avgpool2d: means over PyTorch's adaptive windows; global average pooling ([1, 1]) of large planes uses a
- * workgroup reduction per plane (forward_1_global) instead of one thread looping over the plane.
+ * workgroup reduction per plane (forward_1_global) instead of one thread looping over the plane, and its gradient is
+ * a broadcast, one thread filling each plane (backward_1_global).
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
@@ -22,6 +23,7 @@ const PARAMS = [['planes', 'u32'], ['h', 'u32'], ['w', 'u32'], ['oh', 'u32'], ['
  */
 export const GLOBAL_REDUCE_MIN = 1024;
 const GLOBAL_WG = 16;
+const GLOBAL_BACKWARD_WG = 64;
 
 export const adaptiveAvgpool2dForward = defineKernel({
   name: 'adaptive_avgpool2d.forward',
@@ -59,7 +61,18 @@ export const adaptiveAvgpool2dBackward = defineKernel({
   grid: (p, maxPerDim) => linearGrid(Math.ceil((p.planes * p.h * p.w) / ELEMENTWISE_WG), maxPerDim),
 });
 
+/** The broadcast gradient of a [1, 1] output, a thread per plane. */
+export const adaptiveAvgpool2dBackwardGlobal = defineKernel({
+  name: 'adaptive_avgpool2d.backward_1_global',
+  shader: 'adaptive_avgpool2d/backward_1_global',
+  bindings: adaptiveAvgpool2dBackward.bindings,
+  params: PARAMS,
+  workgroupSize: [GLOBAL_BACKWARD_WG, 1, 1],
+  grid: (p, maxPerDim) => linearGrid(Math.ceil(p.planes / GLOBAL_BACKWARD_WG), maxPerDim),
+});
+
 export type AdaptiveForwardVariant = 'direct' | 'global';
+export type AdaptiveBackwardVariant = 'direct' | 'global';
 
 export function adaptiveForwardVariant(g: AdaptiveGeometry): AdaptiveForwardVariant {
   return g.oh === 1 && g.ow === 1 && g.h * g.w >= GLOBAL_REDUCE_MIN ? 'global' : 'direct';
@@ -73,7 +86,14 @@ export function runAdaptiveAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g:
   gpu.run(variant === 'global' ? adaptiveAvgpool2dForwardGlobal : adaptiveAvgpool2dForward, { planes, h, w, oh, ow }, [x, y]);
 }
 
-export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: AdaptiveGeometry): void {
+export function adaptiveBackwardVariant(g: AdaptiveGeometry): AdaptiveBackwardVariant {
+  return g.oh === 1 && g.ow === 1 ? 'global' : 'direct';
+}
+
+/** `variant` is for tests and benchmarks; by default the faster one for this shape. */
+export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: AdaptiveGeometry,
+  variant = adaptiveBackwardVariant(g)): void {
   const { planes, h, w, oh, ow } = g;
-  gpu.run(adaptiveAvgpool2dBackward, { planes, h, w, oh, ow }, [dy, dx]);
+  if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`backward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
+  gpu.run(variant === 'global' ? adaptiveAvgpool2dBackwardGlobal : adaptiveAvgpool2dBackward, { planes, h, w, oh, ow }, [dy, dx]);
 }

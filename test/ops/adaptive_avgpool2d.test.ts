@@ -3,7 +3,12 @@ import { backward } from '../../src/graph/autograd.js';
 import { adaptiveAvgpool2d } from '../../src/graph/ops/adaptive_avgpool2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
-import { adaptiveForwardVariant, runAdaptiveAvgpool2dForward } from '../../src/kernels/adaptive_avgpool2d.js';
+import {
+  adaptiveBackwardVariant,
+  adaptiveForwardVariant,
+  runAdaptiveAvgpool2dBackward,
+  runAdaptiveAvgpool2dForward,
+} from '../../src/kernels/adaptive_avgpool2d.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
@@ -42,6 +47,23 @@ describe('adaptiveAvgpool2d', () => {
         y.dispose();
       }
       x.dispose();
+    }
+  });
+
+  it('runs both backward kernels on the global cases (a thread per plane for [1, 1] outputs)', async () => {
+    const gpu = await testGpu();
+    const global = loadCases('adaptive_avgpool2d').filter((c) => c.name.startsWith('global'));
+    expect(global.map((c) => adaptiveBackwardVariant(geometry(c.t('x').shape)))).toEqual(['global', 'global', 'global']);
+    expect(adaptiveBackwardVariant({ planes: 6, h: 9, w: 8, oh: 2, ow: 1 })).toBe('direct');
+    for (const c of global) {
+      const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
+      for (const variant of ['direct', 'global'] as const) {
+        const dx = Tensor.empty(gpu, c.t('dx').shape, 'test:dx');
+        runAdaptiveAvgpool2dBackward(gpu, dy.buffer, dx.buffer, geometry(c.t('x').shape), variant);
+        expectClose(`${c.name} ${variant} dx`, await dx.read(), c.t('dx').data, c.t('dx').shape);
+        dx.dispose();
+      }
+      dy.dispose();
     }
   });
 

@@ -11,7 +11,12 @@
  * Peers: tf.maxPool / tf.avgPool / tf.mean in NHWC, and the MaxPoolGrad / AvgPoolGrad kernels their gradients run
  * (the global pool's gradient is dy broadcast over the plane and scaled, as tf.mean's).
  */
-import { runAdaptiveAvgpool2dBackward, runAdaptiveAvgpool2dForward, type AdaptiveForwardVariant } from '../../kernels/adaptive_avgpool2d.js';
+import {
+  runAdaptiveAvgpool2dBackward,
+  runAdaptiveAvgpool2dForward,
+  type AdaptiveBackwardVariant,
+  type AdaptiveForwardVariant,
+} from '../../kernels/adaptive_avgpool2d.js';
 import { runAvgpool2dBackward, runAvgpool2dForward } from '../../kernels/avgpool2d.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../kernels/maxpool2d.js';
 import {
@@ -260,15 +265,15 @@ function globalCases(batch: number): KernelCase[] {
     peer: peer('tf.mean(x, [1, 2])', spec, pg, sets, (tf, x) => tf.mean(x, [1, 2])),
   };
   const backward: KernelCase = {
-    ...base, pass: 'backward', flops: e, bytes: 4 * (e + o), variants: ['direct'],
+    ...base, pass: 'backward', flops: e, bytes: 4 * (e + o), variants: ['direct', 'global'],
     async prepare(gpu) {
       const dy = rotated(gpu, o, 42, sets, 'bench:gap:dy');
       const dx = outputs(gpu, 4 * e, sets, 'bench:gap:dx');
       const samples = sampleIndices(e);
       return {
-        run: (_v, i) => runAdaptiveAvgpool2dBackward(gpu, dy.at(i), dx.at(i), g),
-        async check() {
-          runAdaptiveAvgpool2dBackward(gpu, dy.at(0), dx.at(0), g);
+        run: (v, i) => runAdaptiveAvgpool2dBackward(gpu, dy.at(i), dx.at(i), g, v as AdaptiveBackwardVariant),
+        async check(v) {
+          runAdaptiveAvgpool2dBackward(gpu, dy.at(0), dx.at(0), g, v as AdaptiveBackwardVariant);
           return sampledError(await gpu.read(dx.at(0), 4 * e), samples, (k) => {
             const value = dy.host[Math.floor(k / (h * w))]! / (h * w);
             return { value, magnitude: Math.abs(value), terms: 1 };
