@@ -9,6 +9,7 @@ import { ImageError } from '../io/image.js';
 import { WeightFileError } from '../io/weight_file_error.js';
 import { UnknownModelError } from '../models/registry.js';
 import { GpuError } from '../runtime/errors.js';
+import { KernelChoiceError } from '../runtime/kernel_choices.js';
 import { CamError } from '../train/cam/layers.js';
 import { TrainingDivergedError } from '../train/trainer.js';
 
@@ -33,6 +34,7 @@ export const KNOWN_ERRORS: readonly (abstract new (...args: never[]) => Error)[]
   StateDictError,
   CamError,
   GpuError,
+  KernelChoiceError,
   TrainingDivergedError,
 ];
 

@@ -10,6 +10,7 @@ import { registerImport } from './commands/import.js';
 import { registerInfo } from './commands/info.js';
 import { registerPredict } from './commands/predict.js';
 import { registerTrain } from './commands/train.js';
+import { registerTune } from './commands/tune.js';
 import { reportError, UsageError } from './errors.js';
 
 export async function main(argv: string[] = hideBin(process.argv)): Promise<number> {
@@ -26,7 +27,7 @@ export async function main(argv: string[] = hideBin(process.argv)): Promise<numb
     // Once the command has declared its options, so that flags that take lists may repeat (getOptions is public in
     // yargs but missing from its type declarations).
     .middleware(() => refuseRepeatedFlags(argv, new Set((cli as unknown as ParsedOptions).getOptions().array)), true);
-  for (const register of [registerInfo, registerData, registerTrain, registerEval, registerPredict, registerCam, registerImport, registerExperiment, registerBench]) cli = register(cli);
+  for (const register of [registerInfo, registerData, registerTrain, registerEval, registerPredict, registerCam, registerImport, registerExperiment, registerBench, registerTune]) cli = register(cli);
   try {
     await cli.parseAsync();
     return 0;

@@ -19,9 +19,11 @@
  *   fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
- * The run functions use the fastest variant that applies (chooseConv2dVariant) unless one is forced.
+ * The run functions use the fastest variant that applies (chooseConv2dVariant: the device's tuned table if it has an
+ * entry for the shape, else the heuristics) unless one is forced.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
+import type { KernelChoices } from '../runtime/kernel_choices.js';
 import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
 
@@ -64,6 +66,21 @@ export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant
 export interface Conv2dDevice {
   hasSubgroups: boolean;
   isSoftware?: boolean;
+  /** Variants measured fastest per shape on this device (`cnnx tune`), preferred where they apply. */
+  kernelChoices?: KernelChoices | null;
+}
+
+/** What a conv2d pass is asked to run, as tuning records it (KernelChoices.asked). */
+export interface Conv2dChoiceShape {
+  op: 'conv2d';
+  pass: Conv2dPass;
+  geometry: Conv2dGeometry;
+}
+
+/** The kernel-choice key of a pass at a geometry: readable, since people read the tuned table. */
+export function conv2dChoiceKey(pass: Conv2dPass, g: Conv2dGeometry): string {
+  return `conv2d.${pass} x [${g.batch}, ${g.cin}, ${g.h}, ${g.w}] w [${g.cout}, ${g.cin / g.groups}, ${g.kh}, ${g.kw}] ` +
+    `stride ${g.strideH},${g.strideW} pad ${g.padH},${g.padW} dilation ${g.dilH},${g.dilW} groups ${g.groups}`;
 }
 
 /**
@@ -89,14 +106,29 @@ export function conv2dVariantApplies(
 }
 
 /**
- * The fastest variant of `pass` that handles this geometry on `device`. The subgroup variants tile at least 8 output
- * channels per thread, so with fewer channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
+ * The variant of `pass` to run for this geometry on `device`: the device's tuned entry for the shape when it has one
+ * that applies, else the built-in heuristic.
+ */
+export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
+  const choices = device?.kernelChoices;
+  if (choices?.active) {
+    const shape: Conv2dChoiceShape = { op: 'conv2d', pass, geometry: { ...g } };
+    const tuned = choices.lookup(conv2dChoiceKey(pass, g), shape) as Conv2dVariant | undefined;
+    if (tuned !== undefined && CONV2D_VARIANTS[pass].includes(tuned) && conv2dVariantApplies(pass, tuned, g, device)) return tuned;
+  }
+  return heuristicConv2dVariant(pass, g, device);
+}
+
+/**
+ * The built-in choice (without a tuned entry): the variant of `pass` measured fastest on lavapipe or an H100 that
+ * handles this geometry on `device`. The subgroup variants tile at least 8 output channels per thread, so with fewer
+ * channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
  * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
  * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
  * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
  * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
  */
-export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
+export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   const software = device?.isSoftware !== false;
   const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {

@@ -8,6 +8,7 @@ import type { Platform } from '../platform/platform.js';
 import { BindGroupCache } from './bind_group_cache.js';
 import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
+import { adapterIdentity, KernelChoiceError, type KernelChoices } from './kernel_choices.js';
 import { Profiler, type KernelTime } from './profiler.js';
 import { packParams, paramsSize, type KernelSpec, type ParamValues } from '../kernels/kernel.js';
 
@@ -29,6 +30,11 @@ export interface GpuOptions {
    * software adapter also run the choices a hardware GPU gets.
    */
   kernelsFor?: 'software' | 'hardware';
+  /**
+   * Variants measured fastest on this adapter (`cnnx tune`), consulted before the kernels' heuristics. A table
+   * measured on another adapter is refused.
+   */
+  kernelChoices?: KernelChoices;
 }
 
 export interface DeviceInfo {
@@ -60,6 +66,8 @@ export class Gpu {
   readonly hasSubgroups: boolean;
   /** A software rasterizer (lavapipe, SwiftShader): kernels pick variants that suit CPU cores (see conv2d.ts). */
   readonly isSoftware: boolean;
+  /** Tuned variants for this adapter (see GpuOptions.kernelChoices); null: the kernels' heuristics alone. */
+  kernelChoices: KernelChoices | null = null;
   poison: boolean;
   debug: boolean;
 
@@ -93,6 +101,7 @@ export class Gpu {
     this.poison = options.poison ?? false;
     this.debug = options.debug ?? envFlag('CNNX_DEBUG');
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
+    if (options.kernelChoices) this.useKernelChoices(options.kernelChoices);
     device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
       this.errors.push(`${event.error.constructor.name}: ${event.error.message} (last kernel: ${this.lastKernel})`);
     };
@@ -124,6 +133,17 @@ export class Gpu {
     const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: 'cnnx', requiredLimits, requiredFeatures });
     return new Gpu(device, describe(platform, adapter), platform, options);
+  }
+
+  /** Consults `choices` from now on (null: heuristics only); refuses a table measured on another adapter. */
+  useKernelChoices(choices: KernelChoices | null): void {
+    if (choices && !choices.matches(adapterIdentity(this.info))) {
+      throw new KernelChoiceError(
+        `kernel choices measured on "${choices.adapter.description || choices.adapter.device}" (${choices.adapter.vendor}) ` +
+          `do not apply to this adapter, "${this.info.description || this.info.device}" (${this.info.vendor})`,
+      );
+    }
+    this.kernelChoices = choices;
   }
 
   // ---------------------------------------------------------------- buffers

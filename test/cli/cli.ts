@@ -26,12 +26,14 @@ export interface CliOptions {
   gid?: number;
   /** Called once the process is started, e.g. to kill it. */
   started?: (child: ChildProcess) => void;
+  /** Extra environment. Tuned kernel choices are off unless a test sets CNNX_KERNEL_CHOICES (the user's cache stays out). */
+  env?: Record<string, string>;
 }
 
 export function startCli(args: readonly string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [join(REPO, 'bin/cnnx.js'), ...args], {
     cwd: REPO,
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', CNNX_DEBUG: '' },
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp', CNNX_DEBUG: '', CNNX_KERNEL_CHOICES: 'off', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid ?? options.uid } : {}),
   });

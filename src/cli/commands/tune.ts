@@ -1,0 +1,64 @@
+/**
+ * `cnnx tune`: times every convolution variant at the shapes one training step of a model runs, on this adapter,
+ * and stores the fastest per shape in the adapter's kernel-choices file (src/bench/tune.ts), which every later
+ * command on this adapter uses. Progress goes to stderr; stdout gets the table, or the rows with --json.
+ */
+import { existsSync } from 'node:fs';
+import type { Argv } from 'yargs';
+import { collectConv2dShapes, storeWinners, trainingStepShapes, tuneConv2d, type TuneRow } from '../../bench/tune.js';
+import { createRng } from '../../data/prng.js';
+import { modelEntry, modelNames } from '../../models/registry.js';
+import { adapterIdentity, KernelChoices } from '../../runtime/kernel_choices.js';
+import { positiveInteger } from '../data_options.js';
+import { withGpu } from '../device.js';
+import { UsageError } from '../errors.js';
+import { kernelChoicesPath, readKernelChoices, writeKernelChoices } from '../kernel_choices_file.js';
+
+export function registerTune(cli: Argv): Argv {
+  return cli.command(
+    'tune',
+    "measure every convolution variant at a model's training shapes on this GPU and keep the fastest for later runs",
+    (y) =>
+      y
+        .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
+        .option('batch', { type: 'number', default: 15, describe: 'the training batch to tune for' })
+        .option('input-size', { type: 'number', describe: "image side instead of the model's native size" })
+        .option('output', { type: 'string', describe: "the choices file to write (default: this adapter's, which later runs read)" })
+        .option('json', { type: 'boolean', default: false, describe: 'print the measured rows as JSON' }),
+    async (args) => {
+      const batch = positiveInteger(args.batch, '--batch')!;
+      const inputSize = positiveInteger(args['input-size'], '--input-size');
+      const entry = modelEntry(args.model);
+      const log = (line: string): void => void process.stderr.write(`${line}\n`);
+      await withGpu(async (gpu) => {
+        const model = entry.build({ gpu, rng: createRng(1) }, inputSize ? { inputSize } : {});
+        let shapes;
+        try {
+          shapes = await collectConv2dShapes(gpu, () => trainingStepShapes(gpu, model, batch));
+        } finally {
+          model.dispose();
+        }
+        log(`${args.model}, batch ${batch}: ${shapes.length} convolution passes to time`);
+        const rows = await tuneConv2d(gpu, shapes, { log });
+        const path = args.output ?? kernelChoicesPath(gpu.info);
+        const table = existsSync(path) ? readKernelChoices(path) : new KernelChoices(adapterIdentity(gpu.info));
+        if (!table.matches(adapterIdentity(gpu.info))) {
+          throw new UsageError(`${path}: holds choices for another adapter ("${table.adapter.description || table.adapter.device}"); name another --output`);
+        }
+        writeKernelChoices(path, storeWinners(table, rows));
+        log(`wrote ${path} (${table.size} shapes)`);
+        process.stdout.write(args.json ? `${JSON.stringify({ path, rows }, null, 2)}\n` : `${tuneTable(rows).join('\n')}\n`);
+      });
+    },
+  );
+}
+
+function tuneTable(rows: readonly TuneRow[]): string[] {
+  const lines = ['| pass | shape | heuristic | fastest | ms per variant |', '| --- | --- | --- | --- | --- |'];
+  for (const r of rows) {
+    const times = Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(2)}`).join(', ');
+    const shape = r.key.slice(r.key.indexOf(' ') + 1);
+    lines.push(`| ${r.pass} | ${shape} | ${r.heuristic} | ${r.winner === r.heuristic ? r.winner : `**${r.winner}**`} | ${times} |`);
+  }
+  return lines;
+}

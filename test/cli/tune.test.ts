@@ -1,0 +1,61 @@
+/**
+ * `cnnx tune` measures CNN-X's convolution passes at a small size, writes the adapter's choices file, and later
+ * commands find it; damaged or foreign files are reported by name. Timings are not asserted, only that every
+ * recorded winner is one of the variants timed for its shape.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { expectRefused, runCli } from './cli.js';
+
+const cache = mkdtempSync(join(tmpdir(), 'cnnx-tune-'));
+afterAll(() => rmSync(cache, { recursive: true, force: true }));
+const env = { CNNX_CACHE_DIR: cache, CNNX_KERNEL_CHOICES: 'auto' };
+
+describe('cnnx tune', () => {
+  it("times CNN-X's passes, keeps the fastest per shape in the adapter's file, and later commands use it", async () => {
+    const tuned = await runCli(['tune', '--model', 'cnnx', '--input-size', '40', '--batch', '2', '--json'], { env });
+    expect(tuned.code, tuned.stderr).toBe(0);
+    const { path, rows } = JSON.parse(tuned.stdout) as { path: string; rows: { key: string; pass: string; winner: string; heuristic: string; ms: Record<string, number> }[] };
+    expect(path.startsWith(join(cache, 'kernel-choices'))).toBe(true);
+    // CNN-X's three kernel sizes, forward and weight gradient (the input needs no gradient).
+    expect(rows.map((r) => r.pass).sort()).toEqual(['backwardWeight', 'backwardWeight', 'backwardWeight', 'forward', 'forward', 'forward']);
+    for (const r of rows) {
+      expect(Object.keys(r.ms), r.key).toContain(r.winner);
+      expect(Object.keys(r.ms), r.key).toContain(r.heuristic);
+      for (const ms of Object.values(r.ms)) expect(ms, r.key).toBeGreaterThan(0);
+    }
+    const file = JSON.parse(readFileSync(path, 'utf8'));
+    expect(file.format).toBe('cnnx-kernel-choices');
+    expect(file.choices).toEqual(Object.fromEntries(rows.map((r) => [r.key, r.winner])));
+
+    const info = await runCli(['info'], { env });
+    expect(info.code, info.stderr).toBe(0);
+    expect(info.stdout).toContain('tuned kernels: 6 shapes');
+    const off = await runCli(['info'], { env: { ...env, CNNX_KERNEL_CHOICES: 'off' } });
+    expect(off.stdout).toContain('tuned kernels: none');
+  }, 300_000);
+
+  it('warns about a damaged default file and runs without it; refuses a damaged or foreign file named explicitly', async () => {
+    const dir = join(cache, 'kernel-choices');
+    const [name] = readdirSync(dir);
+    const path = join(dir, name!);
+    const good = readFileSync(path, 'utf8');
+    writeFileSync(path, '{"format": "cnnx-kernel-choices", "version": 1, ');
+    const warned = await runCli(['info'], { env });
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain(`warning: ignoring the tuned kernel choices: ${path}: not JSON`);
+    expect(warned.stdout).toContain('tuned kernels: none');
+
+    const explicit = await runCli(['info'], { env: { ...env, CNNX_KERNEL_CHOICES: path } });
+    expectRefused(explicit, 1, [path, 'not JSON']);
+
+    const foreign = join(cache, 'foreign.json');
+    const json = JSON.parse(good);
+    writeFileSync(foreign, JSON.stringify({ ...json, adapter: { ...json.adapter, description: 'Some Other GPU' } }));
+    const refused = await runCli(['info'], { env: { ...env, CNNX_KERNEL_CHOICES: foreign } });
+    expectRefused(refused, 1, ['"Some Other GPU"', 'do not apply to this adapter']);
+    writeFileSync(path, good);
+  }, 120_000);
+});
