@@ -70,6 +70,8 @@ export interface BenchReport {
   host: { cpus: number; node: string; loadavg_start: number[]; loadavg_end: number[] };
   date: string;
   mode: 'full' | 'quick';
+  /** Conv shapes with a tuned variant (cnnx tune) that the end-to-end runs used; 0: the heuristics alone. */
+  tuned_shapes: number;
   /** The best of the roofs measured at the start and at the end of the run. */
   roofs: Roofs;
   roof_runs: Roofs[];
@@ -128,7 +130,7 @@ export function header(r: BenchReport): string[] {
     `device: ${d.description || d.device} (${d.vendor}, ${d.architecture}; ${d.platform}, ${d.backend}${d.isSoftware ? ', software' : ''})`,
     `host: ${r.host.cpus} CPUs, Node ${r.host.node}; load average ${r.host.loadavg_start.map((l) => l.toFixed(2)).join(' ')} ` +
       `at start, ${r.host.loadavg_end.map((l) => l.toFixed(2)).join(' ')} at end`,
-    `date: ${r.date}; mode: ${r.mode}; ${r.seconds.toFixed(0)} s`,
+    `date: ${r.date}; mode: ${r.mode}; ${r.seconds.toFixed(0)} s; tuned kernel choices: ${r.tuned_shapes ? `${r.tuned_shapes} shapes` : 'none'}`,
     `roofs: FMA ${r.roofs.fma_gflops.toFixed(2)} GFLOP/s, copy ${r.roofs.copy_gbps.toFixed(2)} GB/s ` +
       `(best of ${r.roof_runs.map((x) => `${x.fma_gflops.toFixed(1)}/${x.copy_gbps.toFixed(1)}`).join(', ')})`,
     `peer: ${r.peer ? ('version' in r.peer ? `${r.peer.name} ${r.peer.version}` : `${r.peer.name}: ${r.peer.reason}`) : 'not run'}`,

@@ -101,6 +101,7 @@ export async function runBench(gpu: Gpu, platform: Platform, options: BenchOptio
     host: { cpus: cpus().length, node: process.versions.node, loadavg_start: loadStart, loadavg_end: loadavg() },
     date: new Date().toISOString(),
     mode: options.quick ? 'quick' : 'full',
+    tuned_shapes: gpu.kernelChoices?.size ?? 0,
     roofs,
     roof_runs: roofRuns,
     peer: !options.peers ? null : peer && 'info' in peer ? { name: peer.info.name, version: peer.info.version }

@@ -19,6 +19,7 @@ import { createNodePlatform, UNQUANTISED_TIMESTAMPS } from '../../platform/node.
 import { Gpu } from '../../runtime/gpu.js';
 import { positiveInteger } from '../data_options.js';
 import { UsageError } from '../errors.js';
+import { applyKernelChoices } from '../kernel_choices_file.js';
 
 export function registerBench(cli: Argv): Argv {
   return cli.command(
@@ -45,6 +46,8 @@ export function registerBench(cli: Argv): Argv {
       const platform = createNodePlatform([UNQUANTISED_TIMESTAMPS]);
       const gpu = await Gpu.create(platform);
       try {
+        // The end-to-end runs choose kernels as `cnnx train` would on this adapter (the kernel rows force each variant).
+        applyKernelChoices(gpu, (line) => process.stderr.write(`${line}\n`));
         const report = await runBench(gpu, platform, {
           quick: args.quick,
           filter: args.filter.map(String),
