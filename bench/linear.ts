@@ -7,7 +7,7 @@
  *
  * With x [N, K], w [M, K], y [N, M]: FLOPs of each pass = 2 * N * K * M; bytes moved (each operand once):
  * forward = 4 * (N*K + M*K + N*M), dx = 4 * (N*M + M*K + N*K), dw = 4 * (N*M + N*K + M*K). The fc layer of CNN-X
- * (K = 360,000, tiny N and M) is bound by those bytes, so % is of the bandwidth roof CNNX_ROOF_GBS (default 4:
+ * (K = 360,000, tiny N and M) is bound by those bytes, so % is of the bandwidth roof CNNX_ROOF_GBS (default 7:
  * what a copy reaches under lavapipe on this 2-core machine); GFLOP/s is printed beside it. A copy of the same
  * bytes (relu) is timed first as the measured roof of the moment. "cpu" is the process's CPU time per run (all
  * of lavapipe's threads): steadier than wall time when other work shares the cores.
@@ -33,7 +33,7 @@ const SHAPES: { name: string; d: LinearDims; onlyWhenNamed?: boolean }[] = [
   { name: 'vgg_fc1', d: { n: 15, k: 25_088, m: 4096 }, onlyWhenNamed: true },
 ];
 
-const ROOF_GBS = Number(process.env.CNNX_ROOF_GBS ?? 4);
+const ROOF_GBS = Number(process.env.CNNX_ROOF_GBS ?? 7);
 const RUNS = Number(process.env.CNNX_BENCH_RUNS ?? 5);
 const SAMPLES = 256;
 
