@@ -6,15 +6,18 @@
 //   it loads TM dy values and, per weight row, the inputs under the kw taps as vec4 windows, which slide by one
 //   element per pixel when strideW == dilW (one new load per row and pixel). It then writes its tile to
 //   partial[part, :]; conv2d.sum_partials adds the parts in a fixed order.
+//   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, oy, ox] comes along: the threads of the first weight-row
+//   block already load every dy value of their channels once per pixel, so they also add them up (TM adds beside
+//   TM * TR * KWV vec4 FMAs) and write them after the weights, which saves the bias pass's full read of dy.
 //   All loops over the register tile have override trip counts so the compiler unrolls them and the tile stays in
 //   registers (TM * TR * KWV is kept small enough for the driver's unroll budget).
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] (read);
-//   @3 partial: f32 [parts, cout * cin/groups * kh * kw] (read_write; each part writes its own tiles).
+//   @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its own tiles).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   rowsPerPart (output rows (n, oy) per part), parts (= ceil(batch*oh / rowsPerPart)), mBlocks (= ceil(cout/groups / TM)),
 //   rBlocks (= ceil(cin/groups*kh / TR)).
 // Workgroup: WG_X threads, one part each; overrides TM (<= 16), TR (<= 16), KWV (= ceil(kw / 4), <= 4),
-//   TM * TR * KWV <= 128. Grid: linearGrid(ceil(parts / WG_X) * mBlocks * rBlocks * groups), parts fastest.
+//   TM * TR * KWV <= 128, BIAS (0 or 1). Grid: linearGrid(ceil(parts / WG_X) * mBlocks * rBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
   strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
@@ -25,6 +28,7 @@ override WG_X: u32;
 override TM: u32 = 8u;
 override TR: u32 = 3u;
 override KWV: u32 = 1u;
+override BIAS: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -66,6 +70,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
 
   var acc = array<vec4f, 128>(); // [(m * TR + r) * KWV + c]: taps kx = 4c .. 4c+3
+  var biasAcc = array<f32, 16>(); // [m], summed by the first row block only (BIAS = 1)
+  let sumsBias = BIAS == 1u && rb == 0u;
   var win = array<vec4f, 64>();  // [r * KWV + c]: inputs under taps 4c .. 4c+3 for the current pixel
   let rowEnd = min((part + 1u) * p.rowsPerPart, p.batch * p.oh);
   for (var nr = part * p.rowsPerPart; nr < rowEnd; nr++) {
@@ -104,14 +110,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var m = 0u; m < TM; m++) {
         let d = select(0.0, dy[dyRow + min(m, mCount - 1u) * dyStride + ox], m < mCount);
         for (var i = 0u; i < TR * KWV; i++) { acc[m * TR * KWV + i] = fma(vec4f(d), win[i], acc[m * TR * KWV + i]); }
+        if (sumsBias) { biasAcc[m] += d; }
       }
     }
   }
   let weights = p.cout * rowsTotal * p.kw;
+  let partStride = weights + BIAS * p.cout;
   for (var m = 0u; m < TM; m++) {
+    if (sumsBias && m < mCount) { partial[part * partStride + weights + g * coutG + m0 + m] = biasAcc[m]; }
     for (var r = 0u; r < TR; r++) {
       if (m >= mCount || r >= rCount) { continue; }
-      let base = part * weights + ((g * coutG + m0 + m) * rowsTotal + r0 + r) * p.kw;
+      let base = part * partStride + ((g * coutG + m0 + m) * rowsTotal + r0 + r) * p.kw;
       for (var c = 0u; c < KWV; c++) {
         let a = acc[(m * TR + r) * KWV + c];
         for (var j = 0u; j < 4u; j++) {

@@ -19,6 +19,8 @@
  *   fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
+ *   When the weight gradient runs as 'gemm' and the bias gradient is wanted too, the gemm pass sums it on the side
+ *   (runConv2dBackwardWeight's `db`), and no bias pass reads dy again.
  * The run functions use the fastest variant that applies (chooseConv2dVariant: the device's tuned table if it has an
  * entry for the shape, else the heuristics) unless one is forced.
  */
@@ -297,8 +299,8 @@ export const conv2dBackwardWeight = defineKernel({
 
 const BW_GEMM_PARAMS = [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['rBlocks', 'u32']] as const;
 
-/** backward_weight_2_gemm specialised for a tm x tr x kwv tile (one pipeline each). */
-const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number) =>
+/** backward_weight_2_gemm specialised for a tm x tr x kwv tile, summing the bias gradient too when bias = 1. */
+const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number, bias: number) =>
   defineKernel({
     name: 'conv2d.backward_weight_2_gemm',
     shader: 'conv2d/backward_weight_2_gemm',
@@ -306,7 +308,7 @@ const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number) =>
     params: BW_GEMM_PARAMS,
     workgroupSize: [BW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
-    constants: { TM: tm, TR: tr, KWV: kwv },
+    constants: { TM: tm, TR: tr, KWV: kwv, BIAS: bias },
   }),
 );
 
@@ -526,7 +528,11 @@ export function runConv2dBackwardInput(
   gpu.free(wf);
 }
 
-/** dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. */
+/**
+ * dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. With
+ * `db`, also the bias gradient: in the same pass where the 'gemm' variant runs (it reads every dy value anyway),
+ * else by runConv2dBackwardBias.
+ */
 export function runConv2dBackwardWeight(
   gpu: Gpu,
   x: Binding,
@@ -534,6 +540,7 @@ export function runConv2dBackwardWeight(
   dw: GPUBuffer,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
+  db: GPUBuffer | null = null,
 ): void {
   const count = weightCount(g);
   const maxParts = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / (count * 4)));
@@ -565,7 +572,7 @@ export function runConv2dBackwardWeight(
     const rows = g.batch * g.oh;
     const rowsPerPart = Math.ceil(rows / Math.min(BW_PARTS, maxParts));
     parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightGemm(tm, tr, kwv);
+    spec = backwardWeightGemm(tm, tr, kwv, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks: Math.ceil(coutG / tm), rBlocks: Math.ceil(rowsTotal / tr) };
   } else {
     const chunk = Math.max(REDUCE_CHUNK, Math.ceil((g.batch * g.oh * g.ow) / maxParts));
@@ -573,9 +580,20 @@ export function runConv2dBackwardWeight(
     spec = conv2dBackwardWeight;
     params = { ...geometryParams(g), chunk, chunks: parts };
   }
-  const partial = gpu.alloc(parts * count * 4, `${spec.name}:partial`);
+  const fusedBias = db !== null && chosen === 'gemm';
+  const stride = fusedBias ? count + g.cout : count; // floats per part: the weights, then the bias with fusedBias
+  const partial = gpu.alloc(parts * stride * 4, `${spec.name}:partial`);
   gpu.run(spec, params, [x, dy, partial]);
-  gpu.run(conv2dSumPartials, { count, parts }, [partial, dw]);
+  if (fusedBias) {
+    const sums = gpu.alloc(stride * 4, `${spec.name}:sums`);
+    gpu.run(conv2dSumPartials, { count: stride, parts }, [partial, sums]);
+    gpu.copy(sums, 0, dw, 0, count * 4);
+    gpu.copy(sums, count * 4, db, 0, g.cout * 4);
+    gpu.free(sums);
+  } else {
+    gpu.run(conv2dSumPartials, { count, parts }, [partial, dw]);
+    if (db) runConv2dBackwardBias(gpu, dy, db, g);
+  }
   gpu.free(partial);
 }
 

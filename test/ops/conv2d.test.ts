@@ -93,9 +93,12 @@ describe('conv2d', () => {
             used.push(dy, w);
             [result, role] = [dx, 'dx'];
           } else {
+            // With a bias, its gradient too: in the same pass for 'gemm', by the bias kernel for the others.
             const [x, dy, dw] = [input('x'), input('dy'), out('dw')];
-            runConv2dBackwardWeight(gpu, x.buffer, dy.buffer, dw.buffer, geometry, variant);
-            used.push(x, dy);
+            const db = c.has('b') ? out('db') : null;
+            runConv2dBackwardWeight(gpu, x.buffer, dy.buffer, dw.buffer, geometry, variant, db?.buffer ?? null);
+            if (db) expectClose('db', await db.read(), c.t('db').data, c.t('db').shape);
+            used.push(x, dy, ...(db ? [db] : []));
             [result, role] = [dw, 'dw'];
           }
           expectClose(role, await result.read(), c.t(role).data, c.t(role).shape);
@@ -112,11 +115,13 @@ describe('conv2d', () => {
         const [first, second] = [input(a), input(b)];
         const result = Tensor.empty(gpu, c.t(role).shape, role);
         const bias = pass === 'forward' && c.has('b') ? input('b') : null;
+        const db = pass === 'backwardWeight' && c.has('b') ? Tensor.empty(gpu, c.t('db').shape, 'db') : null;
         if (pass === 'forward') runConv2dForward(gpu, first.buffer, second.buffer, bias?.buffer ?? null, result.buffer, geometry);
         else if (pass === 'backwardInput') runConv2dBackwardInput(gpu, first.buffer, second.buffer, result.buffer, geometry);
-        else runConv2dBackwardWeight(gpu, first.buffer, second.buffer, result.buffer, geometry);
+        else runConv2dBackwardWeight(gpu, first.buffer, second.buffer, result.buffer, geometry, undefined, db?.buffer ?? null);
         expectClose(role, await result.read(), c.t(role).data, c.t(role).shape);
-        [first, second, result, bias].forEach((t) => t?.dispose());
+        if (db) expectClose('db', await db.read(), c.t('db').data, c.t('db').shape);
+        [first, second, result, bias, db].forEach((t) => t?.dispose());
       });
     }
     if (!c.has('b')) continue;

@@ -58,14 +58,13 @@ export function conv2dBackward(saved: Conv2dSaved, dy: Tensor, needs: readonly b
     dx = Tensor.empty(gpu, [g.batch, g.cin, g.h, g.w], 'conv2d.backward_input:dx');
     runConv2dBackwardInputSliced(gpu, dy.buffer, saved.w!.buffer, dx.buffer, g);
   }
+  if (needs[2]) db = Tensor.empty(gpu, [g.cout], 'conv2d.backward_bias:db');
+  let biasDone = false;
   if (needs[1]) {
     dw = Tensor.empty(gpu, [g.cout, g.cin / g.groups, g.kh, g.kw], 'conv2d.backward_weight:dw');
-    runConv2dBackwardWeightSliced(gpu, saved.x!.buffer, dy.buffer, dw.buffer, g);
+    biasDone = runConv2dBackwardWeightSliced(gpu, saved.x!.buffer, dy.buffer, dw.buffer, g, undefined, db?.buffer ?? null);
   }
-  if (needs[2]) {
-    db = Tensor.empty(gpu, [g.cout], 'conv2d.backward_bias:db');
-    runConv2dBackwardBiasSliced(gpu, dy.buffer, db.buffer, g);
-  }
+  if (db && !biasDone) runConv2dBackwardBiasSliced(gpu, dy.buffer, db.buffer, g);
   return [dx, dw, db];
 }
 
@@ -98,7 +97,10 @@ export function runConv2dBackwardInputSliced(
     runConv2dBackwardInput(gpu, dys!, w, dxs!, { ...g, batch: count }, variant));
 }
 
-/** runConv2dBackwardWeight over the batch in slices whose x and dy fit one binding, their sums added in order. */
+/**
+ * runConv2dBackwardWeight over the batch in slices whose x and dy fit one binding, their sums added in order. With
+ * `db`, the bias gradient comes along when the batch fits one slice (one pass over dy); returns whether it did.
+ */
 export function runConv2dBackwardWeightSliced(
   gpu: Gpu,
   x: GPUBuffer,
@@ -106,11 +108,17 @@ export function runConv2dBackwardWeightSliced(
   dw: GPUBuffer,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
-): void {
+  db: GPUBuffer | null = null,
+): boolean {
   const operands = [input(x, g, 'read', 'x'), output(dy, g, 'read', 'dy')];
   const floats = g.cout * (g.cin / g.groups) * g.kh * g.kw;
-  sumOverBatchSlices(gpu, 'conv2d.backward_weight', g.batch, operands, dw, floats, (count, [xs, dys], out) =>
-    runConv2dBackwardWeight(gpu, xs!, dys!, out, { ...g, batch: count }, variant));
+  let biasDone = false;
+  sumOverBatchSlices(gpu, 'conv2d.backward_weight', g.batch, operands, dw, floats, (count, [xs, dys], out) => {
+    const whole = count === g.batch;
+    runConv2dBackwardWeight(gpu, xs!, dys!, out, { ...g, batch: count }, variant, whole ? db : null);
+    biasDone = whole && db !== null;
+  });
+  return biasDone;
 }
 
 /** runConv2dBackwardBias over the batch in slices whose dy fits one binding, their sums added in order. */
