@@ -73,7 +73,7 @@ function params(g: Pool2dGeometry, d: AvgDivisor, slot: ChannelSlot | undefined)
  * reads relu(batchnorm2d(x)). `variant` defaults to the fastest that applies.
  */
 export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dGeometry, d: AvgDivisor,
-  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!, fusion: PoolForwardFusion = {}): void {
+  variant: PoolForwardVariant = poolForwardVariants(g, 'avgpool2d').at(-1)!, fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, fusion.bnReluStats ?? x];
@@ -81,7 +81,7 @@ export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dG
     gpu.run(bnRelu ? avgpool2dForwardBnRelu : avgpool2dForward, params(g, d, fusion.slot), buffers);
     return;
   }
-  checkPoolVariant('avgpool2d', variant, poolForwardVariants(g));
+  checkPoolVariant('avgpool2d', variant, poolForwardVariants(g, 'avgpool2d'));
   const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
   const spec = fastPoolSpec('avgpool2d', 'forward_1_unrolled', avgpool2dForward.bindings, FAST_PARAMS, constants,
     bnRelu ? '_bn_relu' : '');

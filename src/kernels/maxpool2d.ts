@@ -1,8 +1,8 @@
 /**
  * maxpool2d: the forward takes the maximum over each window and saves where it was (a u32 per output, its position
  * iy * W + ix in the plane); the backward gathers, for each input element, dy of the windows whose maximum it was.
- * Numbered variants (forward_1_unrolled, backward_1_vec4) compute the same values faster on lavapipe; the direct
- * kernels handle every geometry and stay as the reference.
+ * Numbered variants (forward_1_unrolled, forward_2_blocked, backward_1_vec4) compute the same values faster on
+ * lavapipe; the direct kernels handle every geometry and stay as the reference.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
@@ -10,6 +10,7 @@ import { ELEMENTWISE_WG } from './elementwise.js';
 import {
   CHUNK_PARAMS,
   WINDOW_PARAMS,
+  blockedPatch,
   checkPoolVariant,
   chunkLayout,
   fastPoolSpec,
@@ -66,7 +67,7 @@ export const maxpool2dBackward = defineKernel({
  * that applies.
  */
 export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Binding, g: Pool2dGeometry,
-  variant: PoolForwardVariant = poolForwardVariants(g).at(-1)!, fusion: PoolForwardFusion = {}): void {
+  variant: PoolForwardVariant = poolForwardVariants(g, 'maxpool2d').at(-1)!, fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, idx, fusion.bnReluStats ?? x];
@@ -74,12 +75,18 @@ export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Bindi
     gpu.run(bnRelu ? maxpool2dForwardBnRelu : maxpool2dForward, windowParams(g, fusion.slot), buffers);
     return;
   }
-  checkPoolVariant('maxpool2d', variant, poolForwardVariants(g));
+  checkPoolVariant('maxpool2d', variant, poolForwardVariants(g, 'maxpool2d'));
+  const suffix = bnRelu ? '_bn_relu' : '';
+  if (variant === 'blocked') {
+    const { shd, swd } = blockedPatch(g)!;
+    const params = { ...windowParams(g, fusion.slot), ...chunkLayout(g.planes, Math.ceil(g.oh / 2) * Math.ceil(g.ow / 2)) };
+    const constants = { KH: g.kh, KW: g.kw, SHD: shd, SWD: swd, BN_RELU: bnRelu ? 1 : 0 };
+    gpu.run(fastPoolSpec('maxpool2d', 'forward_2_blocked', maxpool2dForward.bindings, FAST_PARAMS, constants, suffix), params, buffers);
+    return;
+  }
   const params = { ...windowParams(g, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) };
   const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
-  const spec = fastPoolSpec('maxpool2d', 'forward_1_unrolled', maxpool2dForward.bindings, FAST_PARAMS, constants,
-    bnRelu ? '_bn_relu' : '');
-  gpu.run(spec, params, buffers);
+  gpu.run(fastPoolSpec('maxpool2d', 'forward_1_unrolled', maxpool2dForward.bindings, FAST_PARAMS, constants, suffix), params, buffers);
 }
 
 /** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */

@@ -98,15 +98,33 @@ const EXACT_QUOTIENT = 2 ** 22;
 /** Most window taps (forward) or windows per dx vec4 (backward) a fast variant unrolls. */
 const MAX_UNROLL = 64;
 
-/** 'direct': one thread per element, any geometry; 'unrolled': window taps unrolled (KH x KW constants). */
-export type PoolForwardVariant = 'direct' | 'unrolled';
+/**
+ * 'direct': one thread per element, any geometry; 'unrolled': window taps unrolled (KH x KW constants); 'blocked'
+ * (max pooling with overlapping windows): 2 x 2 outputs a thread step, their shared input patch loaded once.
+ */
+export type PoolForwardVariant = 'direct' | 'unrolled' | 'blocked';
 /** 'direct': one thread per input element, any geometry; 'vec4': dx as runs of vec4s, needs W % 4 == 0. */
 export type PoolBackwardVariant = 'direct' | 'vec4';
 
-/** The forward variants that apply to this geometry, the fastest last. */
-export function poolForwardVariants(g: Pool2dGeometry): PoolForwardVariant[] {
+/** The forward variants of `op` that apply to this geometry, the fastest last. */
+export function poolForwardVariants(g: Pool2dGeometry, op: 'maxpool2d' | 'avgpool2d'): PoolForwardVariant[] {
   const fits = g.kh * g.kw <= MAX_UNROLL && g.oh * g.ow < EXACT_QUOTIENT;
-  return fits ? ['direct', 'unrolled'] : ['direct'];
+  if (!fits) return ['direct'];
+  return op === 'maxpool2d' && blockedPatch(g) !== null ? ['direct', 'unrolled', 'blocked'] : ['direct', 'unrolled'];
+}
+
+/**
+ * forward_2_blocked's patch of a 2 x 2 block of outputs, in taps of the dilation: SHD = sh / dh and SWD = sw / dw,
+ * (SHD + kh) x (SWD + kw) taps; null where it does not apply (strides not multiples of the dilation, a patch over
+ * MAX_UNROLL taps) or shares nothing (windows that do not overlap, as CNN-X's kernel 2 stride 3).
+ */
+export function blockedPatch(g: Pool2dGeometry): { shd: number; swd: number } | null {
+  if (g.sh % g.dh !== 0 || g.sw % g.dw !== 0) return null;
+  const shd = g.sh / g.dh;
+  const swd = g.sw / g.dw;
+  const overlaps = (g.kh - 1) * g.dh + 1 > g.sh || (g.kw - 1) * g.dw + 1 > g.sw;
+  const blocks = Math.ceil(g.oh / 2) * Math.ceil(g.ow / 2);
+  return overlaps && (shd + g.kh) * (swd + g.kw) <= MAX_UNROLL && blocks < EXACT_QUOTIENT ? { shd, swd } : null;
 }
 
 /** The backward variants that apply to this geometry, the fastest last. */

@@ -44,7 +44,7 @@ describe('avgpool2d', () => {
       const divisor = { countIncludePad: opts.countIncludePad ?? true, divisorOverride: opts.divisorOverride ?? 0 };
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'avgpool2d')) {
         const y = Tensor.empty(gpu, c.t('y').shape, 'test:y');
         runAvgpool2dForward(gpu, x.buffer, y.buffer, g, divisor, fv);
         expectClose(`${fv} y`, await y.read(), c.t('y').data, c.t('y').shape);
@@ -69,7 +69,7 @@ describe('avgpool2d', () => {
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       // dy's other channels hold a huge marker: a kernel reading outside its slot shows in dx.
       const dy = Tensor.fromData(gpu, embedChannels(c.t('dy').data, c.t('dy').shape, slot, 1e6), wideShape);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'avgpool2d')) {
         // NaN in the slot (as outputs are poisoned), a marker outside it.
         const unwritten = new Float32Array(c.t('y').data.length).fill(NaN);
         const y = Tensor.fromData(gpu, embedChannels(unwritten, c.t('y').shape, slot, -7), wideShape);
@@ -95,7 +95,7 @@ describe('avgpool2d', () => {
       const divisor = { countIncludePad: opts.countIncludePad ?? true, divisorOverride: opts.divisorOverride ?? 0 };
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       const { z, stats } = normalised(gpu, x);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'avgpool2d')) {
         const [want, got] = [0, 1].map(() => Tensor.empty(gpu, c.t('y').shape, 'test:y'));
         runAvgpool2dForward(gpu, z.buffer, want!.buffer, g, divisor, fv);
         runAvgpool2dForward(gpu, x.buffer, got!.buffer, g, divisor, fv, { bnReluStats: stats.buffer });

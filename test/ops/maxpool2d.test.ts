@@ -47,7 +47,7 @@ describe('maxpool2d', () => {
       const g = poolGeometry('maxpool2d', c.t('x').shape, options(c));
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'maxpool2d')) {
         const y = Tensor.empty(gpu, c.t('y').shape, 'test:y');
         const idx = Tensor.empty(gpu, c.t('y').shape, 'test:idx');
         runMaxpool2dForward(gpu, x.buffer, y.buffer, idx.buffer, g, fv);
@@ -71,7 +71,7 @@ describe('maxpool2d', () => {
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       // dy's other channels hold a huge marker: a kernel reading outside its slot shows in dx.
       const dy = Tensor.fromData(gpu, embedChannels(c.t('dy').data, c.t('dy').shape, slot, 1e6), wideShape);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'maxpool2d')) {
         // NaN in the slot (as outputs are poisoned), a marker outside it.
         const unwritten = new Float32Array(c.t('y').data.length).fill(NaN);
         const y = Tensor.fromData(gpu, embedChannels(unwritten, c.t('y').shape, slot, -7), wideShape);
@@ -96,7 +96,7 @@ describe('maxpool2d', () => {
       const g = poolGeometry('maxpool2d', c.t('x').shape, options(c));
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
       const { z, stats } = normalised(gpu, x);
-      for (const fv of poolForwardVariants(g)) {
+      for (const fv of poolForwardVariants(g, 'maxpool2d')) {
         const [want, wantIdx, got, gotIdx] = [0, 1, 2, 3].map(() => Tensor.empty(gpu, c.t('y').shape, 'test:out'));
         runMaxpool2dForward(gpu, z.buffer, want!.buffer, wantIdx!.buffer, g, fv);
         runMaxpool2dForward(gpu, x.buffer, got!.buffer, gotIdx!.buffer, g, fv, { bnReluStats: stats.buffer });
@@ -140,6 +140,32 @@ describe('maxpool2d', () => {
     expect([...(await y.read())]).toEqual([NaN]);
     expect([...(await x.grad!.read())]).toEqual([0, 5, 0, 0]);
     [x, dy, y].forEach((t) => t.dispose());
+  });
+
+  it('lets a NaN win in every forward variant where windows overlap (3x3, stride 2, padding 1)', async () => {
+    const gpu = await testGpu();
+    const g = poolGeometry('maxpool2d', [1, 1, 5, 5], { kernel: 3, stride: 2, padding: 1 });
+    const data = Array.from({ length: 25 }, (_, i) => (i === 6 ? NaN : (i * 3) % 7)); // NaN at (1, 1): in 4 windows
+    const want = Array.from({ length: 9 }, (_, o) => {
+      let best = -Infinity;
+      for (let ky = 0; ky < 3; ky++) {
+        for (let kx = 0; kx < 3; kx++) {
+          const [iy, ix] = [2 * Math.floor(o / 3) - 1 + ky, 2 * (o % 3) - 1 + kx];
+          if (iy >= 0 && iy < 5 && ix >= 0 && ix < 5) best = Number.isNaN(best) ? best : Math.max(best, data[iy * 5 + ix]!);
+        }
+      }
+      return best;
+    });
+    expect(want.filter(Number.isNaN)).toHaveLength(4);
+    expect(poolForwardVariants(g, 'maxpool2d')).toEqual(['direct', 'unrolled', 'blocked']);
+    for (const variant of poolForwardVariants(g, 'maxpool2d')) {
+      const x = Tensor.fromData(gpu, data, [1, 1, 5, 5]);
+      const y = Tensor.empty(gpu, [1, 1, 3, 3], 'y');
+      const idx = Tensor.empty(gpu, [1, 1, 3, 3], 'idx');
+      runMaxpool2dForward(gpu, x.buffer, y.buffer, idx.buffer, g, variant);
+      expect([...(await y.read())], variant).toEqual(want);
+      [x, y, idx].forEach((t) => t.dispose());
+    }
   });
 
   it('agrees with finite differences (overlapping, padded, dilated, ceil mode)', async () => {

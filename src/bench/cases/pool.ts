@@ -103,7 +103,7 @@ function maxCases(s: PoolSpec): KernelCase[] {
   const sets = rotationSets(4 * (2 * e + 3 * o));
   const base = { op: 'maxpool2d', label: s.label, shape: words(s) };
   const forward: KernelCase = {
-    ...base, pass: 'forward', flops: o * g.kh * g.kw, bytes: 4 * e + 8 * o, variants: poolForwardVariants(g),
+    ...base, pass: 'forward', flops: o * g.kh * g.kw, bytes: 4 * e + 8 * o, variants: poolForwardVariants(g, 'maxpool2d'),
     async prepare(gpu) {
       const x = rotated(gpu, e, 21, sets, 'bench:maxpool:x');
       const y = outputs(gpu, 4 * o, sets, 'bench:maxpool:y');
@@ -168,7 +168,7 @@ function avgCases(s: PoolSpec): KernelCase[] {
   const base = { op: 'avgpool2d', label: s.label, shape: words(s) };
   const area = g.kh * g.kw;
   const forward: KernelCase = {
-    ...base, pass: 'forward', flops: o * area, bytes: 4 * e + 4 * o, variants: poolForwardVariants(g),
+    ...base, pass: 'forward', flops: o * area, bytes: 4 * e + 4 * o, variants: poolForwardVariants(g, 'avgpool2d'),
     async prepare(gpu) {
       const x = rotated(gpu, e, 31, sets, 'bench:avgpool:x');
       const y = outputs(gpu, 4 * o, sets, 'bench:avgpool:y');
