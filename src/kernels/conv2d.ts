@@ -7,7 +7,9 @@
  *   GEMM, each thread a register tile of up to 8 output channels x 16 pixels; every shape); 'subgroup'
  *   (forward_3_subgroup.wgsl: the same GEMM with weights shared across each subgroup by broadcasts, tiles of 8 to 32
  *   channels; devices with subgroups of >= 8 lanes); 'pointwise' (forward_4_pointwise.wgsl: 1x1 kernels without
- *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices).
+ *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices); 'tiled'
+ *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
+ *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins).
  * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
  *   (flip_weights.wgsl, then the fastest forward variant on dy: for stride 1 the input gradient is a convolution of
  *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
@@ -49,12 +51,12 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise';
+export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
-  forward: ['direct', 'gemm', 'subgroup', 'pointwise'],
+  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled'],
   backwardInput: ['direct', 'gemm'],
   backwardWeight: ['direct', 'gemm', 'subgroup'],
 };
@@ -100,6 +102,7 @@ export function conv2dVariantApplies(
     if (variant === 'subgroup') return true;
     return pass === 'forward' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
   }
+  if (variant === 'tiled') return pass === 'forward';
   if (variant === 'direct' || pass === 'forward') return true;
   if (pass === 'backwardInput') {
     return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
@@ -258,6 +261,21 @@ const forwardPointwise = memoize((tm: number, qpl: number, wg: number) =>
     constants: { TM: tm, QPL: qpl },
   }),
 );
+
+/** forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each). */
+const forwardTiled = memoize((tile: number) =>
+  defineKernel({
+    name: 'conv2d.forward_5_tiled',
+    shader: 'conv2d/forward_5_tiled',
+    bindings: conv2dForward.bindings,
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['nBlocks', 'u32']],
+    workgroupSize: [(tile / 4) ** 2, 1, 1],
+    grid: (p, max) => linearGrid(p.nBlocks * p.mBlocks * p.groups, max),
+    constants: { TILE: tile },
+  }),
+);
+/** forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps). */
+const TILED_MIN_WORKGROUPS = 256;
 
 export const conv2dBackwardInput = defineKernel({
   name: 'conv2d.backward_input',
@@ -484,6 +502,14 @@ export function runConv2dForward(
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
     gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu)), pointwise, [x, w, b ?? w, y]);
+    return;
+  }
+  if (chosen === 'tiled') {
+    const pixels = g.batch * g.oh * g.ow;
+    const blocks = (tile: number): number => Math.ceil(coutG / tile) * Math.ceil(pixels / tile) * g.groups;
+    const tile = blocks(64) >= TILED_MIN_WORKGROUPS ? 64 : 32;
+    const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile) };
+    gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'subgroup') {

@@ -168,6 +168,27 @@ describe('conv2d', () => {
     return Float32Array.from({ length }, () => rng.next() * 2 - 1);
   };
 
+  it('tiles a large map in 64 x 64 blocks (forward_5_tiled) as the reference kernel computes it', async () => {
+    const gpu = await testGpu();
+    // 64 channels x 4 * 67 * 65 pixels: over 256 blocks of 64 x 64, so the 64-wide tiles run, partial at the edge.
+    const g = conv2dGeometry([4, 5, 67, 65], [64, 5, 3, 3], [64], { padding: 1 });
+    const [x, w, b] = [random(4 * 5 * 67 * 65, 21), random(64 * 5 * 9, 22), random(64, 23)].map((data, i) =>
+      Tensor.fromData(gpu, data, [[4, 5, 67, 65], [64, 5, 3, 3], [64]][i]!));
+    const run = async (variant: Conv2dVariant): Promise<Float32Array> => {
+      const y = Tensor.empty(gpu, [4, 64, 67, 65], `y ${variant}`);
+      gpu.startProfiling();
+      runConv2dForward(gpu, x!.buffer, w!.buffer, b!.buffer, y.buffer, g, variant);
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      expect(kernels).toEqual([variant === 'tiled' ? 'conv2d.forward_5_tiled' : 'conv2d.forward']);
+      const out = await y.read();
+      y.dispose();
+      return out;
+    };
+    const reference = await run('direct');
+    expectClose('y (tiled, 64 x 64 blocks)', await run('tiled'), reference, [4, 64, 67, 65]);
+    [x, w, b].forEach((t) => t!.dispose());
+  });
+
   it('agrees with finite differences for x, w and b', async () => {
     const gpu = await testGpu();
     await gradCheck(
