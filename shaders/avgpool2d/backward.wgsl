@@ -16,28 +16,13 @@ override WG_X: u32;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<f32>;
 
-fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
-  let start = i32(o * s) - i32(pad);
-  let end = min(start + i32(k), i32(n + pad));
-  return vec4i(start, end, max(start, 0), min(end, i32(n)));
-}
-
-fn divisor(r: vec4i, c: vec4i) -> f32 {
-  if (p.divisorOverride != 0) { return f32(p.divisorOverride); }
-  if (p.countIncludePad != 0u) { return f32((r.y - r.x) * (c.y - c.x)); }
-  return f32((r.w - r.z) * (c.w - c.z));
-}
+//!include avgpool2d/divisor
+//!include pool2d/slot
 
 // Outputs o in [0, n) whose window [o*s, o*s + k) (in padded coordinates) contains padded position r.
 fn windows(r: u32, n: u32, k: u32, s: u32) -> vec2u {
   let lo = select(0u, (r - k + s) / s, r >= k);
   return vec2u(lo, min(r / s + 1u, n));
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
 }
 
 @compute @workgroup_size(WG_X)

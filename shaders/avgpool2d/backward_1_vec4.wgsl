@@ -8,7 +8,7 @@
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as avgpool2d.forward),
 // countIncludePad (0 or 1),
 // divisorOverride (i32, 0: none), items (runs per thread), blocks (chunks per plane), groups (= planes * blocks).
-// Needs h * w / 4 and h + ph + sh, w + pw + sw under 2^22 (the float division below).
+// Needs h * w / 4 and h + ph + sh, w + pw + sw under 2^22 (quot, pool2d/quotient.wgsl).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1) / sh) + 1,
 // RX = floor((kw-1 + 4V - 1) / sw) + 1.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
@@ -23,28 +23,9 @@ override V: u32;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> dx: array<vec4f>;
 
-// a / s for a < 2^22 given inv = 1 / f32(s) (see maxpool2d/forward_1_unrolled.wgsl).
-fn quot(a: u32, inv: f32) -> u32 {
-  return u32((f32(a) + 0.5) * inv);
-}
-
-fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
-  let start = i32(o * s) - i32(pad);
-  let end = min(start + i32(k), i32(n + pad));
-  return vec4i(start, end, max(start, 0), min(end, i32(n)));
-}
-
-fn divisor(r: vec4i, c: vec4i) -> f32 {
-  if (p.divisorOverride != 0) { return f32(p.divisorOverride); }
-  if (p.countIncludePad != 0u) { return f32((r.y - r.x) * (c.y - c.x)); }
-  return f32((r.w - r.z) * (c.w - c.z));
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/quotient
+//!include avgpool2d/divisor
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

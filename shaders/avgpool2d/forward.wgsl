@@ -22,41 +22,9 @@ override BN_RELU: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 
-// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
-var<private> bn: vec3f;
-
-fn setPlane(plane: u32) {
-  if (BN_RELU == 1u) {
-    let ch = plane % p.c;
-    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
-  }
-}
-
-// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
-fn tap(i: u32) -> f32 {
-  let v = x[i];
-  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
-  return v;
-}
-
-// The window of output o along one axis, clipped to the padded input (xy) and to the input (zw).
-fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
-  let start = i32(o * s) - i32(pad);
-  let end = min(start + i32(k), i32(n + pad));
-  return vec4i(start, end, max(start, 0), min(end, i32(n)));
-}
-
-fn divisor(r: vec4i, c: vec4i) -> f32 {
-  if (p.divisorOverride != 0) { return f32(p.divisorOverride); }
-  if (p.countIncludePad != 0u) { return f32((r.y - r.x) * (c.y - c.x)); }
-  return f32((r.w - r.z) * (c.w - c.z));
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/bn_relu_tap
+//!include avgpool2d/divisor
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -8,7 +8,7 @@
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as forward.wgsl),
 // countIncludePad (0 or 1), divisorOverride (i32, 0: none), items (outputs per thread), blocks (chunks per plane),
 // groups (= planes * blocks).
-// Needs oh * ow < 2^22 (the float division below).
+// Needs oh * ow < 2^22 (quot, pool2d/quotient.wgsl).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants KH = kh, KW = kw.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
                 dh: u32, dw: u32, c: u32, cy: u32, offset: u32,
@@ -25,45 +25,10 @@ override BN_RELU: u32 = 0u;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 
-// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
-var<private> bn: vec3f;
-
-fn setPlane(plane: u32) {
-  if (BN_RELU == 1u) {
-    let ch = plane % p.c;
-    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
-  }
-}
-
-// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
-fn tap(i: u32) -> f32 {
-  let v = x[i];
-  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
-  return v;
-}
-
-// a / s for a < 2^22 given inv = 1 / f32(s) (see maxpool2d/forward_1_unrolled.wgsl).
-fn quot(a: u32, inv: f32) -> u32 {
-  return u32((f32(a) + 0.5) * inv);
-}
-
-fn span(o: u32, s: u32, pad: u32, k: u32, n: u32) -> vec4i {
-  let start = i32(o * s) - i32(pad);
-  let end = min(start + i32(k), i32(n + pad));
-  return vec4i(start, end, max(start, 0), min(end, i32(n)));
-}
-
-fn divisor(r: vec4i, c: vec4i) -> f32 {
-  if (p.divisorOverride != 0) { return f32(p.divisorOverride); }
-  if (p.countIncludePad != 0u) { return f32((r.y - r.x) * (c.y - c.x)); }
-  return f32((r.w - r.z) * (c.w - c.z));
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/bn_relu_tap
+//!include pool2d/quotient
+//!include avgpool2d/divisor
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -32,10 +32,7 @@ override QPL: u32 = 1u;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-fn xAt(plane: u32, iy: i32, ix: i32) -> f32 {
-  let inside = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-  return select(0.0, x[plane + u32(select(0, iy * i32(p.w) + ix, inside))], inside);
-}
+//!include conv2d/padded_input
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -23,11 +23,7 @@ fn windows(r: u32, n: u32, kern: u32, s: u32, d: u32) -> vec2u {
   return vec2u(lo, min(r / s + 1u, n));
 }
 
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -8,7 +8,7 @@
 // (read_write).
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as maxpool2d.forward), items (runs
 // per thread), blocks (chunks per plane), groups (= planes * blocks). Needs h * w / 4 and h + ph + sh, w + pw + sw
-// under 2^22 (the float division below).
+// under 2^22 (quot, pool2d/quotient.wgsl).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1)*dh / sh) + 1,
 // RX = floor(((kw-1)*dw + 4V - 1) / sw) + 1.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
@@ -23,16 +23,8 @@ override V: u32;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<vec4f>;
 
-// a / s for a < 2^22 given inv = 1 / f32(s) (see maxpool2d/forward_1_unrolled.wgsl).
-fn quot(a: u32, inv: f32) -> u32 {
-  return u32((f32(a) + 0.5) * inv);
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/quotient
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -24,32 +24,9 @@ override BN_RELU: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 
-// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
-var<private> bn: vec3f;
-
-fn setPlane(plane: u32) {
-  if (BN_RELU == 1u) {
-    let ch = plane % p.c;
-    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
-  }
-}
-
-// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
-fn tap(i: u32) -> f32 {
-  let v = x[i];
-  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
-  return v;
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; // by bits: compilers may fold v != v away
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/bn_relu_tap
+//!include pool2d/is_nan
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

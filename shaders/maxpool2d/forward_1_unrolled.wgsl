@@ -7,7 +7,8 @@
 // iy * w + ix of each maximum; @4 stats: array<f32> [5, C]
 // (read), batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as forward.wgsl), items (outputs
-// per thread), blocks (chunks per plane), groups (= planes * blocks). Needs oh * ow < 2^22 (the float division below).
+// per thread), blocks (chunks per plane), groups (= planes * blocks). Needs oh * ow < 2^22 (quot in
+// pool2d/quotient.wgsl).
 // Workgroup: WG_X threads; grid = linearGrid(groups); override constants KH = kh, KW = kw.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
                 dh: u32, dw: u32, c: u32, cy: u32, offset: u32, items: u32, blocks: u32, groups: u32 }
@@ -24,38 +25,10 @@ override BN_RELU: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 
-// The fused batch norm's mean, scale and beta for the plane being pooled (BN_RELU = 1; see setPlane).
-var<private> bn: vec3f;
-
-fn setPlane(plane: u32) {
-  if (BN_RELU == 1u) {
-    let ch = plane % p.c;
-    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
-  }
-}
-
-// The value the pool sees at x[i]: x itself, or relu(batchnorm2d(x)) with the normalize pass's arithmetic.
-fn tap(i: u32) -> f32 {
-  let v = x[i];
-  if (BN_RELU == 1u) { return max((v - bn.x) * bn.y + bn.z, 0.0); }
-  return v;
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u; // by bits: compilers may fold v != v away
-}
-
-// a / s for a < 2^22 given inv = 1 / f32(s): (a + 0.5) / s lies at least 0.5 / s from an integer, more than the
-// float rounding error, so truncation is exact (lavapipe runs a u32 division as one scalar divide per lane).
-fn quot(a: u32, inv: f32) -> u32 {
-  return u32((f32(a) + 0.5) * inv);
-}
-
-// Plane of y (and dy) that plane n*c + ch of x pools into: channel offset + ch of a [N, cy, oh, ow] tensor.
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/bn_relu_tap
+//!include pool2d/is_nan
+//!include pool2d/quotient
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -23,27 +23,10 @@ override BN_RELU: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 
-var<private> bn: vec3f;
-
-fn setPlane(plane: u32) {
-  if (BN_RELU == 1u) {
-    let ch = plane % p.c;
-    bn = vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
-  }
-}
-
-fn isNan(v: f32) -> bool {
-  return (bitcast<u32>(v) & 0x7fffffffu) > 0x7f800000u;
-}
-
-fn quot(a: u32, inv: f32) -> u32 {
-  return u32((f32(a) + 0.5) * inv);
-}
-
-fn yPlane(plane: u32) -> u32 {
-  let n = plane / p.c;
-  return n * p.cy + p.offset + (plane - n * p.c);
-}
+//!include pool2d/bn_relu_tap
+//!include pool2d/is_nan
+//!include pool2d/quotient
+//!include pool2d/slot
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -75,10 +58,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var b = 0u; b < SWD + KW; b++) {
         let ix = x0 + i32(b * p.dw);
         let ok = iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
-        let v = x[xBase + u32(select(0, iy * i32(p.w) + ix, ok))];
         inside[a * (SWD + KW) + b] = ok;
-        if (BN_RELU == 1u) { taps[a * (SWD + KW) + b] = max((v - bn.x) * bn.y + bn.z, 0.0); }
-        else { taps[a * (SWD + KW) + b] = v; }
+        taps[a * (SWD + KW) + b] = tap(xBase + u32(select(0, iy * i32(p.w) + ix, ok)));
       }
     }
     for (var i = 0u; i < 2u; i++) {

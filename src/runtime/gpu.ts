@@ -10,6 +10,7 @@ import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
 import { adapterIdentity, KernelChoiceError, type KernelChoices } from './kernel_choices.js';
 import { Profiler, type KernelTime } from './profiler.js';
+import { expandIncludes } from './wgsl_includes.js';
 import { packParams, paramsSize, type KernelSpec, type ParamValues } from '../kernels/kernel.js';
 
 const ARENA_BYTES = 64 * 1024;
@@ -314,7 +315,7 @@ export class Gpu {
     const key = `${spec.shader}|${JSON.stringify(constants)}`;
     let pipeline = this.pipelines.get(key);
     if (!pipeline) {
-      const code = this.platform.loadShader(spec.shader);
+      const code = this.shaderCode(spec.shader);
       if (envFlag('CNNX_DUMP_WGSL')) console.error(`[cnnx] ${spec.name} (${spec.shader}.wgsl)\n${code}`);
       const module = this.device.createShaderModule({ label: spec.name, code });
       pipeline = this.device.createComputePipeline({
@@ -328,8 +329,13 @@ export class Gpu {
     return pipeline;
   }
 
+  /** The shader's text with its `//!include` lines expanded (see wgsl_includes.ts). */
+  private shaderCode(path: string): string {
+    return expandIncludes(this.platform.loadShader(path), (included) => this.platform.loadShader(included));
+  }
+
   private overrides(spec: KernelSpec): Record<string, number> {
-    const code = this.platform.loadShader(spec.shader);
+    const code = this.shaderCode(spec.shader);
     const constants: Record<string, number> = { ...spec.constants };
     (['WG_X', 'WG_Y', 'WG_Z'] as const).forEach((name, i) => {
       if (new RegExp(`override\\s+${name}\\b`).test(code)) constants[name] = spec.workgroupSize[i]!;
