@@ -10,13 +10,17 @@ enable subgroups;
 //   about one FMA; see forward_3_subgroup). Each thread then loads its TC columns' inputs under the quad (zero outside
 //   the image) and does TM x TC vec4 FMAs. At the end the 4 lanes of each accumulator are added and the tile is
 //   written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
+//   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, oy, ox] comes along: every lane adds up the dy quads it
+//   loads for its subgroup, and in the first column block lanes 0-7 of the subgroup holding thread 0 (one lane per
+//   channel of each block of 8) write those sums after the weights.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] (read);
-//   @3 partial: f32 [parts, cout * cin/groups * kh * kw] (read_write; each part writes its own tiles).
+//   @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its own
+//   tiles).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   rowsPerPart (output rows (n, oy) per part), parts (= ceil(batch*oh / rowsPerPart)), mBlocks (= ceil(cout/groups /
 //   TM)), kBlocks (= ceil(K / (WG_X*TC))).
-// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16) and TC (1, 2 or 4), TM * TC <= 32 (past
-//   that the loop unroller gives up and the accumulators spill to memory). Needs subgroups of at least 8 lanes (the
+// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (1, 2 or 4) and BIAS (0 or 1),
+//   TM * TC <= 32 (past that the loop unroller gives up and the accumulators spill to memory). Needs subgroups of at least 8 lanes (the
 //   caller checks). Every subgroup operation sits in uniform control flow: columns past K and channels past the
 //   group's last one work on clamped (valid) addresses and are not stored; pixels past a row's end get dy = 0.
 // Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
@@ -29,6 +33,7 @@ struct Params {
 override WG_X: u32;
 override TM: u32 = 8u;
 override TC: u32 = 4u;
+override BIAS: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -72,6 +77,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
   var acc = array<vec4f, 32>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
   var d = array<vec4f, 16>(); // dy of channels m0 .. m0+TM-1 under the current quad
+  var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   let sw = i32(p.strideW);
   let rowEnd = min(p.batch * p.oh, (part + 1u) * p.rowsPerPart);
   for (var r = part * p.rowsPerPart; r < rowEnd; r++) {
@@ -87,6 +93,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let at = dyRow + dyChan[j];
         let dv = valid * vec4f(dy[at + ox0], dy[at + min(ox0 + 1u, last)], dy[at + min(ox0 + 2u, last)],
                                dy[at + min(ox0 + 3u, last)]);
+        if (BIAS == 1u) { biasAcc[j] += dv; }
         d[8u * j] = subgroupBroadcast(dv, 0u);
         d[8u * j + 1u] = subgroupBroadcast(dv, 1u);
         d[8u * j + 2u] = subgroupBroadcast(dv, 2u);
@@ -109,9 +116,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   }
   // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
   let count = p.cout * kSize;
+  let stride = count + BIAS * p.cout;
+  let writesBias = BIAS == 1u && kb == 0u && subgroupAny(lid == 0u) && lane < 8u;
+  if (writesBias) {
+    for (var j = 0u; j < TM / 8u; j++) {
+      let m = 8u * j + lane;
+      if (m < rows) { partial[part * stride + count + g * coutG + m0 + m] = dot(biasAcc[j], vec4f(1.0)); }
+    }
+  }
   for (var m = 0u; m < TM; m++) {
     if (m >= rows) { continue; }
-    let row = part * count + (g * coutG + m0 + m) * kSize;
+    let row = part * stride + (g * coutG + m0 + m) * kSize;
     for (var c = 0u; c < TC; c++) {
       if (k0 + c < kSize) { partial[row + k0 + c] = dot(acc[m * TC + c], vec4f(1.0)); }
     }

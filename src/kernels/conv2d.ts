@@ -21,7 +21,7 @@
  *   fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
- *   When the weight gradient runs as 'gemm' and the bias gradient is wanted too, the gemm pass sums it on the side
+ *   When the bias gradient is wanted with the weight gradient, the 'gemm' and 'subgroup' passes sum it on the side
  *   (runConv2dBackwardWeight's `db`), and no bias pass reads dy again.
  * The run functions use the fastest variant that applies (chooseConv2dVariant: the device's tuned table if it has an
  * entry for the shape, else the heuristics) unless one is forced.
@@ -330,8 +330,11 @@ const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number, bias: n
   }),
 );
 
-/** backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup. */
-const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number) =>
+/**
+ * backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
+ * bias gradient too when bias = 1.
+ */
+const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number) =>
   defineKernel({
     name: 'conv2d.backward_weight_3_subgroup',
     shader: 'conv2d/backward_weight_3_subgroup',
@@ -339,7 +342,7 @@ const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number) =>
     params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
-    constants: { TM: tm, TC: tc },
+    constants: { TM: tm, TC: tc, BIAS: bias },
   }),
 );
 
@@ -556,8 +559,8 @@ export function runConv2dBackwardInput(
 
 /**
  * dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. With
- * `db`, also the bias gradient: in the same pass where the 'gemm' variant runs (it reads every dy value anyway),
- * else by runConv2dBackwardBias.
+ * `db`, also the bias gradient: in the same pass for the 'gemm' and 'subgroup' variants (they load every dy value
+ * anyway), by runConv2dBackwardBias after the reference 'direct' one.
  */
 export function runConv2dBackwardWeight(
   gpu: Gpu,
@@ -588,7 +591,7 @@ export function runConv2dBackwardWeight(
     const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
     const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
     parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightSubgroup(tm, tc, wg);
+    spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
@@ -606,7 +609,7 @@ export function runConv2dBackwardWeight(
     spec = conv2dBackwardWeight;
     params = { ...geometryParams(g), chunk, chunks: parts };
   }
-  const fusedBias = db !== null && chosen === 'gemm';
+  const fusedBias = db !== null && chosen !== 'direct';
   const stride = fusedBias ? count + g.cout : count; // floats per part: the weights, then the bias with fusedBias
   const partial = gpu.alloc(parts * stride * 4, `${spec.name}:partial`);
   gpu.run(spec, params, [x, dy, partial]);
