@@ -5,9 +5,9 @@
  * The shapes come from the step itself: one training step runs with the table collecting, so every conv2d pass that
  * chose a variant (input-gradient passes that run as a forward convolution of dy included) is recorded at the
  * geometry it ran, batch slices included. Each is then timed on random data with GPU timestamps (wall time where the
- * adapter has none) as the bench times kernels: warm-up, then the median of a few runs. A variant whose first run
- * takes over SLOW_FACTOR times the best median so far is not run again (the reference 'direct' kernels take seconds
- * under lavapipe at a model's shapes).
+ * adapter has none) as the bench times kernels: one run that builds the pipelines, then the median of a few. A
+ * variant whose first timed run takes over SLOW_FACTOR times the best median so far is not run again (the reference
+ * 'direct' kernels take seconds under lavapipe at a model's shapes).
  */
 import { backward } from '../graph/autograd.js';
 import { runConv2dBackwardInputSliced, runConv2dBackwardWeightSliced, runConv2dForwardSliced } from '../graph/ops/conv2d.js';

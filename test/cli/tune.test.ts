@@ -56,6 +56,17 @@ describe('cnnx tune', () => {
     writeFileSync(foreign, JSON.stringify({ ...json, adapter: { ...json.adapter, description: 'Some Other GPU' } }));
     const refused = await runCli(['info'], { env: { ...env, CNNX_KERNEL_CHOICES: foreign } });
     expectRefused(refused, 1, ['"Some Other GPU"', 'do not apply to this adapter']);
+
+    // tune over the damaged default file starts it afresh; over a damaged file named with --output it stops first.
+    const tiny = ['tune', '--model', 'cnnx', '--input-size', '24', '--batch', '1'];
+    const damagedOutput = join(cache, 'damaged.json');
+    writeFileSync(damagedOutput, 'not json');
+    expectRefused(await runCli([...tiny, '--output', damagedOutput], { env }), 1, [damagedOutput, 'not JSON']);
+    expect(readFileSync(damagedOutput, 'utf8')).toBe('not json');
+    const afresh = await runCli(tiny, { env });
+    expect(afresh.code, afresh.stderr).toBe(0);
+    expect(afresh.stderr).toContain(`warning: starting ${path} afresh`);
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).choices)).toHaveLength(6);
     writeFileSync(path, good);
-  }, 120_000);
+  }, 180_000);
 });

@@ -8,7 +8,7 @@ import type { Argv } from 'yargs';
 import { collectConv2dShapes, storeWinners, trainingStepShapes, tuneConv2d, type TuneRow } from '../../bench/tune.js';
 import { createRng } from '../../data/prng.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
-import { adapterIdentity, KernelChoices } from '../../runtime/kernel_choices.js';
+import { adapterIdentity, KernelChoiceError, KernelChoices, type AdapterIdentity } from '../../runtime/kernel_choices.js';
 import { positiveInteger } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { UsageError } from '../errors.js';
@@ -31,6 +31,8 @@ export function registerTune(cli: Argv): Argv {
       const entry = modelEntry(args.model);
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       await withGpu(async (gpu) => {
+        const path = args.output ?? kernelChoicesPath(gpu.info);
+        const table = existingTable(path, adapterIdentity(gpu.info), args.output !== undefined, log);
         const model = entry.build({ gpu, rng: createRng(1) }, inputSize ? { inputSize } : {});
         let shapes;
         try {
@@ -40,17 +42,36 @@ export function registerTune(cli: Argv): Argv {
         }
         log(`${args.model}, batch ${batch}: ${shapes.length} convolution passes to time`);
         const rows = await tuneConv2d(gpu, shapes, { log });
-        const path = args.output ?? kernelChoicesPath(gpu.info);
-        const table = existsSync(path) ? readKernelChoices(path) : new KernelChoices(adapterIdentity(gpu.info));
-        if (!table.matches(adapterIdentity(gpu.info))) {
-          throw new UsageError(`${path}: holds choices for another adapter ("${table.adapter.description || table.adapter.device}"); name another --output`);
-        }
         writeKernelChoices(path, storeWinners(table, rows));
         log(`wrote ${path} (${table.size} shapes)`);
         process.stdout.write(args.json ? `${JSON.stringify({ path, rows }, null, 2)}\n` : `${tuneTable(rows).join('\n')}\n`);
       });
     },
   );
+}
+
+/**
+ * The table the new winners join, read before any timing so a bad file stops the command early: entries for other
+ * shapes are kept. A damaged default file is a cache and is started afresh; a file named with --output must be
+ * readable and for this adapter.
+ */
+function existingTable(path: string, adapter: AdapterIdentity, named: boolean, log: (line: string) => void): KernelChoices {
+  if (!existsSync(path)) return new KernelChoices(adapter);
+  let table: KernelChoices;
+  try {
+    table = readKernelChoices(path);
+  } catch (error) {
+    if (named || !(error instanceof KernelChoiceError)) throw error;
+    log(`warning: starting ${path} afresh: ${error.message}`);
+    return new KernelChoices(adapter);
+  }
+  if (!table.matches(adapter)) {
+    const other = table.adapter.description || table.adapter.device;
+    if (named) throw new UsageError(`${path}: holds choices for another adapter ("${other}"); name another --output`);
+    log(`warning: starting ${path} afresh: it held choices for another adapter ("${other}")`);
+    return new KernelChoices(adapter);
+  }
+  return table;
 }
 
 function tuneTable(rows: readonly TuneRow[]): string[] {
