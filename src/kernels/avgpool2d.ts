@@ -10,6 +10,7 @@ import {
   CHUNK_PARAMS,
   WINDOW_PARAMS,
   checkPoolVariant,
+  choosePoolForwardVariant,
   chunkLayout,
   fastPoolSpec,
   poolBackwardVariants,
@@ -70,10 +71,10 @@ function params(g: Pool2dGeometry, d: AvgDivisor, slot: ChannelSlot | undefined)
 
 /**
  * y is [N, C, oh, ow], or the channels `fusion.slot` names of a wider output; with `fusion.bnReluStats` the pool
- * reads relu(batchnorm2d(x)). `variant` defaults to the fastest that applies.
+ * reads relu(batchnorm2d(x)). `variant` defaults to choosePoolForwardVariant's.
  */
 export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dGeometry, d: AvgDivisor,
-  variant: PoolForwardVariant = poolForwardVariants(g, 'avgpool2d').at(-1)!, fusion: PoolForwardFusion = {}): void {
+  variant: PoolForwardVariant = choosePoolForwardVariant(g, 'avgpool2d', gpu), fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, fusion.bnReluStats ?? x];

@@ -12,6 +12,7 @@ import {
   WINDOW_PARAMS,
   blockedPatch,
   checkPoolVariant,
+  choosePoolForwardVariant,
   chunkLayout,
   fastPoolSpec,
   poolBackwardVariants,
@@ -63,11 +64,11 @@ export const maxpool2dBackward = defineKernel({
 
 /**
  * idx is [N, C, oh, ow] of u32 positions (not floats); y is [N, C, oh, ow], or the channels `fusion.slot` names of a
- * wider output; with `fusion.bnReluStats` the pool reads relu(batchnorm2d(x)). `variant` defaults to the fastest
- * that applies.
+ * wider output; with `fusion.bnReluStats` the pool reads relu(batchnorm2d(x)). `variant` defaults to
+ * choosePoolForwardVariant's.
  */
 export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Binding, g: Pool2dGeometry,
-  variant: PoolForwardVariant = poolForwardVariants(g, 'maxpool2d').at(-1)!, fusion: PoolForwardFusion = {}): void {
+  variant: PoolForwardVariant = choosePoolForwardVariant(g, 'maxpool2d', gpu), fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, idx, fusion.bnReluStats ?? x];

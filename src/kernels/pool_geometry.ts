@@ -114,6 +114,17 @@ export function poolForwardVariants(g: Pool2dGeometry, op: 'maxpool2d' | 'avgpoo
 }
 
 /**
+ * The forward variant the ops run: on a software rasterizer the fastest that applies (the last listed); on a hardware
+ * GPU 'direct', one thread per output in 256-wide workgroups, which an H100 ran 2.4-5x faster than 'unrolled' at both
+ * bench shapes (bench/RESULTS_H100.md: the fast variants' 16-wide workgroups, which suit lavapipe's coroutines, leave
+ * half of each 32-lane warp idle there).
+ */
+export function choosePoolForwardVariant(g: Pool2dGeometry, op: 'maxpool2d' | 'avgpool2d',
+  device?: { isSoftware?: boolean }): PoolForwardVariant {
+  return device?.isSoftware === false ? 'direct' : poolForwardVariants(g, op).at(-1)!;
+}
+
+/**
  * forward_2_blocked's patch of a 2 x 2 block of outputs, in taps of the dilation: SHD = sh / dh and SWD = sw / dw,
  * (SHD + kh) x (SWD + kw) taps; null where it does not apply (strides not multiples of the dilation, a patch over
  * MAX_UNROLL taps) or shares nothing (windows that do not overlap, as CNN-X's kernel 2 stride 3).

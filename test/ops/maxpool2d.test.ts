@@ -4,12 +4,14 @@ import { maxpool2d, type Maxpool2dOptions } from '../../src/graph/ops/maxpool2d.
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../src/kernels/maxpool2d.js';
-import { poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
+import { choosePoolForwardVariant, poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
 import { embedChannels, splitChannels } from '../helpers/channel_slot.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
+import { createNodePlatform } from '../../src/platform/node.js';
+import { Gpu } from '../../src/runtime/gpu.js';
 import { normalised } from '../helpers/normalised.js';
 import { createRng, shuffleInPlace } from '../../src/data/prng.js';
 
@@ -165,6 +167,29 @@ describe('maxpool2d', () => {
       runMaxpool2dForward(gpu, x.buffer, y.buffer, idx.buffer, g, variant);
       expect([...(await y.read())], variant).toEqual(want);
       [x, y, idx].forEach((t) => t.dispose());
+    }
+  });
+
+  it('pools one thread per output on a hardware GPU, and with the fastest lavapipe variant on a software one', async () => {
+    const stem = poolGeometry('maxpool2d', [2, 3, 12, 12], { kernel: 3, stride: 2, padding: 1 });
+    const cnnx = poolGeometry('maxpool2d', [2, 3, 14, 16], { kernel: 2, stride: 3 });
+    expect([stem, cnnx].map((g) => choosePoolForwardVariant(g, 'maxpool2d', { isSoftware: true }))).toEqual(['blocked', 'unrolled']);
+    expect([stem, cnnx].map((g) => choosePoolForwardVariant(g, 'maxpool2d', { isSoftware: false }))).toEqual(['direct', 'direct']);
+    expect(choosePoolForwardVariant(cnnx, 'avgpool2d', { isSoftware: false })).toBe('direct');
+    // The op on a device choosing as a hardware GPU runs the direct kernel and gives the same maxima.
+    const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
+    try {
+      const c = loadCases('maxpool2d').find((k) => k.name === 'k3s2_odd')!;
+      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+      gpu.startProfiling();
+      const y = maxpool2d(x, options(c));
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name).filter((name) => name.startsWith('maxpool2d'));
+      expect(kernels).toEqual(['maxpool2d.forward']);
+      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+      [x, y].forEach((t) => t.dispose());
+      await gpu.sync();
+    } finally {
+      gpu.destroy();
     }
   });
 
