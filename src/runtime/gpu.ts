@@ -102,7 +102,6 @@ export class Gpu {
     this.poison = options.poison ?? false;
     this.debug = options.debug ?? envFlag('CNNX_DEBUG');
     this.pool = new BufferPool(device, device.limits.maxBufferSize);
-    if (options.kernelChoices) this.useKernelChoices(options.kernelChoices);
     device.onuncapturederror = (event: GPUUncapturedErrorEvent) => {
       this.errors.push(`${event.error.constructor.name}: ${event.error.message} (last kernel: ${this.lastKernel})`);
     };
@@ -133,7 +132,16 @@ export class Gpu {
     for (const key of wanted) requiredLimits[key] = adapter.limits[key] as number;
     const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     const device = await adapter.requestDevice({ label: 'cnnx', requiredLimits, requiredFeatures });
-    return new Gpu(device, describe(platform, adapter), platform, options);
+    const gpu = new Gpu(device, describe(platform, adapter), platform, options);
+    if (options.kernelChoices) {
+      try {
+        gpu.useKernelChoices(options.kernelChoices);
+      } catch (error) {
+        gpu.destroy(); // a device left open keeps the process alive
+        throw error;
+      }
+    }
+    return gpu;
   }
 
   /** Consults `choices` from now on (null: heuristics only); refuses a table measured on another adapter. */

@@ -96,6 +96,11 @@ describe('conv2d kernel choices', () => {
     expect(() => gpu.useKernelChoices(other)).toThrow(KernelChoiceError);
     expect(() => gpu.useKernelChoices(other)).toThrow(/measured on "Another GPU".*do not apply to this adapter/);
     expect(gpu.kernelChoices).toBe(null);
+    await expect(Gpu.create(createNodePlatform(), { kernelChoices: other })).rejects.toThrow(/do not apply to this adapter/);
+    const own = new KernelChoices(adapterIdentity(gpu.info), [['k', 'gemm']]);
+    const opened = await Gpu.create(createNodePlatform(), { kernelChoices: own });
+    expect(opened.kernelChoices).toBe(own);
+    opened.destroy();
   });
 });
 
