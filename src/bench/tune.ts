@@ -53,7 +53,7 @@ const SLOW_FACTOR = 4;
 const NOISE = 0.03;
 
 /** One training step of `model` on random data (the loss, backward; no optimizer step: it runs no convolution). */
-export async function trainingStepShapes(gpu: Gpu, model: Classifier, batch: number): Promise<void> {
+export async function runTrainingStep(gpu: Gpu, model: Classifier, batch: number): Promise<void> {
   const { channels, height, width } = model.input;
   const shape = [batch, channels, height, width];
   const data = hostData(batch * channels * height * width, 7);

@@ -117,8 +117,9 @@ export function conv2dVariantApplies(
 export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   const choices = device?.kernelChoices;
   if (choices?.active) {
-    const shape: Conv2dChoiceShape = { op: 'conv2d', pass, geometry: { ...g } };
-    const tuned = choices.lookup(conv2dChoiceKey(pass, g), shape) as Conv2dVariant | undefined;
+    const key = conv2dChoiceKey(pass, g);
+    if (choices.collecting) choices.record(key, { op: 'conv2d', pass, geometry: { ...g } } satisfies Conv2dChoiceShape);
+    const tuned = choices.lookup(key) as Conv2dVariant | undefined;
     if (tuned !== undefined && CONV2D_VARIANTS[pass].includes(tuned) && conv2dVariantApplies(pass, tuned, g, device)) return tuned;
   }
   return heuristicConv2dVariant(pass, g, device);

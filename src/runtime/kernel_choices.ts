@@ -4,7 +4,8 @@
  * (lavapipe and an H100); on any other GPU the winner of a shape can differ, and measuring is the only way to know.
  * An entry is only a preference: a kernel ignores a variant that does not handle the shape, so a stale or hand-edited
  * table can make a run slower but never wrong.
- * While `collecting`, every lookup also records the shape asked about, which is how tuning learns a model's shapes.
+ * While `collecting`, kernels also record the shapes they are asked to run, which is how tuning learns a model's
+ * shapes.
  */
 import type { DeviceInfo } from './gpu.js';
 
@@ -47,10 +48,14 @@ export class KernelChoices {
     return this.collecting || this.table.size > 0;
   }
 
-  /** The tuned variant for `key`, if any; while collecting, remembers `shape` under the key. */
-  lookup(key: string, shape: unknown): string | undefined {
-    if (this.collecting && !this.asked.has(key)) this.asked.set(key, shape);
+  /** The tuned variant for `key`, if any. */
+  lookup(key: string): string | undefined {
     return this.table.get(key);
+  }
+
+  /** Remembers the first shape asked for under `key` (kernels call it while `collecting`). */
+  record(key: string, shape: unknown): void {
+    if (!this.asked.has(key)) this.asked.set(key, shape);
   }
 
   set(key: string, variant: string): void {

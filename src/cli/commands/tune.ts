@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { collectConv2dShapes, storeWinners, trainingStepShapes, tuneConv2d, type TuneRow } from '../../bench/tune.js';
+import { collectConv2dShapes, storeWinners, runTrainingStep, tuneConv2d, type TuneRow } from '../../bench/tune.js';
 import { createRng } from '../../data/prng.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
 import { adapterIdentity, KernelChoiceError, KernelChoices, type AdapterIdentity } from '../../runtime/kernel_choices.js';
@@ -36,7 +36,7 @@ export function registerTune(cli: Argv): Argv {
         const model = entry.build({ gpu, rng: createRng(1) }, inputSize ? { inputSize } : {});
         let shapes;
         try {
-          shapes = await collectConv2dShapes(gpu, () => trainingStepShapes(gpu, model, batch));
+          shapes = await collectConv2dShapes(gpu, () => runTrainingStep(gpu, model, batch));
         } finally {
           model.dispose();
         }
