@@ -9,7 +9,8 @@
  *   channels; devices with subgroups of >= 8 lanes); 'pointwise' (forward_4_pointwise.wgsl: 1x1 kernels without
  *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices); 'tiled'
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
- *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins).
+ *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
+ *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once).
  * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
  *   (flip_weights.wgsl, then the fastest forward variant on dy: for stride 1 the input gradient is a convolution of
  *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
@@ -17,11 +18,12 @@
  *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
  *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
- *   broadcasts; devices with subgroups of >= 8 lanes). All write per-part partials that sum_partials.wgsl adds in a
+ *   broadcasts; devices with subgroups of >= 8 lanes); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
+ *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps). All write per-part partials that sum_partials.wgsl adds in a
  *   fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
- *   When the bias gradient is wanted with the weight gradient, the 'gemm' and 'subgroup' passes sum it on the side
+ *   When the bias gradient is wanted with the weight gradient, the 'gemm', 'subgroup' and 'depthwise' passes sum it on the side
  *   (runConv2dBackwardWeight's `db`), and no bias pass reads dy again.
  * The run functions use the fastest variant that applies (chooseConv2dVariant: the device's tuned table if it has an
  * entry for the shape, else the heuristics) unless one is forced.
@@ -51,14 +53,14 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled';
+export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
-  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled'],
+  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise'],
   backwardInput: ['direct', 'gemm'],
-  backwardWeight: ['direct', 'gemm', 'subgroup'],
+  backwardWeight: ['direct', 'gemm', 'subgroup', 'depthwise'],
 };
 
 /**
@@ -103,6 +105,10 @@ export function conv2dVariantApplies(
     return pass === 'forward' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
   }
   if (variant === 'tiled') return pass === 'forward';
+  if (variant === 'depthwise') {
+    return pass !== 'backwardInput' && g.cin === g.groups && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 &&
+      g.dilW === 1 && g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
+  }
   if (variant === 'direct' || pass === 'forward') return true;
   if (pass === 'backwardInput') {
     return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
@@ -133,9 +139,14 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
  * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
  * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
+ * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7):
+ * it loads each input about once where 'gemm' loads it up to kh times; measured 2-3x faster than 'gemm' on Xception's
+ * depthwise convs, 1.2-1.5x than the best other variant on CNN-X's 5x5 and level with it on CNN-X's 3x3. No hardware
+ * GPU has timed it yet, so there the other rules stay (`cnnx tune` picks it where it wins).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   const software = device?.isSoftware !== false;
+  if (software && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
@@ -202,6 +213,19 @@ const BW_PARTS = 256;
  */
 const BW_SG_WORKGROUPS = { software: 32, hardware: 1024 };
 const BW_SG_MAX_PARTS = 256;
+/**
+ * forward_6_depthwise and backward_weight_4_depthwise: the largest kernel side (the shaders' MAX_K), the strip widths
+ * they are built for, threads per workgroup, and the output rows a thread walks down at most (its first KH - 1 input
+ * rows are loaded for nothing, so long chunks; the weight gradient's are longer, since every chunk is another part
+ * for sum_partials to add).
+ */
+const DW_MAX_K = 7;
+const DW_STRIPS = [8, 4] as const;
+const DW_WG = 64;
+const DW_FORWARD_ROWS = 32;
+const DW_WEIGHT_ROWS = 64;
+/** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
+const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
 const BW_SG_MIN_CIN = 4;
 
@@ -275,6 +299,18 @@ const forwardTiled = memoize((tile: number) =>
     constants: { TILE: tile },
   }),
 );
+/** forward_6_depthwise for `strip` columns per thread and a kh x kw kernel. */
+const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
+  defineKernel({
+    name: 'conv2d.forward_6_depthwise',
+    shader: 'conv2d/forward_6_depthwise',
+    bindings: conv2dForward.bindings,
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32']],
+    workgroupSize: [DW_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil((p.batch * p.cout * p.chunks * p.strips) / DW_WG), max),
+    constants: { STRIP: strip, KH: kh, KW: kw },
+  }),
+);
 /** forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps). */
 const TILED_MIN_WORKGROUPS = 256;
 
@@ -344,6 +380,19 @@ const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
     constants: { TM: tm, TC: tc, BIAS: bias },
+  }),
+);
+
+/** backward_weight_4_depthwise for `strip` columns per thread and a kh x kw kernel, with the bias gradient when bias = 1. */
+const backwardWeightDepthwise = memoize((strip: number, kh: number, kw: number, bias: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_4_depthwise',
+    shader: 'conv2d/backward_weight_4_depthwise',
+    bindings: conv2dBackwardWeight.bindings,
+    params: [...GEOMETRY, ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32'], ['imagesPerPart', 'u32'], ['parts', 'u32']],
+    workgroupSize: [DW_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil((p.cout * p.parts) / DW_WG), max),
+    constants: { STRIP: strip, KH: kh, KW: kw, BIAS: bias },
   }),
 );
 
@@ -469,6 +518,21 @@ function backwardWeightSubgroupTile(coutG: number): { tm: number; tc: number } {
   return { tm, tc: SG_ACC / tm };
 }
 
+/**
+ * The depthwise variants' strip width: the one that loads and stores the fewest values per output row, counting the
+ * KW - 1 overlap columns each strip loads and the columns past the row a last partial strip computes for nothing.
+ */
+function depthwiseStrip(ow: number, kw: number): number {
+  const cost = (strip: number): number => Math.ceil(ow / strip) * (2 * strip + kw - 1);
+  return DW_STRIPS.reduce((best, strip) => (cost(strip) < cost(best) ? strip : best));
+}
+
+/** Output rows per chunk: at most `maxRows`, split evenly. */
+function depthwiseChunks(oh: number, maxRows: number): { rowsPerChunk: number; chunks: number } {
+  const chunks = Math.ceil(oh / maxRows);
+  return { rowsPerChunk: Math.ceil(oh / chunks), chunks };
+}
+
 /** Smallest power of two >= n, at most `max`. */
 function pow2AtMost(n: number, max: number): number {
   return Math.min(max, 2 ** Math.ceil(Math.log2(n)));
@@ -506,6 +570,12 @@ export function runConv2dForward(
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
     gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu)), pointwise, [x, w, b ?? w, y]);
+    return;
+  }
+  if (chosen === 'depthwise') {
+    const strip = depthwiseStrip(g.ow, g.kw);
+    const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
+    gpu.run(forwardDepthwise(strip, g.kh, g.kw), depthwise, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'tiled') {
@@ -560,7 +630,7 @@ export function runConv2dBackwardInput(
 
 /**
  * dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. With
- * `db`, also the bias gradient: in the same pass for the 'gemm' and 'subgroup' variants (they load every dy value
+ * `db`, also the bias gradient: in the same pass for the 'gemm', 'subgroup' and 'depthwise' variants (they load every dy value
  * anyway), by runConv2dBackwardBias after the reference 'direct' one.
  */
 export function runConv2dBackwardWeight(
@@ -573,7 +643,8 @@ export function runConv2dBackwardWeight(
   db: GPUBuffer | null = null,
 ): void {
   const count = weightCount(g);
-  const maxParts = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / (count * 4)));
+  // A part holds the weights, and with db the bias after them.
+  const maxParts = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / ((count + (db ? g.cout : 0)) * 4)));
   let spec: KernelSpec;
   let params: Record<string, number>;
   let parts: number;
@@ -594,6 +665,19 @@ export function runConv2dBackwardWeight(
     parts = Math.ceil(rows / rowsPerPart);
     spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+  } else if (chosen === 'depthwise') {
+    const strip = depthwiseStrip(g.ow, g.kw);
+    const strips = Math.ceil(g.ow / strip);
+    const { rowsPerChunk, chunks } = depthwiseChunks(g.oh, DW_WEIGHT_ROWS);
+    // Several images per part while that leaves enough threads (fewer partials to write and add up), and as many
+    // as it takes for the parts to fit one binding.
+    const target = gpu.isSoftware !== false ? DW_WEIGHT_THREADS.software : DW_WEIGHT_THREADS.hardware;
+    const threadsPerImage = g.cout * strips * chunks;
+    const fits = Math.ceil(g.batch / Math.max(1, Math.floor(maxParts / (strips * chunks))));
+    const imagesPerPart = Math.max(fits, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)) || 1);
+    parts = Math.ceil(g.batch / imagesPerPart) * chunks * strips;
+    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0);
+    params = { ...geometryParams(g), strips, rowsPerChunk, chunks, imagesPerPart, parts };
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
     const rowsTotal = (g.cin / g.groups) * g.kh;

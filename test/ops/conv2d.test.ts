@@ -46,8 +46,9 @@ afterAll(async () => {
 });
 
 describe('conv2d', () => {
-  // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles')]) {
+  // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
+  // conv2d_depthwise: the edges of the depthwise variants.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
@@ -216,6 +217,17 @@ describe('conv2d', () => {
     );
   });
 
+  it('runs the input gradient of a depthwise conv as a depthwise forward of the flipped weights', async () => {
+    const gpu = await testGpu();
+    const g = conv2dGeometry([2, 3, 9, 10], [3, 1, 3, 3], null, { padding: 1, groups: 3 });
+    const [dy, w, dx] = [[2, 3, 9, 10], [3, 1, 3, 3], [2, 3, 9, 10]].map((shape) => Tensor.zeros(gpu, shape));
+    gpu.startProfiling();
+    runConv2dBackwardInput(gpu, dy!.buffer, w!.buffer, dx!.buffer, g);
+    const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+    expect(kernels).toEqual(['conv2d.flip_weights', 'conv2d.forward_6_depthwise']);
+    [dy, w, dx].forEach((t) => t!.dispose());
+  });
+
   it('runs the fast variants on most fixtures and refuses a forced variant that does not apply', async () => {
     const gpu = await testGpu();
     const cases = loadCases('conv2d').map((c) =>
@@ -231,28 +243,31 @@ describe('conv2d', () => {
     gpu.free(buffer);
   });
 
-  it('chooses the subgroup variants where they are faster, and only on devices with subgroups', () => {
+  it('chooses the subgroup variants where they are faster, and only on devices with subgroups; depthwise on any', () => {
     const resnet1x1 = conv2dGeometry([1, 1024, 14, 14], [256, 1024, 1, 1], null);
     const resnetDown = conv2dGeometry([1, 512, 28, 28], [1024, 512, 1, 1], null, { stride: 2 });
     const resnet3x3 = conv2dGeometry([1, 256, 14, 14], [256, 256, 3, 3], null, { padding: 1 });
     const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
     const cnnx9x9 = conv2dGeometry([15, 1, 224, 224], [16, 1, 9, 9], [16], { padding: 4 });
+    const cnnx5x5 = conv2dGeometry([15, 1, 224, 224], [16, 1, 5, 5], [16], { padding: 2 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
       ['forward', resnet3x3, 'subgroup'],
-      ['forward', depthwise, 'gemm'],
+      ['forward', depthwise, 'depthwise'],
       ['forward', cnnx9x9, 'subgroup'],
+      ['forward', cnnx5x5, 'depthwise'],
+      ['backwardWeight', cnnx5x5, 'depthwise'],
       ['backwardWeight', resnet3x3, 'subgroup'],
-      ['backwardWeight', depthwise, 'gemm'],
+      ['backwardWeight', depthwise, 'depthwise'],
       ['backwardWeight', cnnx9x9, 'gemm'],
     ];
     for (const [pass, g, variant] of expected) {
       expect(chooseConv2dVariant(pass, g, WITH_SUBGROUPS), `${pass} ${JSON.stringify(g)}`).toBe(variant);
-      expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe('gemm');
+      expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(variant === 'depthwise' ? 'depthwise' : 'gemm');
     }
     // On a hardware GPU (as measured on an H100) the forward 'subgroup' gives way to 'gemm', and the weight gradient
-    // of few-input-channel convs takes 'subgroup' too.
+    // of few-input-channel convs takes 'subgroup' too; 'depthwise' is unmeasured there, so depthwise convs keep 'gemm'.
     const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
       ['forward', resnet3x3, 'gemm'],
@@ -261,6 +276,7 @@ describe('conv2d', () => {
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', cnnx9x9, 'subgroup'],
       ['backwardWeight', depthwise, 'gemm'],
+      ['backwardWeight', cnnx5x5, 'subgroup'],
     ];
     for (const [pass, g, variant] of hardware) {
       expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);

@@ -1,0 +1,20 @@
+// The input rows under a strip of depthwise-conv outputs (included by forward_6_depthwise and
+// backward_weight_4_depthwise). Needs the x binding, Params fields h, w, and overrides STRIP and KW.
+// A strip covers STRIP output columns; with stride 1 and dilation 1 its KW taps read STRIP + KW - 1 input columns.
+
+const MAX_K = 7u;
+const MAX_STRIP = 8u; // wider strips measured no faster: a lane's window then outgrows the registers
+const MAX_ROW = MAX_STRIP + MAX_K - 1u;
+
+// Input row iy of the plane at `plane`, columns ix0 .. ix0 + STRIP + KW - 2 (0 outside the image).
+fn inputRow(plane: u32, iy: i32, ix0: i32) -> array<f32, MAX_ROW> {
+  var row: array<f32, MAX_ROW>;
+  for (var j = 0u; j < STRIP + KW - 1u; j++) { row[j] = xAt(plane, iy, ix0 + i32(j)); }
+  return row;
+}
+
+// The KW - 1 + 4 inputs under output quad q's tap kx, as a vec4 (one per output of the quad).
+fn tapQuad(row: array<f32, MAX_ROW>, q: u32, kx: u32) -> vec4f {
+  let j = 4u * q + kx;
+  return vec4f(row[j], row[j + 1u], row[j + 2u], row[j + 3u]);
+}
