@@ -1,14 +1,18 @@
 // matmul.columns_vec4: matmul.columns (forward_4_columns.wgsl) with op(B) and C accessed as vec4s, for B stored
 // [depth, cols] (not transposed) with cols, ldb, ldc, offB and offC all multiples of 4. Under lavapipe every load or
 // store instruction has a large fixed cost, so moving 4 floats per instruction halves the time of the
-// bandwidth-bound passes (linear's dx and dw with K = 360,000).
+// bandwidth-bound passes (linear's dx and dw with K = 360,000). With a short K a thread owns CPT vec4 columns
+// (WG_X apart, so a workgroup's lanes stay on adjacent vec4s): each op(A) value it loads (the same for every thread)
+// then serves CPT vec4 FMAs instead of one, and those broadcast loads were most of the instructions of linear's dx
+// (15 rows x 4 classes of A per vec4 of B).
 // Bindings: @0 p: Params; @1 a: array<f32> (read): A stored [rows, depth] with row stride lda, or [depth, rows]
 // when TRANS_A; @2 b: array<vec4f> (read): B [depth, cols] with row stride ldb (in floats); @3 c: array<vec4f>
 // (read_write): C [rows, cols] with row stride ldc (in floats).
 // Params as matmul.naive: rows, cols, depth, lda, ldb, ldc, offA, offB, offC (in floats), kChunk, splits,
 // splitStride (unused: no split), accumulate (1: C += result, 0: C = result). Overrides: TRANS_A, TRANS_B (must be
-// false), TM (rows per pass: 4, 8 or 16), ROW_BLOCK (rows per workgroup, a multiple of TM).
-// Workgroup: WG_X threads, one vec4 column each; grid = (linearGrid(ceil(cols / (4 * WG_X))), ceil(rows /
+// false), TM (rows per pass: 4, 8 or 16), CPT (vec4 columns per thread; TM * CPT <= 16), ROW_BLOCK (rows per
+// workgroup, a multiple of TM).
+// Workgroup: WG_X threads, CPT vec4 columns each; grid = (linearGrid(ceil(cols / (4 * CPT * WG_X))), ceil(rows /
 // ROW_BLOCK)).
 struct Params {
   rows: u32, cols: u32, depth: u32,
@@ -21,6 +25,7 @@ override WG_X: u32;
 override TRANS_A: bool;
 override TRANS_B: bool;
 override TM: u32;
+override CPT: u32 = 1u;
 override ROW_BLOCK: u32;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -35,21 +40,30 @@ fn loadA(r: u32, k: u32) -> f32 {
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let col4 = (wid.x + wid.y * nwg.x) * WG_X + lid;
-  if (col4 * 4u >= p.cols) { return; }
+  let first = (wid.x + wid.y * nwg.x) * WG_X * CPT + lid; // this thread's vec4 columns: first + j * WG_X
+  let cols4 = p.cols / 4u;
+  if (first >= cols4) { return; }
   let rowEnd = min(p.rows, (wid.z + 1u) * ROW_BLOCK);
   for (var row0 = wid.z * ROW_BLOCK; row0 < rowEnd; row0 += TM) {
-    var acc = array<vec4f, 16>(); // initialised explicitly: lavapipe did not re-zero a bare declaration per pass
+    var acc = array<vec4f, 16>(); // [i * CPT + j]; initialised explicitly: lavapipe did not re-zero a bare declaration per pass
     for (var k = 0u; k < p.depth; k++) {
-      let bv = b[(p.offB + k * p.ldb) / 4u + col4];
-      // Rows past the edge read the last valid one (no branch in the loop); their results are not stored.
-      for (var i = 0u; i < TM; i++) { acc[i] = fma(vec4f(loadA(min(row0 + i, p.rows - 1u), k)), bv, acc[i]); }
+      // Columns past the edge read the last one (no branch in the loop); their results are not stored.
+      var bv: array<vec4f, 4>;
+      for (var j = 0u; j < CPT; j++) { bv[j] = b[(p.offB + k * p.ldb) / 4u + min(first + j * WG_X, cols4 - 1u)]; }
+      // Rows past the edge read the last valid one, likewise.
+      for (var i = 0u; i < TM; i++) {
+        let av = vec4f(loadA(min(row0 + i, p.rows - 1u), k));
+        for (var j = 0u; j < CPT; j++) { acc[i * CPT + j] = fma(av, bv[j], acc[i * CPT + j]); }
+      }
     }
     for (var i = 0u; i < TM; i++) {
       let r = row0 + i;
-      if (r < rowEnd) {
-        let at = (p.offC + r * p.ldc) / 4u + col4;
-        if (p.accumulate == 1u) { c[at] += acc[i]; } else { c[at] = acc[i]; }
+      for (var j = 0u; j < CPT; j++) {
+        let col4 = first + j * WG_X;
+        if (r < rowEnd && col4 < cols4) {
+          let at = (p.offC + r * p.ldc) / 4u + col4;
+          if (p.accumulate == 1u) { c[at] += acc[i * CPT + j]; } else { c[at] = acc[i * CPT + j]; }
+        }
       }
     }
   }

@@ -8,7 +8,8 @@
  * - columns: a thread per 4 columns of C with up to 16 rows in registers, straight from global memory: the
  *   outer-product kernel of a short K (linear's dw reduces over the batch, dx over the classes), and the fastest
  *   square-ish kernel under lavapipe, where workgroup memory is ordinary memory;
- * - columns_vec4: columns with B and C moved 4 floats per instruction, when B is not transposed and aligned.
+ * - columns_vec4: columns with B and C moved 4 floats per instruction, when B is not transposed and aligned; with a
+ *   short K each thread takes several vec4 columns, so each broadcast load of A feeds more FMAs.
  * Operands are bindings (whole buffers or byte ranges) plus an element offset and row stride, so callers can
  * process a matrix larger than one storage binding in row slices.
  */
@@ -80,9 +81,30 @@ function tileRows(rows: number): 4 | 8 | 16 {
   return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
 }
 
-function matmulSpec(variant: MatmulVariant, transA: boolean, transB: boolean, rows: number): KernelSpec<MatmulParam> {
+/**
+ * columns_vec4's register tile, TM rows x CPT vec4 columns (16 vec4 accumulators): one vec4 column and all rows for a
+ * long K (B is then too large to read more than once), else the tile with the fewest loads per vec4 column of C:
+ * each of ceil(rows / TM) passes loads depth x (TM values of A + CPT vec4s of B) for CPT columns. Linear's dx (15 rows,
+ * K 4): 4 x 4 loads 128 per 4 columns where 16 x 1 loads 272.
+ */
+function columnsVec4Tile(rows: number, depth: number): { tm: number; cpt: number } {
+  if (depth > SHORT_DEPTH) return { tm: tileRows(rows), cpt: 1 };
+  const loads = ({ tm, cpt }: { tm: number; cpt: number }): number => (Math.ceil(rows / tm) * (tm + cpt)) / cpt;
+  const tiles = [{ tm: 16, cpt: 1 }, { tm: 8, cpt: 2 }, { tm: 4, cpt: 4 }].filter((t) => t.tm <= tileRows(rows));
+  return tiles.reduce((best, t) => (loads(t) < loads(best) ? t : best));
+}
+
+function matmulSpec(
+  variant: MatmulVariant,
+  transA: boolean,
+  transB: boolean,
+  rows: number,
+  depth: number,
+): KernelSpec<MatmulParam> {
+  const vec4Tile = columnsVec4Tile(rows, depth);
   const shape =
-    variant === 'tiled' ? (rows <= 16 ? '_short' : '') : variant === 'naive' ? '' : `_tm${tileRows(rows)}`;
+    variant === 'tiled' ? (rows <= 16 ? '_short' : '') : variant === 'naive' ? '' :
+    variant === 'columns_vec4' ? `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}` : `_tm${tileRows(rows)}`;
   const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
   let spec = specs.get(key);
   if (spec) return spec;
@@ -120,14 +142,26 @@ function matmulSpec(variant: MatmulVariant, transA: boolean, transB: boolean, ro
         return [x, y, p.splits];
       },
     });
-  } else {
+  } else if (variant === 'columns') {
     spec = defineKernel({
       ...common,
-      shader: variant === 'columns' ? 'matmul/forward_4_columns' : 'matmul/forward_5_columns_vec4',
+      shader: 'matmul/forward_4_columns',
       constants: { ...constants, TM: tileRows(rows), ROW_BLOCK: COLUMNS_ROW_BLOCK },
       workgroupSize: [COLUMNS_WG, 1, 1],
       grid: (p, max) => {
         const [x, y] = linearGrid(Math.ceil(p.cols / (4 * COLUMNS_WG)), max);
+        return [x, y, Math.ceil(p.rows / COLUMNS_ROW_BLOCK)];
+      },
+    });
+  } else {
+    const { tm, cpt } = vec4Tile;
+    spec = defineKernel({
+      ...common,
+      shader: 'matmul/forward_5_columns_vec4',
+      constants: { ...constants, TM: tm, CPT: cpt, ROW_BLOCK: COLUMNS_ROW_BLOCK },
+      workgroupSize: [COLUMNS_WG, 1, 1],
+      grid: (p, max) => {
+        const [x, y] = linearGrid(Math.ceil(p.cols / (4 * cpt * COLUMNS_WG)), max);
         return [x, y, Math.ceil(p.rows / COLUMNS_ROW_BLOCK)];
       },
     });
@@ -212,7 +246,7 @@ export function runMatmul(
   if (variant === 'columns_vec4' && !vec4Aligned(dims, b, c)) {
     throw new RangeError('matmul: columns_vec4 needs B not transposed and cols, strides and offsets multiples of 4');
   }
-  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows);
+  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth);
   const splitting = variant === 'naive' || variant === 'tiled' || variant === 'splitk';
   const kChunk = splitting ? options.kChunk ?? defaultChunk(variant, dims) : Math.max(1, depth);
   const splits = Math.max(1, Math.ceil(depth / kChunk));

@@ -107,6 +107,8 @@ describe('matmul variants', () => {
     [33, 68, 45],
     [70, 67, 300],
     [3, 2, 50001],
+    [15, 2100, 4], // linear's dx: a short K, several vec4 columns per thread across workgroups
+    [4, 1030, 15], // linear's dw
   ];
   for (const variant of MATMUL_VARIANTS) {
     // columns_vec4 takes B untransposed with cols, strides and offsets that are multiples of 4.
