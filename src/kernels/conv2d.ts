@@ -113,7 +113,7 @@ export function conv2dVariantApplies(
   if (pass === 'backwardInput') {
     return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
   }
-  return Math.ceil(g.kw / 4) <= BW_MAX_KWV;
+  return g.kw <= BW_MAX_KW;
 }
 
 /**
@@ -196,14 +196,14 @@ const SG_ACC = 32;
 const SG_WG = 64;
 
 /**
- * backward_weight_2_gemm tile: vec4 accumulators per thread (TM * TR * KWV: past this the driver's loop unroller gives
- * up and the tile spills to memory), output channels per tile (TM, at most), largest TR and KWV (the shader's array
+ * backward_weight_2_gemm tile: scalar accumulators per thread (TM * TR * KW: lavapipe's loop unroller gives up past
+ * about this many, 144 was 3.5x slower), output channels per tile (TM, at most), largest TR and KW (the shader's array
  * sizes); threads per workgroup and the most parts (threads along batch*oh) one reduction is split into.
  */
-const BW_ACC = 64;
+const BW_ACC = 128;
 const BW_TM = 16;
 const BW_MAX_TR = 16;
-const BW_MAX_KWV = 4;
+const BW_MAX_KW = 16;
 const BW_WG = 8;
 const BW_PARTS = 256;
 /**
@@ -354,8 +354,8 @@ export const conv2dBackwardWeight = defineKernel({
 
 const BW_GEMM_PARAMS = [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['rBlocks', 'u32']] as const;
 
-/** backward_weight_2_gemm specialised for a tm x tr x kwv tile, summing the bias gradient too when bias = 1. */
-const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number, bias: number) =>
+/** backward_weight_2_gemm specialised for a tm x tr x kw tile, summing the bias gradient too when bias = 1. */
+const backwardWeightGemm = memoize((tm: number, tr: number, kw: number, bias: number) =>
   defineKernel({
     name: 'conv2d.backward_weight_2_gemm',
     shader: 'conv2d/backward_weight_2_gemm',
@@ -363,7 +363,7 @@ const backwardWeightGemm = memoize((tm: number, tr: number, kwv: number, bias: n
     params: BW_GEMM_PARAMS,
     workgroupSize: [BW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
-    constants: { TM: tm, TR: tr, KWV: kwv, BIAS: bias },
+    constants: { TM: tm, TR: tr, KW: kw, BIAS: bias },
   }),
 );
 
@@ -457,10 +457,10 @@ function weightCount(g: Pick<Conv2dGeometry, 'cout' | 'cin' | 'groups' | 'kh' | 
  * The backward_weight_2_gemm tile (tm channels x tr weight rows) with the fewest loads per pixel: every tile reads tm
  * dy values and tr x values per pixel, so the cost is tiles * (tm + tr), with rows split evenly across row blocks.
  */
-function backwardWeightTile(coutG: number, rowsTotal: number, kwv: number): { tm: number; tr: number } {
+function backwardWeightTile(coutG: number, rowsTotal: number, kw: number): { tm: number; tr: number } {
   let best = { tm: 1, tr: 1, cost: Infinity };
   for (let tm = 1; tm <= pow2AtMost(coutG, BW_TM); tm *= 2) {
-    const trMax = Math.min(rowsTotal, BW_MAX_TR, Math.floor(BW_ACC / (tm * kwv)));
+    const trMax = Math.min(rowsTotal, BW_MAX_TR, Math.floor(BW_ACC / (tm * kw)));
     if (trMax < 1) break;
     const rBlocks = Math.ceil(rowsTotal / trMax);
     const tr = Math.ceil(rowsTotal / rBlocks);
@@ -681,12 +681,11 @@ export function runConv2dBackwardWeight(
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
     const rowsTotal = (g.cin / g.groups) * g.kh;
-    const kwv = Math.ceil(g.kw / 4);
-    const { tm, tr } = backwardWeightTile(coutG, rowsTotal, kwv);
+    const { tm, tr } = backwardWeightTile(coutG, rowsTotal, g.kw);
     const rows = g.batch * g.oh;
     const rowsPerPart = Math.ceil(rows / Math.min(BW_PARTS, maxParts));
     parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightGemm(tm, tr, kwv, db ? 1 : 0);
+    spec = backwardWeightGemm(tm, tr, g.kw, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks: Math.ceil(coutG / tm), rBlocks: Math.ceil(rowsTotal / tr) };
   } else {
     const chunk = Math.max(REDUCE_CHUNK, Math.ceil((g.batch * g.oh * g.ow) / maxParts));
