@@ -1,16 +1,18 @@
 // maxpool2d.backward_1_vec4: as backward.wgsl (dx = sum of dy over the windows whose saved maximum is this element,
 // a gather in row-major window order: deterministic, no atomics, overwrites dx), for w % (4 * V) == 0, laid out for
 // lavapipe: each 16-wide workgroup takes a chunk of one plane, each thread loops over `items` runs of V vec4s of dx
-// (4V adjacent columns of one row), and the windows that can touch a run (at most RY rows by RX columns of windows)
-// are unrolled, so no inner loop or u32 division runs per run, and each window's idx and dy are read once per run.
+// (4V adjacent columns of ROWS adjacent rows), and the windows that can touch a run (at most RY rows by RX columns of
+// windows) are unrolled, so no inner loop or u32 division runs per run, and each window's idx and dy are read once
+// per run: with ROWS = 2 the rows share the windows that overlap both (ResNet's 3x3 stride-2 windows, and CNN-X's
+// 2x2 stride-3 ones cover two adjacent rows), so a window is read about half as often per dx value.
 // Bindings: @0 p: Params; @1 idx: array<u32> [planes, oh, ow] (read, from maxpool2d.forward); @2 dy: array<f32>
 // [N, cy, oh, ow], this pool's channels at [offset, offset + c) (read); @3 dx: array<vec4f> NCHW [planes, h, w / 4]
 // (read_write).
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as maxpool2d.forward), items (runs
 // per thread), blocks (chunks per plane), groups (= planes * blocks). Needs h * w / 4 and h + ph + sh, w + pw + sw
 // under 2^22 (quot, pool2d/quotient.wgsl).
-// Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), RY = floor((kh-1)*dh / sh) + 1,
-// RX = floor(((kw-1)*dw + 4V - 1) / sw) + 1.
+// Workgroup: WG_X threads; grid = linearGrid(groups); override constants V (1 or 2), ROWS (1 or 2),
+// RY = floor(((kh-1)*dh + ROWS - 1) / sh) + 1, RX = floor(((kw-1)*dw + 4V - 1) / sw) + 1.
 struct Params { planes: u32, h: u32, w: u32, oh: u32, ow: u32, kh: u32, kw: u32, sh: u32, sw: u32, ph: u32, pw: u32,
                 dh: u32, dw: u32, c: u32, cy: u32, offset: u32, items: u32, blocks: u32, groups: u32 }
 
@@ -18,6 +20,7 @@ override WG_X: u32;
 override RY: u32;
 override RX: u32;
 override V: u32;
+override ROWS: u32 = 1u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> idx: array<u32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
@@ -34,7 +37,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let plane = g / p.blocks;
   let w4 = p.w / 4u;
   let runs = w4 / V;
-  let per = p.h * runs;
+  let per = ((p.h + ROWS - 1u) / ROWS) * runs;
   let first = (g - plane * p.blocks) * p.items * WG_X;
   let end = min(first + p.items * WG_X, per);
   let idxBase = plane * p.oh * p.ow;
@@ -46,33 +49,39 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let invSh = 1.0 / f32(p.sh);
   let invSw = 1.0 / f32(p.sw);
   for (var t = first + lid; t < end; t += WG_X) {
-    let iy = quot(t, invRuns);
-    let c = 4u * V * (t - iy * runs);
+    let by = quot(t, invRuns);
+    let iy = by * ROWS;
+    let c = 4u * V * (t - by * runs);
     // Padded coordinates; the first window that can reach them (windows past them start too late).
     let ry = iy + p.ph;
     let rx = c + p.pw;
     let oy0 = select(0u, quot(ry - reachY + p.sh - 1u, invSh), ry > reachY);
     let ox0 = select(0u, quot(rx - reachX + p.sw - 1u, invSw), rx > reachX);
     let me = vec4u(iy * p.w + c) + vec4u(0u, 1u, 2u, 3u);
-    var g4 = array<vec4f, 2>(); // initialised explicitly: a bare `var` in a loop was not re-zeroed here
+    var g4 = array<vec4f, 4>(); // [r * V + k]; initialised explicitly: a bare `var` in a loop was not re-zeroed here
     for (var a = 0u; a < RY; a++) {
       let oy = oy0 + a;
-      if (oy < p.oh && oy * p.sh <= ry) {
+      if (oy < p.oh && oy * p.sh <= ry + ROWS - 1u) {
         for (var b = 0u; b < RX; b++) {
           let ox = ox0 + b;
           if (ox < p.ow && ox * p.sw <= rx + 4u * V - 1u) {
             let o = oy * p.ow + ox;
             let m = vec4u(idx[idxBase + o]);
             let v = vec4f(dy[dyBase + o]);
-            for (var k = 0u; k < V; k++) {
-              g4[k] += select(vec4f(), v, m == me + vec4u(4u * k));
+            for (var r = 0u; r < ROWS; r++) {
+              for (var k = 0u; k < V; k++) {
+                g4[r * V + k] += select(vec4f(), v, m == me + vec4u(r * p.w + 4u * k));
+              }
             }
           }
         }
       }
     }
-    for (var k = 0u; k < V; k++) {
-      dx[xBase + iy * w4 + c / 4u + k] = g4[k];
+    for (var r = 0u; r < ROWS; r++) {
+      if (iy + r >= p.h) { continue; }
+      for (var k = 0u; k < V; k++) {
+        dx[xBase + (iy + r) * w4 + c / 4u + k] = g4[r * V + k];
+      }
     }
   }
 }

@@ -18,6 +18,7 @@ import {
   poolBackwardVariants,
   poolForwardVariants,
   windowParams,
+  maxpoolBackwardRows,
   vec4Unroll,
   type ChannelSlot,
   type Pool2dGeometry,
@@ -98,8 +99,10 @@ export function runMaxpool2dBackward(gpu: Gpu, idx: Binding, dy: Binding, dx: Bi
     return;
   }
   checkPoolVariant('maxpool2d', variant, poolBackwardVariants(g));
-  const { v, ry, rx } = vec4Unroll(g);
-  const params = { ...windowParams(g, slot), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) };
-  const spec = fastPoolSpec('maxpool2d', 'backward_1_vec4', maxpool2dBackward.bindings, FAST_PARAMS, { V: v, RY: ry, RX: rx });
+  const rows = maxpoolBackwardRows(g);
+  const { v, ry, rx } = vec4Unroll(g, rows);
+  const params = { ...windowParams(g, slot), ...chunkLayout(g.planes, Math.ceil(g.h / rows) * (g.w / (4 * v))) };
+  const constants = { V: v, ROWS: rows, RY: ry, RX: rx };
+  const spec = fastPoolSpec('maxpool2d', 'backward_1_vec4', maxpool2dBackward.bindings, FAST_PARAMS, constants);
   gpu.run(spec, params, [idx, dy, dx]);
 }

@@ -148,16 +148,25 @@ export function poolBackwardVariants(g: Pool2dGeometry): PoolBackwardVariant[] {
 
 /**
  * The override constants of backward_1_vec4: V vec4s of dx per item (2 when W % 8 == 0: each window is then read
- * once for 8 columns; measured 20% faster than 1 on CNN-X's shape), and the most window rows (RY) touching one input
- * row and window columns (RX) touching 4V adjacent input columns.
+ * once for 8 columns; measured 20% faster than 1 on CNN-X's shape), and the most window rows (RY) touching `rows`
+ * adjacent input rows and window columns (RX) touching 4V adjacent input columns.
  */
-export function vec4Unroll(g: Pool2dGeometry): { v: number; ry: number; rx: number } {
+export function vec4Unroll(g: Pool2dGeometry, rows = 1): { v: number; ry: number; rx: number } {
   const v = g.w % 8 === 0 ? 2 : 1;
   return {
     v,
-    ry: Math.floor(((g.kh - 1) * g.dh) / g.sh) + 1,
+    ry: Math.floor(((g.kh - 1) * g.dh + rows - 1) / g.sh) + 1,
     rx: Math.floor(((g.kw - 1) * g.dw + 4 * v - 1) / g.sw) + 1,
   };
+}
+
+/**
+ * Input rows per item of maxpool2d's backward_1_vec4: 2 where the unrolled windows still fit (the rows then share
+ * the windows that cover both), else 1.
+ */
+export function maxpoolBackwardRows(g: Pool2dGeometry): number {
+  const { v, ry, rx } = vec4Unroll(g, 2);
+  return 2 * v * ry * rx <= MAX_UNROLL ? 2 : 1;
 }
 
 /** Workgroups of a fast variant: `blocks` per plane, each of `items` per thread. */
