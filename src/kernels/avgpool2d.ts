@@ -16,6 +16,7 @@ import {
   poolBackwardVariants,
   poolForwardVariants,
   windowParams,
+  poolBackwardRows,
   vec4Unroll,
   type ChannelSlot,
   type Pool2dGeometry,
@@ -97,7 +98,9 @@ export function runAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: Pool
     return;
   }
   checkPoolVariant('avgpool2d', variant, poolBackwardVariants(g));
-  const { v, ry, rx } = vec4Unroll(g);
-  const spec = fastPoolSpec('avgpool2d', 'backward_1_vec4', avgpool2dBackward.bindings, FAST_PARAMS, { V: v, RY: ry, RX: rx });
-  gpu.run(spec, { ...params(g, d, slot), ...chunkLayout(g.planes, (g.h * g.w) / (4 * v)) }, [dy, dx]);
+  const rows = poolBackwardRows(g);
+  const { v, ry, rx } = vec4Unroll(g, rows);
+  const constants = { V: v, ROWS: rows, RY: ry, RX: rx };
+  const spec = fastPoolSpec('avgpool2d', 'backward_1_vec4', avgpool2dBackward.bindings, FAST_PARAMS, constants);
+  gpu.run(spec, { ...params(g, d, slot), ...chunkLayout(g.planes, Math.ceil(g.h / rows) * (g.w / (4 * v))) }, [dy, dx]);
 }

@@ -18,7 +18,7 @@ import {
   poolBackwardVariants,
   poolForwardVariants,
   windowParams,
-  maxpoolBackwardRows,
+  poolBackwardRows,
   vec4Unroll,
   type ChannelSlot,
   type Pool2dGeometry,
@@ -99,7 +99,7 @@ export function runMaxpool2dBackward(gpu: Gpu, idx: Binding, dy: Binding, dx: Bi
     return;
   }
   checkPoolVariant('maxpool2d', variant, poolBackwardVariants(g));
-  const rows = maxpoolBackwardRows(g);
+  const rows = poolBackwardRows(g);
   const { v, ry, rx } = vec4Unroll(g, rows);
   const params = { ...windowParams(g, slot), ...chunkLayout(g.planes, Math.ceil(g.h / rows) * (g.w / (4 * v))) };
   const constants = { V: v, ROWS: rows, RY: ry, RX: rx };

@@ -161,10 +161,10 @@ export function vec4Unroll(g: Pool2dGeometry, rows = 1): { v: number; ry: number
 }
 
 /**
- * Input rows per item of maxpool2d's backward_1_vec4: 2 where the unrolled windows still fit (the rows then share
+ * Input rows per item of the backward_1_vec4 variants: 2 where the unrolled windows still fit (the rows then share
  * the windows that cover both), else 1.
  */
-export function maxpoolBackwardRows(g: Pool2dGeometry): number {
+export function poolBackwardRows(g: Pool2dGeometry): number {
   const { v, ry, rx } = vec4Unroll(g, 2);
   return 2 * v * ry * rx <= MAX_UNROLL ? 2 : 1;
 }
