@@ -13,7 +13,9 @@
  *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once).
  * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
  *   (flip_weights.wgsl, then the fastest forward variant on dy: for stride 1 the input gradient is a convolution of
- *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1).
+ *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1);
+ *   'strided' (backward_input_2_strided.wgsl: stride > 1, dilation 1) splits dx into its stride x stride phases, each
+ *   a stride-1 correlation of dy with the taps that reach it, register-tiled as forward_2_gemm.
  * - backward_weight: 'direct' (backward_weight.wgsl: one workgroup per weight and chunk of batch*oh*ow, the
  *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
  *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
@@ -53,13 +55,13 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise';
+export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise' | 'strided';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
   forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise'],
-  backwardInput: ['direct', 'gemm'],
+  backwardInput: ['direct', 'gemm', 'strided'],
   backwardWeight: ['direct', 'gemm', 'subgroup', 'depthwise'],
 };
 
@@ -105,6 +107,9 @@ export function conv2dVariantApplies(
     return pass === 'forward' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
   }
   if (variant === 'tiled') return pass === 'forward';
+  if (variant === 'strided') {
+    return pass === 'backwardInput' && (g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1;
+  }
   if (variant === 'depthwise') {
     return pass !== 'backwardInput' && g.cin === g.groups && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 &&
       g.dilW === 1 && g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
@@ -152,7 +157,8 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     if ((software || pass === 'backwardWeight') && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
   }
-  return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
+  if (conv2dVariantApplies(pass, 'gemm', g)) return 'gemm';
+  return conv2dVariantApplies(pass, 'strided', g) ? 'strided' : 'direct';
 }
 
 function resolveVariant(
@@ -184,6 +190,8 @@ const REDUCE_CHUNK = 4096;
 const FWD_TM = 8;
 const FWD_QPL = 4;
 const FWD_WG = 64;
+/** backward_input_2_strided: vec4 accumulators per thread (TM * QPL, as forward_2_gemm's 8 x 4), TM at most 16. */
+const STRIDED_ACC = 32;
 
 /**
  * forward_3_subgroup and forward_4_pointwise tiles: the lanes that load a block of weights for their subgroup (TM is
@@ -326,6 +334,19 @@ export const conv2dBackwardInput = defineKernel({
   workgroupSize: [ELEMENTWISE_WG, 1, 1],
   grid: (p, max) => elementwiseGrid({ n: p.batch * p.cin * p.h * p.w }, max),
 });
+
+/** backward_input_2_strided specialised for `tm` channels and `qpl` quads per thread. */
+const backwardInputStrided = memoize((tm: number, qpl: number) =>
+  defineKernel({
+    name: 'conv2d.backward_input_2_strided',
+    shader: 'conv2d/backward_input_2_strided',
+    bindings: conv2dBackwardInput.bindings,
+    params: [...GEOMETRY, ['rowsJ', 'u32'], ['runsPerRow', 'u32'], ['runs', 'u32'], ['mBlocks', 'u32']],
+    workgroupSize: [FWD_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.runs / FWD_WG) * p.strideH * p.strideW * p.mBlocks * p.groups, max),
+    constants: { TM: tm, QPL: qpl },
+  }),
+);
 
 export const conv2dFlipWeights = defineKernel({
   name: 'conv2d.flip_weights',
@@ -607,8 +628,22 @@ export function runConv2dBackwardInput(
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
 ): void {
-  if (resolveVariant('backwardInput', g, variant, gpu) === 'direct') {
+  const chosen = resolveVariant('backwardInput', g, variant, gpu);
+  if (chosen === 'direct') {
     gpu.run(conv2dBackwardInput, geometryParams(g), [dy, w, dx]);
+    return;
+  }
+  if (chosen === 'strided') {
+    // A phase row is w / stride long (7 for ResNet's 14 x 14 stride-2 convs): a run no longer than it wastes fewer
+    // lanes, and the accumulators it frees hold more channels.
+    const phaseW = Math.ceil(g.w / g.strideW);
+    const qpl = Math.min(FWD_QPL, Math.ceil(phaseW / 4));
+    const tm = pow2AtMost(g.cin / g.groups, STRIDED_ACC / qpl);
+    const rowsJ = Math.ceil(g.h / g.strideH);
+    const runsPerRow = Math.ceil(phaseW / (4 * qpl));
+    const runs = g.batch * rowsJ * runsPerRow;
+    const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(g.cin / g.groups / tm) };
+    gpu.run(backwardInputStrided(tm, qpl), params, [dy, w, dx]);
     return;
   }
   const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');

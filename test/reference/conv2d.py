@@ -21,6 +21,8 @@ CASES = [
     ("many_tiles", (2, 19, 12, 11), 37, (3, 3), 1, 1, 1, 1, True),
     ("wide_groups", (2, 8, 9, 9), 36, (3, 3), 1, 1, 1, 4, False),
     ("one_output_channel", (2, 20, 6, 7), 1, (3, 3), 1, 1, 1, 1, True),
+    ("wide_stride2", (1, 3, 9, 41), 4, (3, 3), 2, 1, 1, 1, True),  # phase rows longer than a run of 16
+    ("wide_pointwise_stride3", (2, 5, 7, 50), 6, (1, 1), 3, 0, 1, 1, False),
 ]
 
 write_fixture("conv2d", conv2d_cases(CASES, g))
