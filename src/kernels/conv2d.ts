@@ -141,7 +141,8 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * handles this geometry on `device`. The subgroup variants tile at least 8 output channels per thread, so with fewer
  * channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
  * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
- * inputs sliding along the kernel row beat loading every tap. On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
+ * inputs sliding along the kernel row beat loading every tap; they slide only when strideW == dilW, so ResNet's
+ * 3-channel 7x7 stride-2 stem keeps 'subgroup' (14 vs 32 ms at batch 1). On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
  * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
  * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
  * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7):
@@ -152,7 +153,7 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   const software = device?.isSoftware !== false;
   if (software && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
-  const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN;
+  const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     if ((software || pass === 'backwardWeight') && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';

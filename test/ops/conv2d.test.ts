@@ -251,6 +251,7 @@ describe('conv2d', () => {
     const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
     const cnnx9x9 = conv2dGeometry([15, 1, 224, 224], [16, 1, 9, 9], [16], { padding: 4 });
     const cnnx5x5 = conv2dGeometry([15, 1, 224, 224], [16, 1, 5, 5], [16], { padding: 2 });
+    const stem = conv2dGeometry([1, 3, 224, 224], [64, 3, 7, 7], null, { stride: 2, padding: 3 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
@@ -259,13 +260,16 @@ describe('conv2d', () => {
       ['forward', cnnx9x9, 'subgroup'],
       ['forward', cnnx5x5, 'depthwise'],
       ['backwardWeight', cnnx5x5, 'depthwise'],
+      ['backwardWeight', stem, 'subgroup'],
+      ['backwardInput', resnetDown, 'strided'],
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', depthwise, 'depthwise'],
       ['backwardWeight', cnnx9x9, 'gemm'],
     ];
     for (const [pass, g, variant] of expected) {
       expect(chooseConv2dVariant(pass, g, WITH_SUBGROUPS), `${pass} ${JSON.stringify(g)}`).toBe(variant);
-      expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(variant === 'depthwise' ? 'depthwise' : 'gemm');
+      const withoutSubgroups = variant === 'depthwise' || variant === 'strided' ? variant : 'gemm';
+      expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(withoutSubgroups);
     }
     // On a hardware GPU (as measured on an H100) the forward 'subgroup' gives way to 'gemm', and the weight gradient
     // of few-input-channel convs takes 'subgroup' too; 'depthwise' is unmeasured there, so depthwise convs keep 'gemm'.
@@ -278,6 +282,7 @@ describe('conv2d', () => {
       ['backwardWeight', cnnx9x9, 'subgroup'],
       ['backwardWeight', depthwise, 'gemm'],
       ['backwardWeight', cnnx5x5, 'subgroup'],
+      ['backwardInput', resnetDown, 'strided'],
     ];
     for (const [pass, g, variant] of hardware) {
       expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);
