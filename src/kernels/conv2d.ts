@@ -149,12 +149,15 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
  * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7):
  * it loads each input about once where 'gemm' loads it up to kh times; measured 2-3x faster than 'gemm' on Xception's
- * depthwise convs, 1.2-1.5x than the best other variant on CNN-X's 5x5 and level with it on CNN-X's 3x3. No hardware
+ * depthwise convs and 1.2-1.5x than the best other variant on CNN-X's 5x5, level with it on CNN-X's 3x3 forward. Its
+ * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
+ * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, keeps it. No hardware
  * GPU has timed it yet, so there the other rules stay (`cnnx tune` picks it where it wins).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   const software = device?.isSoftware !== false;
-  if (software && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
+  const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS;
+  if (software && depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
@@ -235,6 +238,8 @@ const DW_STRIPS = [8, 4] as const;
 const DW_WG = 64;
 const DW_FORWARD_ROWS = 32;
 const DW_WEIGHT_ROWS = 64;
+/** Kernel taps from which backward_weight_4_depthwise beats 'gemm' with many channels per group (CNN-X: 5x5 yes, 3x3 no). */
+const DW_WEIGHT_MIN_TAPS = 25;
 /** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
 const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */

@@ -251,6 +251,7 @@ describe('conv2d', () => {
     const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
     const cnnx9x9 = conv2dGeometry([15, 1, 224, 224], [16, 1, 9, 9], [16], { padding: 4 });
     const cnnx5x5 = conv2dGeometry([15, 1, 224, 224], [16, 1, 5, 5], [16], { padding: 2 });
+    const cnnx3x3 = conv2dGeometry([15, 1, 224, 224], [16, 1, 3, 3], [16], { padding: 1 });
     const stem = conv2dGeometry([1, 3, 224, 224], [64, 3, 7, 7], null, { stride: 2, padding: 3 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
@@ -260,6 +261,8 @@ describe('conv2d', () => {
       ['forward', cnnx9x9, 'subgroup'],
       ['forward', cnnx5x5, 'depthwise'],
       ['backwardWeight', cnnx5x5, 'depthwise'],
+      ['forward', cnnx3x3, 'depthwise'],
+      ['backwardWeight', cnnx3x3, 'gemm'],
       ['backwardWeight', stem, 'subgroup'],
       ['backwardInput', resnetDown, 'strided'],
       ['backwardWeight', resnet3x3, 'subgroup'],
