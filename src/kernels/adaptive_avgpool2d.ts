@@ -1,10 +1,12 @@
 /**
  * adaptive_avgpool2d: means over PyTorch's adaptive windows; global average pooling ([1, 1]) of large planes uses a
  * workgroup reduction per plane (forward_1_global) instead of one thread looping over the plane, and its gradient is
- * a broadcast, one thread filling each plane (backward_1_global).
+ * a broadcast, one thread filling each plane (backward_1_global). Small planes (ResNet's 7 x 7 head) are read and
+ * summed and filled 4 planes a thread with vec4 loads and stores (forward_2_planes4, backward_2_planes4), bit for bit as
+ * the others.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
-import { defineKernel, linearGrid } from './kernel.js';
+import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
 import { ELEMENTWISE_WG } from './elementwise.js';
 
 export interface AdaptiveGeometry {
@@ -49,6 +51,29 @@ export const adaptiveAvgpool2dForwardGlobal = defineKernel({
   grid: (p, maxPerDim) => linearGrid(p.planes, maxPerDim),
 });
 
+type AdaptiveParam = (typeof PARAMS)[number][0];
+const sizedSpecs = new Map<string, KernelSpec<AdaptiveParam>>();
+/** forward_2_planes4 or backward_2_planes4 for planes of `hw` elements (one pipeline per size). */
+function planes4Spec(pass: 'forward' | 'backward', hw: number): KernelSpec<AdaptiveParam> {
+  const key = `${pass}:${hw}`;
+  let spec = sizedSpecs.get(key);
+  if (!spec) {
+    spec = defineKernel({
+      name: `adaptive_avgpool2d.${pass}_2_planes4`,
+      shader: `adaptive_avgpool2d/${pass}_2_planes4`,
+      bindings: pass === 'forward' ? adaptiveAvgpool2dForward.bindings : adaptiveAvgpool2dBackward.bindings,
+      params: PARAMS,
+      workgroupSize: [ELEMENTWISE_WG, 1, 1],
+      grid: (p, maxPerDim) => linearGrid(Math.ceil(p.planes / 4 / ELEMENTWISE_WG), maxPerDim),
+      constants: { HW: hw },
+    });
+    sizedSpecs.set(key, spec);
+  }
+  return spec;
+}
+/** Largest plane the planes4 variants take (their loops are unrolled: 4 * HW adds or picks). */
+const PLANES4_MAX_HW = 64;
+
 export const adaptiveAvgpool2dBackward = defineKernel({
   name: 'adaptive_avgpool2d.backward',
   shader: 'adaptive_avgpool2d/backward',
@@ -71,11 +96,18 @@ export const adaptiveAvgpool2dBackwardGlobal = defineKernel({
   grid: (p, maxPerDim) => linearGrid(Math.ceil(p.planes / GLOBAL_BACKWARD_WG), maxPerDim),
 });
 
-export type AdaptiveForwardVariant = 'direct' | 'global';
-export type AdaptiveBackwardVariant = 'direct' | 'global';
+export type AdaptiveForwardVariant = 'direct' | 'global' | 'planes4';
+export type AdaptiveBackwardVariant = 'direct' | 'global' | 'planes4';
 
 export function adaptiveForwardVariant(g: AdaptiveGeometry): AdaptiveForwardVariant {
-  return g.oh === 1 && g.ow === 1 && g.h * g.w >= GLOBAL_REDUCE_MIN ? 'global' : 'direct';
+  if (g.oh !== 1 || g.ow !== 1) return 'direct';
+  if (g.h * g.w >= GLOBAL_REDUCE_MIN) return 'global';
+  return planes4Applies(g) ? 'planes4' : 'direct';
+}
+
+/** The planes4 variants take a [1, 1] output of planes up to PLANES4_MAX_HW elements, a multiple of 4 of them. */
+export function planes4Applies(g: AdaptiveGeometry): boolean {
+  return g.oh === 1 && g.ow === 1 && g.planes % 4 === 0 && g.h * g.w <= PLANES4_MAX_HW;
 }
 
 /** `variant` is for tests and benchmarks; by default the faster one for this shape. */
@@ -83,11 +115,19 @@ export function runAdaptiveAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g:
   variant = adaptiveForwardVariant(g)): void {
   const { planes, h, w, oh, ow } = g;
   if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`forward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
+  if (variant === 'planes4') {
+    if (!planes4Applies(g)) {
+      throw new RangeError(`forward_2_planes4 needs output [1, 1], planes a multiple of 4 and h*w <= ${PLANES4_MAX_HW}, not ${JSON.stringify(g)}`);
+    }
+    gpu.run(planes4Spec('forward', h * w), { planes, h, w, oh, ow }, [x, y]);
+    return;
+  }
   gpu.run(variant === 'global' ? adaptiveAvgpool2dForwardGlobal : adaptiveAvgpool2dForward, { planes, h, w, oh, ow }, [x, y]);
 }
 
 export function adaptiveBackwardVariant(g: AdaptiveGeometry): AdaptiveBackwardVariant {
-  return g.oh === 1 && g.ow === 1 ? 'global' : 'direct';
+  if (g.oh !== 1 || g.ow !== 1) return 'direct';
+  return planes4Applies(g) ? 'planes4' : 'global';
 }
 
 /** `variant` is for tests and benchmarks; by default the faster one for this shape. */
@@ -95,5 +135,12 @@ export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding,
   variant = adaptiveBackwardVariant(g)): void {
   const { planes, h, w, oh, ow } = g;
   if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`backward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
+  if (variant === 'planes4') {
+    if (!planes4Applies(g)) {
+      throw new RangeError(`backward_2_planes4 needs output [1, 1], planes a multiple of 4 and h*w <= ${PLANES4_MAX_HW}, not ${JSON.stringify(g)}`);
+    }
+    gpu.run(planes4Spec('backward', h * w), { planes, h, w, oh, ow }, [dy, dx]);
+    return;
+  }
   gpu.run(variant === 'global' ? adaptiveAvgpool2dBackwardGlobal : adaptiveAvgpool2dBackward, { planes, h, w, oh, ow }, [dy, dx]);
 }

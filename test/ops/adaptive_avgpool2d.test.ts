@@ -6,11 +6,12 @@ import { Tensor } from '../../src/graph/tensor.js';
 import {
   adaptiveBackwardVariant,
   adaptiveForwardVariant,
+  planes4Applies,
   runAdaptiveAvgpool2dBackward,
   runAdaptiveAvgpool2dForward,
 } from '../../src/kernels/adaptive_avgpool2d.js';
 import { expectClose } from '../helpers/compare.js';
-import { loadCases } from '../helpers/fixtures.js';
+import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { testGpu } from '../helpers/gpu.js';
 
@@ -34,13 +35,18 @@ describe('adaptiveAvgpool2d', () => {
     });
   }
 
-  it('runs both forward kernels on the global cases (the reduction where planes are large)', async () => {
+  // The [1, 1] variants: 'direct' and 'global' take any, 'planes4' planes of up to 64 elements, 4 planes at a time.
+  const globalVariants = (c: RefCase): ('direct' | 'global' | 'planes4')[] =>
+    ['direct', 'global', ...(planes4Applies(geometry(c.t('x').shape)) ? ['planes4' as const] : [])];
+
+  it('runs every forward kernel on the global cases (the reduction where planes are large, 4 planes a thread where small)', async () => {
     const gpu = await testGpu();
     const global = loadCases('adaptive_avgpool2d').filter((c) => c.name.startsWith('global'));
-    expect(global.map((c) => adaptiveForwardVariant(geometry(c.t('x').shape)))).toEqual(['direct', 'global', 'global']);
+    expect(global.map((c) => adaptiveForwardVariant(geometry(c.t('x').shape))))
+      .toEqual(['direct', 'global', 'global', 'planes4', 'planes4']);
     for (const c of global) {
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
-      for (const variant of ['direct', 'global'] as const) {
+      for (const variant of globalVariants(c)) {
         const y = Tensor.empty(gpu, c.t('y').shape, 'test:y');
         runAdaptiveAvgpool2dForward(gpu, x.buffer, y.buffer, geometry(c.t('x').shape), variant);
         expectClose(`${c.name} ${variant} y`, await y.read(), c.t('y').data, c.t('y').shape);
@@ -50,14 +56,15 @@ describe('adaptiveAvgpool2d', () => {
     }
   });
 
-  it('runs both backward kernels on the global cases (a thread per plane for [1, 1] outputs)', async () => {
+  it('runs every backward kernel on the global cases (a thread per plane, or per 4 small planes, for [1, 1] outputs)', async () => {
     const gpu = await testGpu();
     const global = loadCases('adaptive_avgpool2d').filter((c) => c.name.startsWith('global'));
-    expect(global.map((c) => adaptiveBackwardVariant(geometry(c.t('x').shape)))).toEqual(['global', 'global', 'global']);
+    expect(global.map((c) => adaptiveBackwardVariant(geometry(c.t('x').shape))))
+      .toEqual(['global', 'global', 'global', 'planes4', 'planes4']);
     expect(adaptiveBackwardVariant({ planes: 6, h: 9, w: 8, oh: 2, ow: 1 })).toBe('direct');
     for (const c of global) {
       const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
-      for (const variant of ['direct', 'global'] as const) {
+      for (const variant of globalVariants(c)) {
         const dx = Tensor.empty(gpu, c.t('dx').shape, 'test:dx');
         runAdaptiveAvgpool2dBackward(gpu, dy.buffer, dx.buffer, geometry(c.t('x').shape), variant);
         expectClose(`${c.name} ${variant} dx`, await dx.read(), c.t('dx').data, c.t('dx').shape);

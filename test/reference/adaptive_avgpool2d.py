@@ -22,4 +22,6 @@ case("same_size", (1, 3, 6, 5), (6, 5))
 case("global_small", (2, 3, 7, 7), (1, 1))
 case("global_large", (2, 3, 36, 33), (1, 1))
 case("global_75", (1, 4, 75, 75), (1, 1))
+case("global_planes4", (3, 4, 7, 7), (1, 1))      # 12 planes of 49: vec4s that straddle planes
+case("global_planes4_tiny", (1, 8, 1, 3), (1, 1))  # planes of 3: a vec4 reaches into a second plane every time
 write_fixture("adaptive_avgpool2d", cases)

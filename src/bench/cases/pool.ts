@@ -235,8 +235,8 @@ function globalCases(batch: number): KernelCase[] {
   const o = n * c;
   const sets = rotationSets(8 * (e + o));
   const base = { op: 'adaptive_avgpool2d', label: 'resnet50_head', shape: `x ${dims([n, c, h, w])} -> [${n}, ${c}, 1, 1]` };
-  // forward_1_global is picked for planes of at least GLOBAL_REDUCE_MIN; both apply to any [1, 1] output.
-  const variants: AdaptiveForwardVariant[] = ['direct', 'global'];
+  // forward_1_global is picked for planes of at least GLOBAL_REDUCE_MIN, forward_2_planes4 for small ones; all apply here.
+  const variants: AdaptiveForwardVariant[] = ['direct', 'global', 'planes4'];
   const spec: PoolSpec = { label: 'resnet50_head', x: [n, c, h, w], kernel: h, stride: h, padding: 0 };
   const pg = poolGeometry('avgpool2d', spec.x, { kernel: h });
   const forward: KernelCase = {
@@ -265,7 +265,7 @@ function globalCases(batch: number): KernelCase[] {
     peer: peer('tf.mean(x, [1, 2])', spec, pg, sets, (tf, x) => tf.mean(x, [1, 2])),
   };
   const backward: KernelCase = {
-    ...base, pass: 'backward', flops: e, bytes: 4 * (e + o), variants: ['direct', 'global'],
+    ...base, pass: 'backward', flops: e, bytes: 4 * (e + o), variants: ['direct', 'global', 'planes4'],
     async prepare(gpu) {
       const dy = rotated(gpu, o, 42, sets, 'bench:gap:dy');
       const dx = outputs(gpu, 4 * e, sets, 'bench:gap:dx');
