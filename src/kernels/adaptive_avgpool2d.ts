@@ -116,13 +116,20 @@ export function runAdaptiveAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g:
   const { planes, h, w, oh, ow } = g;
   if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`forward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
   if (variant === 'planes4') {
-    if (!planes4Applies(g)) {
-      throw new RangeError(`forward_2_planes4 needs output [1, 1], planes a multiple of 4 and h*w <= ${PLANES4_MAX_HW}, not ${JSON.stringify(g)}`);
-    }
-    gpu.run(planes4Spec('forward', h * w), { planes, h, w, oh, ow }, [x, y]);
+    runPlanes4(gpu, 'forward', g, [x, y]);
     return;
   }
   gpu.run(variant === 'global' ? adaptiveAvgpool2dForwardGlobal : adaptiveAvgpool2dForward, { planes, h, w, oh, ow }, [x, y]);
+}
+
+function runPlanes4(gpu: Gpu, pass: 'forward' | 'backward', g: AdaptiveGeometry, buffers: [Binding, Binding]): void {
+  if (!planes4Applies(g)) {
+    throw new RangeError(
+      `${pass}_2_planes4 needs output [1, 1], planes a multiple of 4 and h*w <= ${PLANES4_MAX_HW}, not ${JSON.stringify(g)}`,
+    );
+  }
+  const { planes, h, w, oh, ow } = g;
+  gpu.run(planes4Spec(pass, h * w), { planes, h, w, oh, ow }, buffers);
 }
 
 export function adaptiveBackwardVariant(g: AdaptiveGeometry): AdaptiveBackwardVariant {
@@ -136,10 +143,7 @@ export function runAdaptiveAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding,
   const { planes, h, w, oh, ow } = g;
   if (variant === 'global' && (oh !== 1 || ow !== 1)) throw new RangeError(`backward_1_global needs output [1, 1], not [${oh}, ${ow}]`);
   if (variant === 'planes4') {
-    if (!planes4Applies(g)) {
-      throw new RangeError(`backward_2_planes4 needs output [1, 1], planes a multiple of 4 and h*w <= ${PLANES4_MAX_HW}, not ${JSON.stringify(g)}`);
-    }
-    gpu.run(planes4Spec('backward', h * w), { planes, h, w, oh, ow }, [dy, dx]);
+    runPlanes4(gpu, 'backward', g, [dy, dx]);
     return;
   }
   gpu.run(variant === 'global' ? adaptiveAvgpool2dBackwardGlobal : adaptiveAvgpool2dBackward, { planes, h, w, oh, ow }, [dy, dx]);

@@ -708,8 +708,8 @@ function runPointwiseStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, d
 
 /**
  * dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. With
- * `db`, also the bias gradient: in the same pass for the 'gemm', 'subgroup' and 'depthwise' variants (they load every dy value
- * anyway), by runConv2dBackwardBias after the reference 'direct' one.
+ * `db`, also the bias gradient: in the same pass for the 'gemm', 'subgroup' and 'depthwise' variants (they load every
+ * dy value anyway), by runConv2dBackwardBias after the reference 'direct' one.
  */
 export function runConv2dBackwardWeight(
   gpu: Gpu,
@@ -752,7 +752,8 @@ export function runConv2dBackwardWeight(
     const target = gpu.isSoftware !== false ? DW_WEIGHT_THREADS.software : DW_WEIGHT_THREADS.hardware;
     const threadsPerImage = g.cout * strips * chunks;
     const fits = Math.ceil(g.batch / Math.max(1, Math.floor(maxParts / (strips * chunks))));
-    const imagesPerPart = Math.max(fits, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)) || 1);
+    const byThreads = Math.max(1, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)));
+    const imagesPerPart = Math.max(fits, byThreads);
     parts = Math.ceil(g.batch / imagesPerPart) * chunks * strips;
     spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0);
     params = { ...geometryParams(g), strips, rowsPerChunk, chunks, imagesPerPart, parts };
