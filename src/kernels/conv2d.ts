@@ -653,25 +653,12 @@ export function runConv2dBackwardInput(
     gpu.run(conv2dBackwardInput, geometryParams(g), [dy, w, dx]);
     return;
   }
-  if (chosen === 'strided' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0) {
-    runPointwiseStridedInputGradient(gpu, dy, w, dx, g);
-    return;
-  }
   if (chosen === 'strided') {
-    // A phase row is w / stride long (7 for ResNet's 14 x 14 stride-2 convs): a run no longer than it wastes fewer
-    // lanes, and the accumulators it frees hold more channels.
-    const phaseW = Math.ceil(g.w / g.strideW);
-    const qpl = Math.min(FWD_QPL, Math.ceil(phaseW / 4));
-    const tm = pow2AtMost(g.cin / g.groups, STRIDED_ACC / qpl);
-    const rowsJ = Math.ceil(g.h / g.strideH);
-    const runsPerRow = Math.ceil(phaseW / (4 * qpl));
-    const runs = g.batch * rowsJ * runsPerRow;
-    const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(g.cin / g.groups / tm) };
-    gpu.run(backwardInputStrided(tm, qpl), params, [dy, w, dx]);
+    if (g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0) runPointwiseStridedInputGradient(gpu, dy, w, dx, g);
+    else runStridedInputGradient(gpu, dy, w, dx, g);
     return;
   }
-  const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');
-  gpu.run(conv2dFlipWeights, { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, groups: g.groups }, [w, wf]);
+  const wf = flipWeights(gpu, w, g);
   const transposed: Conv2dGeometry = {
     ...g,
     cin: g.cout,
@@ -687,14 +674,34 @@ export function runConv2dBackwardInput(
   gpu.free(wf);
 }
 
+/** The transposed, flipped weights the input gradient convolves dy with (a new buffer: the caller frees it). */
+function flipWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry): GPUBuffer {
+  const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');
+  gpu.run(conv2dFlipWeights, { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, groups: g.groups }, [w, wf]);
+  return wf;
+}
+
+/** The input gradient of a strided conv as stride x stride phases (backward_input_2_strided). */
+function runStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, dx: Binding, g: Conv2dGeometry): void {
+  // A phase row is w / stride long (7 for ResNet's 14 x 14 stride-2 convs): a run no longer than it wastes fewer
+  // lanes, and the accumulators it frees hold more channels.
+  const phaseW = Math.ceil(g.w / g.strideW);
+  const qpl = Math.min(FWD_QPL, Math.ceil(phaseW / 4));
+  const tm = pow2AtMost(g.cin / g.groups, STRIDED_ACC / qpl);
+  const rowsJ = Math.ceil(g.h / g.strideH);
+  const runsPerRow = Math.ceil(phaseW / (4 * qpl));
+  const runs = g.batch * rowsJ * runsPerRow;
+  const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(g.cin / g.groups / tm) };
+  gpu.run(backwardInputStrided(tm, qpl), params, [dy, w, dx]);
+}
+
 /**
  * The input gradient of a 1x1 conv with stride > 1 and no padding: dy's pointwise conv with the transposed weights
  * lands on the inputs at multiples of the stride, and every other input gets 0. At ResNet-50's batch-1 downsampling
  * convs under lavapipe: 16-44 ms this way (flip, pointwise forward, scatter), 61-78 as one strided pass.
  */
 function runPointwiseStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, dx: Binding, g: Conv2dGeometry): void {
-  const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');
-  gpu.run(conv2dFlipWeights, { cin: g.cin, cout: g.cout, kh: 1, kw: 1, groups: g.groups }, [w, wf]);
+  const wf = flipWeights(gpu, w, g);
   const kept = gpu.alloc(g.batch * g.cin * g.oh * g.ow * 4, 'conv2d.backward_input:kept');
   const pointwise: Conv2dGeometry = {
     ...g, cin: g.cout, h: g.oh, w: g.ow, cout: g.cin, strideH: 1, strideW: 1,

@@ -94,6 +94,14 @@ function columnsVec4Tile(rows: number, depth: number): { tm: number; cpt: number
   return tiles.reduce((best, t) => (loads(t) < loads(best) ? t : best));
 }
 
+/** The part of a variant's kernel name (and cache key) that its tile adds: what changes the shader's constants. */
+function specShape(variant: MatmulVariant, rows: number, vec4Tile: { tm: number; cpt: number }): string {
+  if (variant === 'naive') return '';
+  if (variant === 'tiled') return rows <= 16 ? '_short' : '';
+  if (variant === 'columns_vec4') return `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}`;
+  return `_tm${tileRows(rows)}`;
+}
+
 function matmulSpec(
   variant: MatmulVariant,
   transA: boolean,
@@ -102,10 +110,7 @@ function matmulSpec(
   depth: number,
 ): KernelSpec<MatmulParam> {
   const vec4Tile = columnsVec4Tile(rows, depth);
-  const shape =
-    variant === 'tiled' ? (rows <= 16 ? '_short' : '') : variant === 'naive' ? '' :
-    variant === 'columns_vec4' ? `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}` : `_tm${tileRows(rows)}`;
-  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
+  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${specShape(variant, rows, vec4Tile)}`;
   let spec = specs.get(key);
   if (spec) return spec;
   const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
