@@ -53,10 +53,14 @@ export interface E2eRow {
   name: string;
   shape: string;
   batch: number;
+  /** From ms_per_step: for training, steps back to back as the trainer runs them (see e2e.ts). */
   images_per_s: number | null;
   ms_per_step: number | null;
+  /** Training only: wall ms of one step recorded and waited for alone, and how many steps ran per wait back to back. */
+  ms_per_step_synced?: number;
+  steps_per_sync?: number;
   samples: number;
-  peer: { name: string; images_per_s: number | null; ms_per_step?: number | null; reason?: string } | null;
+  peer: { name: string; images_per_s: number | null; ms_per_step?: number | null; ms_per_step_synced?: number; reason?: string } | null;
   load_1m?: number;
   error?: string;
   /** Where the time of one cnnx step goes: GPU ms per kernel name, summed over one profiled step, largest first. */
@@ -104,12 +108,15 @@ export function markdownTables(r: BenchReport): string {
     );
   }
   if (r.e2e.length > 0) {
-    lines.push('', '| end to end | shape | images/s | ms/step | peer images/s | cnnx/peer | load |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('', '| end to end | shape | images/s | ms/step | ms/step alone | steps per wait | peer images/s | peer ms/step alone | cnnx/peer | load |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const e of r.e2e) {
       const peer = e.peer?.images_per_s ?? null;
       const speedup = e.images_per_s !== null && peer !== null ? fmt(e.images_per_s / peer) : '-';
       lines.push(`| ${e.name} | ${e.shape} | ${e.images_per_s === null ? (e.error ?? 'failed') : fmt(e.images_per_s, 3)} | ` +
-        `${fmt(e.ms_per_step, 0)} | ${peer === null ? `n/a${e.peer?.reason ? ` (${e.peer.reason})` : ''}` : fmt(peer, 3)} | ${speedup} | ${fmt(e.load_1m, 1)} |`);
+        `${fmt(e.ms_per_step, 1)} | ${fmt(e.ms_per_step_synced, 1)} | ${e.steps_per_sync ?? '-'} | ` +
+        `${peer === null ? `n/a${e.peer?.reason ? ` (${e.peer.reason})` : ''}` : fmt(peer, 3)} | ${fmt(e.peer?.ms_per_step_synced, 1)} | ` +
+        `${speedup} | ${fmt(e.load_1m, 1)} |`);
     }
   }
   return lines.join('\n');

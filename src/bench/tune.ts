@@ -98,7 +98,7 @@ export async function tuneConv2d(gpu: Gpu, shapes: readonly Conv2dChoiceShape[],
       variants.sort((a, b) => Number(a === 'direct') - Number(b === 'direct'));
       const row = await timePass(gpu, pass, geometry, variants, plan);
       rows.push(row);
-      options.log?.(`${row.key}: ${Object.entries(row.ms).map(([v, ms]) => `${v} ${ms.toFixed(2)} ms`).join(', ')} -> ${row.winner}`);
+      options.log?.(`${row.key}: ${Object.entries(row.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)} ms`).join(', ')} -> ${row.winner}`);
     }
   } finally {
     gpu.kernelChoices = previous;
