@@ -6,8 +6,9 @@ import { createNodePlatform } from '../platform/node.js';
 import { Gpu, type GpuOptions } from '../runtime/gpu.js';
 import { applyKernelChoices } from './kernel_choices_file.js';
 
-export async function withGpu<T>(fn: (gpu: Gpu) => Promise<T>, options: GpuOptions = {}): Promise<T> {
-  const gpu = await Gpu.create(createNodePlatform(), options);
+/** `dawnFlags` go to Dawn's create() (UNQUANTISED_TIMESTAMPS for commands that time kernels). */
+export async function withGpu<T>(fn: (gpu: Gpu) => Promise<T>, options: GpuOptions = {}, dawnFlags: string[] = []): Promise<T> {
+  const gpu = await Gpu.create(createNodePlatform(dawnFlags), options);
   let result: T;
   try {
     applyKernelChoices(gpu, (line) => process.stderr.write(`${line}\n`));

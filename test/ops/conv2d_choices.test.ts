@@ -3,11 +3,12 @@ import { backward } from '../../src/graph/autograd.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
-import { chooseConv2dVariant, conv2dChoiceKey, heuristicConv2dVariant } from '../../src/kernels/conv2d.js';
+import { chooseConv2dVariant, conv2dChoiceKey, heuristicConv2dVariant, type Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { adapterIdentity, KernelChoiceError, KernelChoices } from '../../src/runtime/kernel_choices.js';
 import { expectClose } from '../helpers/compare.js';
+import { FORWARD_KERNELS, WEIGHT_GRADIENT_KERNELS } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 
 // Its own device: these tests change the device's kernel choices, which other files' devices must not see.
@@ -47,24 +48,35 @@ describe('conv2d kernel choices', () => {
   const c = loadCases('conv2d').find((k) => k.name === 'many_tiles')!;
   const geometry = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.t('b').shape, c.attrs as Conv2dOptions);
 
+  /** The rules' picks for this device (software devices: 'subgroup' for both). */
+  function heuristics(gpu: Gpu): { forward: Conv2dVariant; weight: Conv2dVariant } {
+    const forward = heuristicConv2dVariant('forward', geometry, gpu);
+    const weight = heuristicConv2dVariant('backwardWeight', geometry, gpu);
+    if (gpu.isSoftware) expect([forward, weight]).toEqual(['subgroup', 'subgroup']);
+    return { forward, weight };
+  }
+
   it('runs the tuned variant of each pass, with the same results as the heuristics', async () => {
     const gpu = await choicesGpu();
-    expect(heuristicConv2dVariant('forward', geometry, gpu)).toBe('subgroup');
-    expect(heuristicConv2dVariant('backwardWeight', geometry, gpu)).toBe('subgroup');
+    const rule = heuristics(gpu);
     const heuristic = await runCase(gpu, c, null);
-    expect(heuristic).toContain('conv2d.forward_3_subgroup');
-    expect(heuristic).toContain('conv2d.backward_weight_3_subgroup');
+    expect(heuristic).toContain(FORWARD_KERNELS[rule.forward]);
+    expect(heuristic).toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
 
+    // Tuned to variants the rules did not pick.
+    const forward = rule.forward === 'gemm' ? 'direct' : 'gemm';
+    const weight = rule.weight === 'gemm' ? 'direct' : 'gemm';
     const tuned = new KernelChoices(adapterIdentity(gpu.info), [
-      [conv2dChoiceKey('forward', geometry), 'gemm'],
-      [conv2dChoiceKey('backwardWeight', geometry), 'gemm'],
+      [conv2dChoiceKey('forward', geometry), forward],
+      [conv2dChoiceKey('backwardWeight', geometry), weight],
       [conv2dChoiceKey('backwardInput', geometry), 'direct'],
     ]);
     const kernels = await runCase(gpu, c, tuned);
-    expect(kernels).toContain('conv2d.forward_2_gemm');
-    expect(kernels).toContain('conv2d.backward_weight_2_gemm');
+    expect(kernels).toContain(FORWARD_KERNELS[forward]);
+    expect(kernels).toContain(WEIGHT_GRADIENT_KERNELS[weight]);
     expect(kernels).toContain('conv2d.backward_input');
-    expect(kernels.filter((k) => k.includes('subgroup'))).toEqual([]);
+    expect(kernels).not.toContain(FORWARD_KERNELS[rule.forward]);
+    expect(kernels).not.toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
   });
 
   it('ignores a tuned variant that does not handle the shape, or that the pass does not have', async () => {
@@ -74,8 +86,9 @@ describe('conv2d kernel choices', () => {
       [conv2dChoiceKey('backwardWeight', geometry), 'winograd'],
     ]);
     const kernels = await runCase(gpu, c, tuned);
-    expect(kernels).toContain('conv2d.forward_3_subgroup');
-    expect(kernels).toContain('conv2d.backward_weight_3_subgroup');
+    const rule = heuristics(gpu);
+    expect(kernels).toContain(FORWARD_KERNELS[rule.forward]);
+    expect(kernels).toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
   });
 
   it('records the shapes asked about while collecting, including the forward conv an input gradient runs', async () => {
@@ -87,7 +100,7 @@ describe('conv2d kernel choices', () => {
     expect(passes.sort()).toEqual(['backwardInput', 'backwardWeight', 'forward', 'forward']);
     expect(collector.asked.has(conv2dChoiceKey('forward', geometry))).toBe(true);
     const device = { hasSubgroups: gpu.hasSubgroups, isSoftware: gpu.isSoftware, kernelChoices: collector };
-    expect(chooseConv2dVariant('forward', geometry, device)).toBe('subgroup'); // nothing tuned: the heuristic
+    expect(chooseConv2dVariant('forward', geometry, device)).toBe(heuristics(gpu).forward); // nothing tuned
   });
 
   it('refuses a table measured on another adapter', async () => {

@@ -8,6 +8,7 @@ import type { Argv } from 'yargs';
 import { collectConv2dShapes, storeWinners, runTrainingStep, tuneConv2d, type TuneRow } from '../../bench/tune.js';
 import { createRng } from '../../data/prng.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
+import { UNQUANTISED_TIMESTAMPS } from '../../platform/node.js';
 import { adapterIdentity, KernelChoiceError, KernelChoices, type AdapterIdentity } from '../../runtime/kernel_choices.js';
 import { positiveInteger } from '../data_options.js';
 import { withGpu } from '../device.js';
@@ -30,6 +31,7 @@ export function registerTune(cli: Argv): Argv {
       const inputSize = positiveInteger(args['input-size'], '--input-size');
       const entry = modelEntry(args.model);
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
+      // Dawn rounds timestamps to 65.5 us by default on an H100: batch-1 kernels would read as 0 or tie.
       await withGpu(async (gpu) => {
         const path = args.output ?? kernelChoicesPath(gpu.info);
         const table = existingTable(path, adapterIdentity(gpu.info), args.output !== undefined, log);
@@ -45,7 +47,7 @@ export function registerTune(cli: Argv): Argv {
         writeKernelChoices(path, storeWinners(table, rows));
         log(`wrote ${path} (${table.size} shapes)`);
         process.stdout.write(args.json ? `${JSON.stringify({ path, rows }, null, 2)}\n` : `${tuneTable(rows).join('\n')}\n`);
-      });
+      }, {}, [UNQUANTISED_TIMESTAMPS]);
     },
   );
 }
@@ -77,7 +79,7 @@ function existingTable(path: string, adapter: AdapterIdentity, named: boolean, l
 function tuneTable(rows: readonly TuneRow[]): string[] {
   const lines = ['| pass | shape | heuristic | fastest | ms per variant |', '| --- | --- | --- | --- | --- |'];
   for (const r of rows) {
-    const times = Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(2)}`).join(', ');
+    const times = Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)}`).join(', ');
     const shape = r.key.slice(r.key.indexOf(' ') + 1);
     lines.push(`| ${r.pass} | ${shape} | ${r.heuristic} | ${r.winner === r.heuristic ? r.winner : `**${r.winner}**`} | ${times} |`);
   }
