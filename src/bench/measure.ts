@@ -11,6 +11,9 @@
  *   host, since other load mostly adds waiting, not work.
  * Work slower than the whole budget (the simple reference variants at large shapes) is timed by its checked run
  * alone (see run.ts), so one 30-second kernel does not hold the bench up for minutes.
+ * Work much shorter than REPEAT_MS of GPU time is recorded several times back to back per timed run (the times are
+ * per repetition): a fast GPU left idle between lone 50 us kernels drops its clocks, and an H100 timed that way read
+ * its kernels 3-4x slower than the same kernels inside a training step.
  */
 import { cpuUsage } from 'node:process';
 import type { Gpu } from '../runtime/gpu.js';
@@ -50,11 +53,34 @@ export function planFor(plan: MeasurePlan, firstMs: number): MeasurePlan {
   return { warmup: 0, runs: minRuns, minRuns, budgetMs: plan.budgetMs };
 }
 
+/** GPU ms a timed run should last at least; shorter work is repeated (see the file header). */
+const REPEAT_MS = 2;
+const MAX_REPEATS = 64;
+/** Dispatches one profiled submission may time (the profiler's capacity, with room to spare). */
+const MAX_PROFILED = 1024;
+
+/** Runs the last warm-up run, timed where the adapter allows, and returns how often to repeat the work per timed run. */
+async function warmUpRepeats(gpu: Gpu, runOnce: () => void): Promise<number> {
+  if (!gpu.hasTimestamps) {
+    runOnce();
+    await gpu.sync();
+    return 1;
+  }
+  gpu.startProfiling();
+  runOnce();
+  const probe = await gpu.stopProfiling();
+  const probeMs = probe.reduce((sum, t) => sum + t.ms, 0);
+  const byTime = probeMs > 0 ? Math.ceil(REPEAT_MS / probeMs) : MAX_REPEATS;
+  return Math.max(1, Math.min(byTime, MAX_REPEATS, Math.floor(MAX_PROFILED / Math.max(1, probe.length))));
+}
+
 /** Times `run` on the GPU (see the file header); `first` is the index of the first run (a rotation offset). */
 export async function measure(gpu: Gpu, run: (i: number) => void, plan: MeasurePlan, first = 0): Promise<Timing> {
   let i = first;
-  for (let w = 0; w < plan.warmup; w++) run(i++);
+  for (let w = 0; w < plan.warmup - 1; w++) run(i++);
   await gpu.sync();
+  // The last warm-up run says whether the work needs repeating (slow work has no warm-up: it never does).
+  const repeats = plan.warmup > 0 ? await warmUpRepeats(gpu, () => run(i++)) : 1;
   const gpuMs: number[] = [];
   const wallMs: number[] = [];
   const cpuMs: number[] = [];
@@ -65,16 +91,16 @@ export async function measure(gpu: Gpu, run: (i: number) => void, plan: MeasureP
     const t0 = performance.now();
     if (gpu.hasTimestamps) {
       gpu.startProfiling();
-      run(i++);
+      for (let r = 0; r < repeats; r++) run(i++);
       const times = await gpu.stopProfiling();
-      gpuMs.push(times.reduce((sum, t) => sum + t.ms, 0));
+      gpuMs.push(times.reduce((sum, t) => sum + t.ms, 0) / repeats);
     } else {
       run(i++);
       await gpu.sync();
     }
-    wallMs.push(performance.now() - t0);
+    wallMs.push((performance.now() - t0) / repeats);
     const used = cpuUsage(cpu);
-    cpuMs.push((used.user + used.system) / 1000);
+    cpuMs.push((used.user + used.system) / 1000 / repeats);
   }
   const wall = median(wallMs);
   return {

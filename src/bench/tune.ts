@@ -147,7 +147,7 @@ async function timePass(gpu: Gpu, pass: Conv2dPass, g: Conv2dGeometry, variants:
         ms[v] = wallMs;
         continue;
       }
-      const timing = await measure(gpu, () => run(v), { ...plan, warmup: 0 });
+      const timing = await measure(gpu, () => run(v), { ...plan, warmup: 1 });
       ms[v] = timing.ms;
       clock = timing.clock;
     }
