@@ -1,9 +1,13 @@
 // conv2d.sum_partials: the second, deterministic stage of the weight and bias gradient reductions.
-//   out[e] = sum over s = 0, 1, ..., parts-1 (in that order) of partial[s, e]. Overwrites out.
-// Bindings: @0 p: Params; @1 partial: f32 [parts, count] (read); @2 out: f32 [count] (read_write).
-// Params: count (elements of out), parts (chunks to add). Workgroup: WG_X threads, one element of out each;
-// grid = linearGrid(ceil(count / WG_X)).
-struct Params { count: u32, parts: u32 }
+//   out[g, e] = sum over s = g*partsPerGroup, ..., min(parts, (g+1)*partsPerGroup) - 1 (in that order) of
+//   partial[s, e], for each group g of parts. With partsPerGroup = parts there is one group: out[e] is the whole sum.
+//   Many parts are added in two such passes (groups, then the groups' sums), so no thread adds thousands in a row.
+//   Overwrites out.
+// Bindings: @0 p: Params; @1 partial: f32 [parts, count] (read); @2 out: f32 [ceil(parts / partsPerGroup), count]
+//   (read_write).
+// Params: count (elements of one part), parts (parts to add), partsPerGroup. Workgroup: WG_X threads, one element of
+// out each; grid = linearGrid(ceil(count * groups / WG_X)).
+struct Params { count: u32, parts: u32, partsPerGroup: u32 }
 
 override WG_X: u32;
 @group(0) @binding(0) var<uniform> p: Params;
@@ -13,9 +17,13 @@ override WG_X: u32;
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let e = (wid.x + wid.y * nwg.x) * WG_X + lid;
-  if (e >= p.count) { return; }
+  let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  let groups = (p.parts + p.partsPerGroup - 1u) / p.partsPerGroup;
+  if (i >= p.count * groups) { return; }
+  let e = i % p.count;
+  let g = i / p.count;
+  let end = min(p.parts, (g + 1u) * p.partsPerGroup);
   var acc = 0.0;
-  for (var s = 0u; s < p.parts; s++) { acc += partial[s * p.count + e]; }
-  out[e] = acc;
+  for (var s = g * p.partsPerGroup; s < end; s++) { acc += partial[s * p.count + e]; }
+  out[i] = acc;
 }

@@ -144,27 +144,51 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * channels per group (depthwise convs) 'gemm', which tiles down to 1, is faster.
  * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
  * inputs sliding along the kernel row beat loading every tap; they slide only when strideW == dilW, so ResNet's
- * 3-channel 7x7 stride-2 stem keeps 'subgroup' (14 vs 32 ms at batch 1). On a hardware GPU (measured on an H100, bench/RESULTS_H100.md)
- * loads are cheap and the broadcasts only cost: the forward 'subgroup' loses to 'gemm' at every bench shape, while
- * 'pointwise' (1x1) and the weight gradient's 'subgroup', split into enough parts, win.
+ * 3-channel 7x7 stride-2 stem keeps 'subgroup' (14 vs 32 ms at batch 1).
  * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7):
  * it loads each input about once where 'gemm' loads it up to kh times; measured 2-3x faster than 'gemm' on Xception's
  * depthwise convs and 1.2-1.5x than the best other variant on CNN-X's 5x5, level with it on CNN-X's 3x3 forward. Its
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
- * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, keeps it. No hardware
- * GPU has timed it yet, so there the other rules stay (`cnnx tune` picks it where it wins).
+ * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, keeps it.
+ * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
-  const software = device?.isSoftware !== false;
+  if (device?.isSoftware === false) return hardwareConv2dVariant(pass, g, device);
   const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS;
-  if (software && depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
-  const fewInputs = software && pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
+  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
+  const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
-    if ((software || pass === 'backwardWeight') && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
+    if (conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
   }
   if (conv2dVariantApplies(pass, 'gemm', g)) return 'gemm';
   return conv2dVariantApplies(pass, 'strided', g) ? 'strided' : 'direct';
+}
+
+/**
+ * The rules for a hardware GPU, measured on an H100 (bench/RESULTS_H100.md, `cnnx tune` at ResNet-50 batch 1):
+ * loads are cheap there and workgroup memory fast, so the forward runs 'tiled' wherever a block of 32 channels and
+ * a K of 64 fill its tiles (ResNet-50: 1.5-8x faster than 'pointwise' or 'gemm' at batch 15, and batch-1 inference
+ * 44.5 -> 17.2 ms); CNN-X's 16-channel convs keep 'gemm' (9x9: 0.28 vs 0.67 ms). The forward 'subgroup' lost to
+ * 'gemm' at every shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three
+ * batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
+ * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
+ * it at 5 of 6 ResNet-50 shapes. 'depthwise' is left to `cnnx tune` (its one win there was Xception's 147 x 147).
+ */
+function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
+  const coutG = g.cout / g.groups;
+  if (pass === 'forward') {
+    if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
+    if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
+    return 'gemm';
+  }
+  if (pass === 'backwardWeight') {
+    if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
+    return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
+  }
+  if (conv2dVariantApplies(pass, 'gemm', g)) return 'gemm';
+  const large = g.batch * g.cin * g.h * g.w >= STRIDED_MIN_DX;
+  return large && conv2dVariantApplies(pass, 'strided', g) ? 'strided' : 'direct';
 }
 
 function resolveVariant(
@@ -187,6 +211,8 @@ const GEOMETRY = [
 ] as const;
 type GeometryField = (typeof GEOMETRY)[number][0];
 
+/** Parts conv2d.sum_partials adds in one pass; more go in two (runSumPartials). */
+const SUM_GROUP = 64;
 /** Threads per workgroup of the tree reductions (a power of two: the shaders halve it). */
 const REDUCE_WG = 64;
 /** Elements one workgroup of a tree reduction sums. */
@@ -222,11 +248,12 @@ const BW_WG = 8;
 const BW_PARTS = 256;
 /**
  * Workgroups backward_weight_3_subgroup aims for (splitting the pixels into parts): a few dozen keep two CPU cores
- * busy; a hardware GPU wants thousands of threads, but sum_partials adds each weight's parts in one thread, so parts
- * stay at most BW_SG_MAX_PARTS there.
+ * busy; a hardware GPU wants its cores full: in 240 parts (about 15,000 threads) each of CNN-X's weight gradients
+ * took 0.66-0.73 ms on an H100 whatever its kernel size, every thread walking 14 rows of pixels one load after
+ * another. runSumPartials adds the parts in two passes; at most BW_SG_MAX_PARTS of them on a hardware GPU.
  */
-const BW_SG_WORKGROUPS = { software: 32, hardware: 1024 };
-const BW_SG_MAX_PARTS = 256;
+const BW_SG_WORKGROUPS = { software: 32, hardware: 2048 };
+const BW_SG_MAX_PARTS = 4096;
 /**
  * forward_6_depthwise and backward_weight_4_depthwise: the largest kernel side (the shaders' MAX_K), the strip widths
  * they are built for, threads per workgroup, and the output rows a thread walks down at most (its first KH - 1 input
@@ -327,6 +354,11 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
     constants: { STRIP: strip, KH: kh, KW: kw },
   }),
 );
+/** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
+const TILED_MIN_COUT = 32;
+const TILED_MIN_K = 64;
+/** dx elements from which a hardware GPU's strided input gradient runs 'strided' rather than the reference kernel. */
+const STRIDED_MIN_DX = 1 << 20;
 /** forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps). */
 const TILED_MIN_WORKGROUPS = 256;
 
@@ -475,10 +507,27 @@ export const conv2dSumPartials = defineKernel({
     { name: 'partial', access: 'read' },
     { name: 'out', access: 'read_write' },
   ],
-  params: [['count', 'u32'], ['parts', 'u32']],
+  params: [['count', 'u32'], ['parts', 'u32'], ['partsPerGroup', 'u32']],
   workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: (p, max) => elementwiseGrid({ n: p.count }, max),
+  grid: (p, max) => elementwiseGrid({ n: p.count * Math.ceil(p.parts / p.partsPerGroup) }, max),
 });
+
+/**
+ * out = the sum of `parts` partial sums of `count` floats each (partial is [parts, count]), in a fixed order. Past
+ * SUM_GROUP parts in two passes, groups of SUM_GROUP parts and then the groups' sums: a thread adds its parts one
+ * after another, and a hardware GPU wants the weight gradient split into thousands of parts.
+ */
+export function runSumPartials(gpu: Gpu, partial: Binding, parts: number, count: number, out: Binding): void {
+  if (parts <= SUM_GROUP) {
+    gpu.run(conv2dSumPartials, { count, parts, partsPerGroup: parts }, [partial, out]);
+    return;
+  }
+  const groups = Math.ceil(parts / SUM_GROUP);
+  const sums = gpu.alloc(groups * count * 4, 'conv2d.sum_partials:groups');
+  gpu.run(conv2dSumPartials, { count, parts, partsPerGroup: SUM_GROUP }, [partial, sums]);
+  gpu.run(conv2dSumPartials, { count, parts: groups, partsPerGroup: groups }, [sums, out]);
+  gpu.free(sums);
+}
 
 function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) => S): (...args: A) => S {
   const cache = new Map<string, S>();
@@ -785,12 +834,12 @@ export function runConv2dBackwardWeight(
   gpu.run(spec, params, [x, dy, partial]);
   if (fusedBias) {
     const sums = gpu.alloc(stride * 4, `${spec.name}:sums`);
-    gpu.run(conv2dSumPartials, { count: stride, parts }, [partial, sums]);
+    runSumPartials(gpu, partial, parts, stride, sums);
     gpu.copy(sums, 0, dw, 0, count * 4);
     gpu.copy(sums, count * 4, db, 0, g.cout * 4);
     gpu.free(sums);
   } else {
-    gpu.run(conv2dSumPartials, { count, parts }, [partial, dw]);
+    runSumPartials(gpu, partial, parts, count, dw);
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
   }
   gpu.free(partial);
@@ -818,7 +867,7 @@ export function runConv2dBackwardBias(
     const partial = gpu.alloc(g.batch * chunks * g.cout * 4, 'conv2d.backward_bias_1_vec4:partial');
     const params = { hw, cout: g.cout, items, chunks, groups: g.batch * g.cout * chunks };
     gpu.run(conv2dBackwardBiasVec4, params, [dy, partial]);
-    gpu.run(conv2dSumPartials, { count: g.cout, parts: g.batch * chunks }, [partial, db]);
+    runSumPartials(gpu, partial, g.batch * chunks, g.cout, db);
     gpu.free(partial);
     return;
   }
@@ -826,6 +875,6 @@ export function runConv2dBackwardBias(
   const chunk = Math.ceil(plane / pieces);
   const partial = gpu.alloc(g.batch * pieces * g.cout * 4, 'conv2d.backward_bias:partial');
   gpu.run(conv2dBackwardBias, { batch: g.batch, cout: g.cout, plane, chunk, pieces }, [dy, partial]);
-  gpu.run(conv2dSumPartials, { count: g.cout, parts: g.batch * pieces }, [partial, db]);
+  runSumPartials(gpu, partial, g.batch * pieces, g.cout, db);
   gpu.free(partial);
 }

@@ -13,6 +13,7 @@ import {
   runConv2dBackwardInput,
   runConv2dBackwardWeight,
   runConv2dForward,
+  runSumPartials,
 } from '../../src/kernels/conv2d.js';
 import type { Conv2dGeometry, Conv2dPass, Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { expectClose } from '../helpers/compare.js';
@@ -139,6 +140,30 @@ describe('conv2d', () => {
       });
     }
   }
+
+  it('adds partial sums in one pass up to 64 parts and in two past that, in a fixed order', async () => {
+    const gpu = await testGpu();
+    const count = 37;
+    for (const parts of [1, 64, 65, 300]) {
+      const data = random(parts * count, parts);
+      const want = new Float32Array(count);
+      for (let e = 0; e < count; e++) {
+        let sum = 0;
+        for (let s = 0; s < parts; s++) sum += data[s * count + e]!;
+        want[e] = sum;
+      }
+      const partial = Tensor.fromData(gpu, data, [parts, count], 'partial');
+      const out = Tensor.empty(gpu, [count], 'out');
+      const before = gpu.dispatches;
+      runSumPartials(gpu, partial.buffer, parts, count, out.buffer);
+      expect(gpu.dispatches - before, `${parts} parts`).toBe(parts > 64 ? 2 : 1);
+      expectClose(`sums of ${parts} parts`, await out.read(), want, [count]);
+      const again = Tensor.empty(gpu, [count], 'again');
+      runSumPartials(gpu, partial.buffer, parts, count, again.buffer);
+      expect(await again.read(), 'the same sums, bit for bit').toEqual(await out.read());
+      [partial, out, again].forEach((t) => t.dispose());
+    }
+  });
 
   it('sums the bias gradient over many plane chunks in every variant', async () => {
     const gpu = await testGpu();
@@ -278,18 +303,25 @@ describe('conv2d', () => {
       const withoutSubgroups = variant === 'depthwise' || variant === 'strided' ? variant : 'gemm';
       expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(withoutSubgroups);
     }
-    // On a hardware GPU (as measured on an H100) the forward 'subgroup' gives way to 'gemm', and the weight gradient
-    // of few-input-channel convs takes 'subgroup' too; 'depthwise' is unmeasured there, so depthwise convs keep 'gemm'.
+    // On a hardware GPU (as measured on an H100) the forward runs 'tiled' where 32 channels and a K of 64 fill its
+    // blocks, else 'pointwise' (1x1) or 'gemm'; the weight gradient of few-input-channel convs takes 'subgroup' too;
+    // depthwise convs keep 'gemm'; small strided input gradients run the reference kernel.
+    const narrow1x1 = conv2dGeometry([1, 64, 56, 56], [16, 64, 1, 1], null);
+    const largeDown = conv2dGeometry([15, 256, 56, 56], [512, 256, 1, 1], null, { stride: 2 });
     const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
-      ['forward', resnet1x1, 'pointwise'],
-      ['forward', resnet3x3, 'gemm'],
+      ['forward', resnet1x1, 'tiled'],
+      ['forward', resnet3x3, 'tiled'],
+      ['forward', stem, 'tiled'],
+      ['forward', narrow1x1, 'pointwise'],
       ['forward', cnnx9x9, 'gemm'],
       ['forward', depthwise, 'gemm'],
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', cnnx9x9, 'subgroup'],
       ['backwardWeight', depthwise, 'gemm'],
       ['backwardWeight', cnnx5x5, 'subgroup'],
-      ['backwardInput', resnetDown, 'strided'],
+      ['backwardInput', resnet3x3, 'gemm'],
+      ['backwardInput', resnetDown, 'direct'],
+      ['backwardInput', largeDown, 'strided'],
     ];
     for (const [pass, g, variant] of hardware) {
       expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);
