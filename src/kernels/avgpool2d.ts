@@ -10,6 +10,7 @@ import {
   CHUNK_PARAMS,
   WINDOW_PARAMS,
   checkPoolVariant,
+  choosePoolBackwardVariant,
   choosePoolForwardVariant,
   chunkLayout,
   fastPoolSpec,
@@ -92,7 +93,7 @@ export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dG
 
 /** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */
 export function runAvgpool2dBackward(gpu: Gpu, dy: Binding, dx: Binding, g: Pool2dGeometry, d: AvgDivisor,
-  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!, slot?: ChannelSlot): void {
+  variant: PoolBackwardVariant = choosePoolBackwardVariant(g, gpu), slot?: ChannelSlot): void {
   if (variant === 'direct') {
     gpu.run(avgpool2dBackward, params(g, d, slot), [dy, dx]);
     return;

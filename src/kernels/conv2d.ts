@@ -169,7 +169,8 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * The rules for a hardware GPU, measured on an H100 (bench/RESULTS_H100.md, `cnnx tune` at ResNet-50 batch 1):
  * loads are cheap there and workgroup memory fast, so the forward runs 'tiled' wherever a block of 32 channels and
  * a K of 64 fill its tiles (ResNet-50: 1.5-8x faster than 'pointwise' or 'gemm' at batch 15, and batch-1 inference
- * 44.5 -> 17.2 ms); CNN-X's 16-channel convs keep 'gemm' (9x9: 0.28 vs 0.67 ms). The forward 'subgroup' lost to
+ * 44.5 -> 17.2 ms tuned), but for spatial kernels over few pixels (TILED_MIN_PIXELS); CNN-X's 16-channel convs keep
+ * 'gemm' (9x9: 0.28 vs 0.67 ms). The forward 'subgroup' lost to
  * 'gemm' at every shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three
  * batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
  * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
@@ -178,7 +179,9 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
   if (pass === 'forward') {
-    if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
+    if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) {
+      return g.kh * g.kw > 1 && g.batch * g.oh * g.ow <= TILED_MIN_PIXELS ? 'direct' : 'tiled';
+    }
     if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     return 'gemm';
   }
@@ -357,6 +360,12 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
 const TILED_MIN_COUT = 32;
 const TILED_MIN_K = 64;
+/**
+ * Output pixels at or below which a hardware GPU's spatial (not 1x1) forward runs the reference kernel instead: a
+ * 32x32 block is then mostly channels, and one thread per output won on the H100 (ResNet-50 at batch 1, 14 x 14 and
+ * 7 x 7 maps: 0.30 vs 0.41 ms, 0.60 vs 0.80 ms; 28 x 28: level).
+ */
+const TILED_MIN_PIXELS = 256;
 /** dx elements from which a hardware GPU's strided input gradient runs 'strided' rather than the reference kernel. */
 const STRIDED_MIN_DX = 1 << 20;
 /** forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps). */

@@ -12,6 +12,7 @@ import {
   WINDOW_PARAMS,
   blockedPatch,
   checkPoolVariant,
+  choosePoolBackwardVariant,
   choosePoolForwardVariant,
   chunkLayout,
   fastPoolSpec,
@@ -93,7 +94,7 @@ export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Bindi
 
 /** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */
 export function runMaxpool2dBackward(gpu: Gpu, idx: Binding, dy: Binding, dx: Binding, g: Pool2dGeometry,
-  variant: PoolBackwardVariant = poolBackwardVariants(g).at(-1)!, slot?: ChannelSlot): void {
+  variant: PoolBackwardVariant = choosePoolBackwardVariant(g, gpu), slot?: ChannelSlot): void {
   if (variant === 'direct') {
     gpu.run(maxpool2dBackward, windowParams(g, slot), [idx, dy, dx]);
     return;

@@ -4,7 +4,7 @@ import { maxpool2d, type Maxpool2dOptions } from '../../src/graph/ops/maxpool2d.
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../src/kernels/maxpool2d.js';
-import { choosePoolForwardVariant, poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
+import { choosePoolBackwardVariant, choosePoolForwardVariant, poolBackwardVariants, poolForwardVariants, poolGeometry } from '../../src/kernels/pool_geometry.js';
 import { embedChannels, splitChannels } from '../helpers/channel_slot.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
@@ -170,12 +170,15 @@ describe('maxpool2d', () => {
     }
   });
 
-  it('pools one thread per output on a hardware GPU, and with the fastest lavapipe variant on a software one', async () => {
+  it('pools one thread per output on a hardware GPU (and its gradient where windows do not overlap), and with the fastest lavapipe variant on a software one', async () => {
     const stem = poolGeometry('maxpool2d', [2, 3, 12, 12], { kernel: 3, stride: 2, padding: 1 });
     const cnnx = poolGeometry('maxpool2d', [2, 3, 14, 16], { kernel: 2, stride: 3 });
     expect([stem, cnnx].map((g) => choosePoolForwardVariant(g, 'maxpool2d', { isSoftware: true }))).toEqual(['blocked', 'unrolled']);
     expect([stem, cnnx].map((g) => choosePoolForwardVariant(g, 'maxpool2d', { isSoftware: false }))).toEqual(['direct', 'direct']);
     expect(choosePoolForwardVariant(cnnx, 'avgpool2d', { isSoftware: false })).toBe('direct');
+    // The gradient: 'direct' on a hardware GPU only where windows do not overlap (each input in one window at most).
+    expect([stem, cnnx].map((g) => choosePoolBackwardVariant(g, { isSoftware: true }))).toEqual(['vec4', 'vec4']);
+    expect([stem, cnnx].map((g) => choosePoolBackwardVariant(g, { isSoftware: false }))).toEqual(['vec4', 'direct']);
     // The op on a device choosing as a hardware GPU runs the direct kernel and gives the same maxima.
     const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
     try {
