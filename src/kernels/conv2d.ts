@@ -174,10 +174,15 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * 'gemm' at every shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three
  * batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
  * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
- * it at 5 of 6 ResNet-50 shapes. 'depthwise' is left to `cnnx tune` (its one win there was Xception's 147 x 147).
+ * it at 5 of 6 ResNet-50 shapes. Depthwise convs (one input channel and under 8 output channels per group) run
+ * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at
+ * 19 x 19 level and 0.16 vs 0.83 ms), and so does the weight gradient of CNN-X's 1-channel 3x3 (0.15 vs 0.26 ms
+ * for 'subgroup'; its 5x5 and 9x9 keep 'subgroup', 0.36 vs 1.44 ms at 5x5).
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
+  const depthwise = coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS);
+  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   if (pass === 'forward') {
     if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) {
       return g.kh * g.kw > 1 && g.batch * g.oh * g.ow <= TILED_MIN_PIXELS ? 'direct' : 'tiled';
@@ -270,6 +275,8 @@ const DW_FORWARD_ROWS = 32;
 const DW_WEIGHT_ROWS = 64;
 /** Kernel taps from which backward_weight_4_depthwise beats 'gemm' with many channels per group (CNN-X: 5x5 yes, 3x3 no). */
 const DW_WEIGHT_MIN_TAPS = 25;
+/** On a hardware GPU the other way round: it beats 'subgroup' on CNN-X's 3x3, not from 5x5. */
+const HW_DW_WEIGHT_MAX_TAPS = 9;
 /** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
 const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */

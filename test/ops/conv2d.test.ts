@@ -305,8 +305,8 @@ describe('conv2d', () => {
     }
     // On a hardware GPU (as measured on an H100) the forward runs 'tiled' where 32 channels and a K of 64 fill its
     // blocks (but the reference kernel for a spatial kernel over at most 256 pixels), else 'pointwise' (1x1) or
-    // 'gemm'; the weight gradient of few-input-channel convs takes 'subgroup' too; depthwise convs keep 'gemm';
-    // small strided input gradients run the reference kernel.
+    // 'gemm'; the weight gradient of few-input-channel convs takes 'subgroup' too, but 'depthwise' for a 3x3;
+    // depthwise convs run 'depthwise'; small strided input gradients run the reference kernel.
     const narrow1x1 = conv2dGeometry([1, 64, 56, 56], [16, 64, 1, 1], null);
     const largeDown = conv2dGeometry([15, 256, 56, 56], [512, 256, 1, 1], null, { stride: 2 });
     const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
@@ -316,11 +316,13 @@ describe('conv2d', () => {
       ['forward', stem, 'tiled'],
       ['forward', narrow1x1, 'pointwise'],
       ['forward', cnnx9x9, 'gemm'],
-      ['forward', depthwise, 'gemm'],
+      ['forward', depthwise, 'depthwise'],
+      ['forward', cnnx3x3, 'gemm'],
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', cnnx9x9, 'subgroup'],
-      ['backwardWeight', depthwise, 'gemm'],
+      ['backwardWeight', depthwise, 'depthwise'],
       ['backwardWeight', cnnx5x5, 'subgroup'],
+      ['backwardWeight', cnnx3x3, 'depthwise'],
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
       ['backwardInput', largeDown, 'strided'],
