@@ -9,7 +9,6 @@ import { Dropout } from '../../graph/modules/dropout.js';
 import { createBuffer, Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
 import { conv2d } from '../../graph/ops/conv2d.js';
-import { relu } from '../../graph/ops/relu.js';
 import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { Gpu } from '../../runtime/gpu.js';
@@ -79,7 +78,10 @@ export interface BasicConv2dOptions {
   padding?: Pair;
   /** Batch norm eps: 1e-3 in the Inception family (the TensorFlow ports), PyTorch's 1e-5 elsewhere. */
   eps: number;
-  /** Register the ReLU as a child "relu" (timm's BasicConv2d does; torchvision's applies it functionally). */
+  /**
+   * Register a ReLU child "relu" (timm's BasicConv2d has one; torchvision's applies it functionally). Either way the
+   * batch norm and the ReLU run as one op (BatchNorm2d.forwardRelu).
+   */
   reluModule?: boolean;
 }
 
@@ -87,21 +89,17 @@ export interface BasicConv2dOptions {
 export class BasicConv2d extends Module implements Layer {
   readonly conv: Conv2d;
   readonly bn: BatchNorm2d;
-  private readonly relu: ReLU | null;
 
   constructor(ctx: ModuleContext, inChannels: number, outChannels: number, kernel: Pair, options: BasicConv2dOptions) {
     super();
     const { stride, padding, eps } = options;
     this.conv = this.registerModule('conv', new Conv2d(ctx, inChannels, outChannels, kernel, { stride, padding, bias: false }));
     this.bn = this.registerModule('bn', new BatchNorm2d(ctx, outChannels, { eps }));
-    this.relu = options.reluModule ? this.registerModule('relu', new ReLU()) : null;
+    if (options.reluModule) this.registerModule('relu', new ReLU());
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const y = this.bn.forward(this.conv.forward(x));
-      return this.relu ? this.relu.forward(y) : relu(y);
-    });
+    return tidy(() => this.bn.forwardRelu(this.conv.forward(x)));
   }
 }
 

@@ -37,16 +37,14 @@ class DenseLayer extends Module {
   readonly conv1: Conv2d;
   readonly norm2: BatchNorm2d;
   readonly conv2: Conv2d;
-  private readonly relu1: ReLU;
-  private readonly relu2: ReLU;
 
   constructor(ctx: ModuleContext, inC: number, growthRate: number, bnSize: number) {
     super();
     this.norm1 = this.registerModule('norm1', new BatchNorm2d(ctx, inC));
-    this.relu1 = this.registerModule('relu1', new ReLU());
+    this.registerModule('relu1', new ReLU()); // torchvision's module tree; norm1.forwardRelu runs both as one op
     this.conv1 = this.registerModule('conv1', new Conv2d(ctx, inC, bnSize * growthRate, 1, { bias: false }));
     this.norm2 = this.registerModule('norm2', new BatchNorm2d(ctx, bnSize * growthRate));
-    this.relu2 = this.registerModule('relu2', new ReLU());
+    this.registerModule('relu2', new ReLU());
     this.conv2 = this.registerModule('conv2', new Conv2d(ctx, bnSize * growthRate, growthRate, 3, { padding: 1, bias: false }));
   }
 
@@ -55,8 +53,8 @@ class DenseLayer extends Module {
     return tidy(() => {
       // A copy: the block keeps appending to its list, and the tape holds the array an op was given.
       const x = inputs.length === 1 ? inputs[0]! : concat([...inputs]);
-      const bottleneck = this.conv1.forward(this.relu1.forward(this.norm1.forward(x)));
-      return this.conv2.forward(this.relu2.forward(this.norm2.forward(bottleneck)));
+      const bottleneck = this.conv1.forward(this.norm1.forwardRelu(x));
+      return this.conv2.forward(this.norm2.forwardRelu(bottleneck));
     });
   }
 }

@@ -5,7 +5,7 @@
  * changes) before the last ReLU. Head: global average pool and fc.
  */
 import { AdaptiveAvgPool2d } from '../../graph/modules/adaptive_avgpool2d.js';
-import { BatchNorm2d } from '../../graph/modules/batchnorm2d.js';
+import { BatchNorm2d, BatchNorm2dRelu } from '../../graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../graph/modules/conv2d.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
@@ -44,7 +44,7 @@ export class BasicBlock extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      const out = this.bn2.forward(this.conv2.forward(this.relu.forward(this.bn1.forward(this.conv1.forward(x)))));
+      const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
       return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
     });
   }
@@ -77,8 +77,8 @@ export class Bottleneck extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      let out = this.relu.forward(this.bn1.forward(this.conv1.forward(x)));
-      out = this.relu.forward(this.bn2.forward(this.conv2.forward(out)));
+      let out = this.bn1.forwardRelu(this.conv1.forward(x));
+      out = this.bn2.forwardRelu(this.conv2.forward(out));
       out = this.bn3.forward(this.conv3.forward(out));
       return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
     });
@@ -97,7 +97,9 @@ export class ResNet extends Backbone {
   readonly camLayer = 'layer4';
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
+  /** Registered for PyTorch's module tree; the stem runs bn1 and the ReLU as one op (bn1Relu). */
   readonly relu: ReLU;
+  private readonly bn1Relu: BatchNorm2dRelu;
   readonly maxpool: MaxPool2d;
   readonly layers: Sequential[];
   readonly avgpool: AdaptiveAvgPool2d;
@@ -109,6 +111,7 @@ export class ResNet extends Backbone {
     this.conv1 = this.registerModule('conv1', new Conv2d(ctx, 3, 64, 7, { stride: 2, padding: 3, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(ctx, 64));
     this.relu = this.registerModule('relu', new ReLU());
+    this.bn1Relu = new BatchNorm2dRelu(this.bn1);
     this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
     let channels = 64;
     this.layers = layers.map((count, i) => {
@@ -125,7 +128,7 @@ export class ResNet extends Backbone {
   }
 
   features(x: Tensor): Tensor {
-    return forwardInOrder([this.conv1, this.bn1, this.relu, this.maxpool, ...this.layers], x);
+    return forwardInOrder([this.conv1, this.bn1Relu, this.maxpool, ...this.layers], x);
   }
 
   head(features: Tensor): Tensor {
