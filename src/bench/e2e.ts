@@ -238,18 +238,18 @@ async function tfjsCnnxTrain(tf: Tf, batch: number, plan: MeasurePlan): Promise<
   const vars = [...branches.flatMap((b) => [b.w, b.b, b.gamma, b.beta]), fcW, fcB];
   try {
     const record = (i: number): TfScalar => optimizer.minimize(() => {
-        const x = xs[i % SETS]! as Tf4;
-        const outs = branches.map((br) => {
-          let y: Tf4 = tf.fused.conv2d({ x, filter: br.w as Tf4, strides: 1, pad: 'same', bias: br.b });
-          const { mean, variance } = tf.moments(y, [0, 1, 2]);
-          y = tf.relu(tf.batchNorm(y, mean, variance, br.beta, br.gamma, CNNX_PAPER.bnEps)) as Tf4;
-          const k = CNNX_PAPER.poolKernel;
-          const s = CNNX_PAPER.poolStride;
-          return br.pool === 'max' ? tf.maxPool(y, k, s, 'valid') : tf.avgPool(y, k, s, 'valid');
-        });
-        const logits = tf.add(tf.matMul(tf.reshape(tf.concat(outs, 3), [batch, features]), fcW), fcB);
-        return tf.losses.softmaxCrossEntropy(ys[i % SETS]!, logits) as TfScalar;
-      }, true, vars)!;
+      const x = xs[i % SETS]! as Tf4;
+      const outs = branches.map((br) => {
+        let y: Tf4 = tf.fused.conv2d({ x, filter: br.w as Tf4, strides: 1, pad: 'same', bias: br.b });
+        const { mean, variance } = tf.moments(y, [0, 1, 2]);
+        y = tf.relu(tf.batchNorm(y, mean, variance, br.beta, br.gamma, CNNX_PAPER.bnEps)) as Tf4;
+        const k = CNNX_PAPER.poolKernel;
+        const s = CNNX_PAPER.poolStride;
+        return br.pool === 'max' ? tf.maxPool(y, k, s, 'valid') : tf.avgPool(y, k, s, 'valid');
+      });
+      const logits = tf.add(tf.matMul(tf.reshape(tf.concat(outs, 3), [batch, features]), fcW), fcB);
+      return tf.losses.softmaxCrossEntropy(ys[i % SETS]!, logits) as TfScalar;
+    }, true, vars)!;
     // Reading the last loss waits for the burst, as gpu.sync() does for cnnx.
     const burst = async (first: number, count: number): Promise<void> => {
       const costs: TfScalar[] = [];

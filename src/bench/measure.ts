@@ -12,8 +12,9 @@
  * Work slower than the whole budget (the simple reference variants at large shapes) is timed by its checked run
  * alone (see run.ts), so one 30-second kernel does not hold the bench up for minutes.
  * Work much shorter than REPEAT_MS of GPU time is recorded several times back to back per timed run (the times are
- * per repetition): a fast GPU left idle between lone 50 us kernels drops its clocks, and an H100 timed that way read
- * its kernels 3-4x slower than the same kernels inside a training step.
+ * per repetition), so a 50 us kernel on a fast GPU is timed busy, as inside a training step, rather than alone
+ * between host round trips. (On the H100 per-kernel rows still varied up to 3x between runs; `cnnx tune`'s
+ * choices, timed this way, matched what the end-to-end runs then measured.)
  */
 import { cpuUsage } from 'node:process';
 import type { Gpu } from '../runtime/gpu.js';

@@ -170,9 +170,8 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * loads are cheap there and workgroup memory fast, so the forward runs 'tiled' wherever a block of 32 channels and
  * a K of 64 fill its tiles (ResNet-50: 1.5-8x faster than 'pointwise' or 'gemm' at batch 15, and batch-1 inference
  * 44.5 -> 17.2 ms tuned), but for spatial kernels over few pixels (TILED_MIN_PIXELS); CNN-X's 16-channel convs keep
- * 'gemm' (9x9: 0.28 vs 0.67 ms). The forward 'subgroup' lost to
- * 'gemm' at every shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three
- * batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
+ * 'gemm' (9x9: 0.28-0.88 ms against 0.67-1.78 over three runs). The forward 'subgroup' lost to 'gemm' at every
+ * shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
  * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
  * it at 5 of 6 ResNet-50 shapes. Depthwise convs (one input channel and under 8 output channels per group) run
  * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at

@@ -133,9 +133,8 @@ export function blockedPatch(g: Pool2dGeometry): { shd: number; swd: number } | 
   if (g.sh % g.dh !== 0 || g.sw % g.dw !== 0) return null;
   const shd = g.sh / g.dh;
   const swd = g.sw / g.dw;
-  const overlaps = (g.kh - 1) * g.dh + 1 > g.sh || (g.kw - 1) * g.dw + 1 > g.sw;
   const blocks = Math.ceil(g.oh / 2) * Math.ceil(g.ow / 2);
-  return overlaps && (shd + g.kh) * (swd + g.kw) <= MAX_UNROLL && blocks < EXACT_QUOTIENT ? { shd, swd } : null;
+  return windowsOverlap(g) && (shd + g.kh) * (swd + g.kw) <= MAX_UNROLL && blocks < EXACT_QUOTIENT ? { shd, swd } : null;
 }
 
 /** The backward variants that apply to this geometry, the fastest last. */
@@ -152,8 +151,12 @@ export function poolBackwardVariants(g: Pool2dGeometry): PoolBackwardVariant[] {
  * ran it in 0.58 ms against 0.78-0.85 for 'vec4'), else 'vec4' (ResNet's 3x3 stride-2 stem: 0.63 against 0.81 ms).
  */
 export function choosePoolBackwardVariant(g: Pool2dGeometry, device?: { isSoftware?: boolean }): PoolBackwardVariant {
-  const overlaps = (g.kh - 1) * g.dh + 1 > g.sh || (g.kw - 1) * g.dw + 1 > g.sw;
-  return device?.isSoftware === false && !overlaps ? 'direct' : poolBackwardVariants(g).at(-1)!;
+  return device?.isSoftware === false && !windowsOverlap(g) ? 'direct' : poolBackwardVariants(g).at(-1)!;
+}
+
+/** Whether neighbouring windows share inputs (a window spans more than the stride, in either direction). */
+function windowsOverlap(g: Pool2dGeometry): boolean {
+  return (g.kh - 1) * g.dh + 1 > g.sh || (g.kw - 1) * g.dw + 1 > g.sw;
 }
 
 /**
