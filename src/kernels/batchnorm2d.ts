@@ -75,9 +75,12 @@ export const batchnorm2dStatsFinalize = defineKernel({
     { name: 'w', access: 'read' },
     { name: 'b', access: 'read' },
     { name: 'stats', access: 'read_write' },
+    { name: 'rm', access: 'read_write' },
+    { name: 'rv', access: 'read_write' },
   ],
   params: [
     ['c', 'u32'], ['chunks', 'u32'], ['partials', 'u32'], ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32'],
+    ['track', 'u32'], ['momentum', 'f32'], ['unbias', 'f32'],
   ],
   workgroupSize: [FINALIZE_WG, 1, 1],
   grid: channelGroupsGrid,
@@ -94,19 +97,6 @@ export const batchnorm2dStatsRunning = defineKernel({
     { name: 'stats', access: 'read_write' },
   ],
   params: [['c', 'u32'], ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32']],
-  workgroupSize: [CHANNEL_WG, 1, 1],
-  grid: channelThreadsGrid,
-});
-
-export const batchnorm2dRunningUpdate = defineKernel({
-  name: 'batchnorm2d.running_update',
-  shader: 'batchnorm2d/running_update',
-  bindings: [
-    { name: 'stats', access: 'read' },
-    { name: 'rm', access: 'read_write' },
-    { name: 'rv', access: 'read_write' },
-  ],
-  params: [['c', 'u32'], ['momentum', 'f32'], ['unbias', 'f32']],
   workgroupSize: [CHANNEL_WG, 1, 1],
   grid: channelThreadsGrid,
 });
@@ -194,7 +184,17 @@ function scratch(gpu: Gpu, floats: number, label: string): GPUBuffer {
   return buffer;
 }
 
-/** Training mode: batch mean and biased variance of x per channel into `stats` (plus invstd, scale, beta). */
+/** The running statistics a training-mode forward updates in place, and the weight of the new batch. */
+export interface RunningUpdate {
+  rm: GPUBuffer;
+  rv: GPUBuffer;
+  momentum: number;
+}
+
+/**
+ * Training mode: batch mean and biased variance of x per channel into `stats` (plus invstd, scale, beta); with
+ * `running`, the running statistics updated in the same pass (PyTorch's momentum rule, unbiased variance).
+ */
 export function runBatchnorm2dBatchStats(
   gpu: Gpu,
   x: GPUBuffer,
@@ -204,6 +204,7 @@ export function runBatchnorm2dBatchStats(
   s: Batchnorm2dShape,
   eps: number,
   variant = batchnorm2dVariant(s),
+  running: RunningUpdate | null = null,
 ): void {
   const layout = planeLayout(s, variant);
   const part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
@@ -211,11 +212,16 @@ export function runBatchnorm2dBatchStats(
     planes(x, s, 'read', 'x'),
     { buffer: part, sampleBytes: 16 * s.c * layout.chunks, access: 'write', role: 'part' },
   ]);
+  const count = s.n * s.hw;
+  const track = running ? { track: 1, momentum: running.momentum, unbias: count / (count - 1) } : { track: 0, momentum: 0, unbias: 1 };
+  // Without running statistics the shader never touches rm and rv, but writable bindings may not alias: two spares.
+  const spare = running ? null : [gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rm'), gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rv')];
   gpu.run(
     batchnorm2dStatsFinalize,
-    { c: s.c, chunks: layout.chunks, partials: s.n * layout.chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 },
-    [part, w ?? part, b ?? part, stats],
+    { c: s.c, chunks: layout.chunks, partials: s.n * layout.chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0, ...track },
+    [part, w ?? part, b ?? part, stats, running?.rm ?? spare![0]!, running?.rv ?? spare![1]!],
   );
+  spare?.forEach((buffer) => gpu.free(buffer));
   gpu.free(part);
 }
 
@@ -232,19 +238,6 @@ export function runBatchnorm2dRunningStats(
 ): void {
   const params = { c, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 };
   gpu.run(batchnorm2dStatsRunning, params, [rm, rv, w ?? rm, b ?? rm, stats]);
-}
-
-/** running = (1 - momentum) * running + momentum * batch stat (unbiased variance), in place; `count` = N*H*W > 1. */
-export function runBatchnorm2dRunningUpdate(
-  gpu: Gpu,
-  stats: GPUBuffer,
-  rm: GPUBuffer,
-  rv: GPUBuffer,
-  c: number,
-  momentum: number,
-  count: number,
-): void {
-  gpu.run(batchnorm2dRunningUpdate, { c, momentum, unbias: count / (count - 1) }, [stats, rm, rv]);
 }
 
 /** y = (x - mean) * scale + beta, or max(that, 0) with `relu` (batchnorm2d_relu). */

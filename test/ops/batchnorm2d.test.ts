@@ -13,7 +13,6 @@ import {
   runBatchnorm2dBackwardSums,
   runBatchnorm2dBatchStats,
   runBatchnorm2dNormalize,
-  runBatchnorm2dRunningUpdate,
 } from '../../src/kernels/batchnorm2d.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
@@ -140,8 +139,8 @@ describe('batchnorm2d', () => {
       const runningVar = Tensor.full(gpu, [3], 1);
       const [stats, coef, dw, db] = [[STATS_ROWS, 3], [COEF_ROWS, 3], [3], [3]].map((s) => Tensor.empty(gpu, s, 'out'));
       const [y, dx] = [0, 1].map(() => Tensor.empty(gpu, dims, 'out'));
-      runBatchnorm2dBatchStats(gpu, x!.buffer, w!.buffer, b!.buffer, stats!.buffer, shape, 1e-5, variant);
-      runBatchnorm2dRunningUpdate(gpu, stats!.buffer, runningMean.buffer, runningVar.buffer, 3, 0.1, 2 * 72 * 64);
+      const running = { rm: runningMean.buffer, rv: runningVar.buffer, momentum: 0.1 };
+      runBatchnorm2dBatchStats(gpu, x!.buffer, w!.buffer, b!.buffer, stats!.buffer, shape, 1e-5, variant, running);
       runBatchnorm2dNormalize(gpu, x!.buffer, stats!.buffer, y!.buffer, shape, variant);
       const sums = { training: true, reduce: true };
       runBatchnorm2dBackwardSums(

@@ -3,7 +3,7 @@
  * (BATCHNORM2D_VARIANTS), checked against float64 statistics on the host at sampled outputs.
  *
  * E = N*C*H*W elements (4 bytes each; per-channel rows and partials are under 0.1% and not counted):
- *   forward  (stats_partial, stats_finalize, running_update, normalize): read x twice, write y = 12E bytes, ~5E FLOPs
+ *   forward  (stats_partial, stats_finalize with the running update, normalize): read x twice, write y = 12E bytes, ~5E FLOPs
  *   backward (backward_reduce, backward_finalize, backward_input): read x, dy twice, write dx = 20E bytes, ~8E FLOPs
  *   forward_backward: the op and its gradient rule as training runs them (x, weight and bias gradients) = 32E bytes
  * tfjs has no training batch-norm kernel: its peer forward is tf.moments + tf.batchNorm, and its backward is autograd
@@ -20,7 +20,6 @@ import {
   runBatchnorm2dBackwardSums,
   runBatchnorm2dBatchStats,
   runBatchnorm2dNormalize,
-  runBatchnorm2dRunningUpdate,
   type Batchnorm2dVariant,
 } from '../../kernels/batchnorm2d.js';
 import type { Gpu } from '../../runtime/gpu.js';
@@ -104,8 +103,7 @@ function casesOf(label: string, shape: Nchw): KernelCase[] {
       const samples = sampleIndices(e);
       const run = (v: string, i: number) => {
         const variant = v as Batchnorm2dVariant;
-        runBatchnorm2dBatchStats(gpu, io.x.at(i), io.weight, io.bias, stats, bnShape, EPS, variant);
-        runBatchnorm2dRunningUpdate(gpu, stats, io.rm, io.rv, c, MOMENTUM, n * h * w);
+        runBatchnorm2dBatchStats(gpu, io.x.at(i), io.weight, io.bias, stats, bnShape, EPS, variant, { rm: io.rm, rv: io.rv, momentum: MOMENTUM });
         runBatchnorm2dNormalize(gpu, io.x.at(i), stats, y.at(i), bnShape, variant);
       };
       return {

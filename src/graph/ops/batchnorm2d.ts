@@ -16,7 +16,6 @@ import {
   runBatchnorm2dBatchStats,
   runBatchnorm2dNormalize,
   runBatchnorm2dRunningStats,
-  runBatchnorm2dRunningUpdate,
   batchnorm2dVariant,
   type Batchnorm2dShape,
 } from '../../kernels/batchnorm2d.js';
@@ -98,10 +97,8 @@ export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batch
   const b = bias?.buffer ?? null;
   const stats = Tensor.empty(gpu, [STATS_ROWS, shape.c], 'batchnorm2d.forward:stats');
   if (training) {
-    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps);
-    if (runningMean && runningVar) {
-      runBatchnorm2dRunningUpdate(gpu, stats.buffer, runningMean.buffer, runningVar.buffer, shape.c, momentum, count);
-    }
+    const running = runningMean && runningVar ? { rm: runningMean.buffer, rv: runningVar.buffer, momentum } : null;
+    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps, batchnorm2dVariant(shape), running);
   } else {
     runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
   }
