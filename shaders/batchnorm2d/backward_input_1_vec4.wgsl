@@ -18,27 +18,6 @@ override RELU: u32 = 0u;
 @group(0) @binding(3) var<storage, read> coef: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx: array<vec4f>;
 
-@compute @workgroup_size(WG_X)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p.groups) { return; }
-  let plane = g / p.chunks;
-  let ch = plane % p.c;
-  let mean = coef[ch];
-  let kdy = coef[p.c + ch];
-  let kx = coef[2u * p.c + ch];
-  let k0 = coef[3u * p.c + ch];
-  let beta = coef[4u * p.c + ch];
-  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
-  let base = plane * p.hw;
-  for (var i = 0u; i < p.items; i++) {
-    let s = start + i * WG_X;
-    if (s < p.hw) {
-      let xc = x[base + s] - mean;
-      var d = dy[base + s];
-      if (RELU == 1u) { d = select(vec4f(0.0), d, xc * kdy + beta > vec4f(0.0)); }
-      dx[base + s] = kdy * d + kx * xc + k0;
-    }
-  }
-}
+fn dyAt(plane: u32, s: u32) -> vec4f { return dy[plane * p.hw + s]; }
+
+//!include batchnorm2d/backward_input_vec4_body

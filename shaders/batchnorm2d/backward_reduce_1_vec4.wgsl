@@ -19,37 +19,6 @@ override RELU: u32 = 0u;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
 @group(0) @binding(4) var<storage, read_write> part: array<vec2f>;
 
-var<workgroup> acc: array<vec2f, WG_X>;
+fn dyAt(plane: u32, s: u32) -> vec4f { return dy[plane * p.hw + s]; }
 
-@compute @workgroup_size(WG_X)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p.groups) { return; }
-  let plane = g / p.chunks;
-  let ch = plane % p.c;
-  let mean = stats[ch];
-  let scale = stats[3u * p.c + ch];
-  let beta = stats[4u * p.c + ch];
-  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
-  let base = plane * p.hw;
-  var sumDy = vec4f(0.0);
-  var sumDyXc = vec4f(0.0);
-  for (var i = 0u; i < p.items; i++) {
-    let s = start + i * WG_X;
-    if (s < p.hw) {
-      let xc = x[base + s] - mean;
-      var d = dy[base + s];
-      if (RELU == 1u) { d = select(vec4f(0.0), d, xc * scale + beta > vec4f(0.0)); }
-      sumDy += d;
-      sumDyXc += d * xc;
-    }
-  }
-  acc[lid] = vec2f(dot(sumDy, vec4f(1.0)), dot(sumDyXc, vec4f(1.0)));
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = acc[0];
-    for (var k = 1u; k < WG_X; k++) { r += acc[k]; }
-    part[g] = r;
-  }
-}
+//!include batchnorm2d/backward_reduce_vec4_body

@@ -8,10 +8,10 @@
  * Tensors over one storage binding stream in batch slices (batch_slices.ts); the partials of every slice land in the
  * one buffer the finalize pass merges, so statistics and sums are those of the unsliced passes.
  */
-import type { Gpu } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { runInBatchSlices, type BatchOperand } from './batch_slices.js';
 import { fill } from './fill.js';
-import { defineKernel, linearGrid, type BindingSpec } from './kernel.js';
+import { defineKernel, linearGrid, type BindingSpec, type KernelSpec } from './kernel.js';
 
 /** Rows of the stats buffer: mean, var (biased), invstd, scale = w * invstd, beta = b (0 without bias). */
 export const STATS_ROWS = 5;
@@ -148,6 +148,93 @@ const backwardInput = (relu: boolean) =>
 export const batchnorm2dBackwardInput = backwardInput(false);
 export const batchnorm2dBackwardInputRelu = backwardInput(true);
 
+/**
+ * The output gradient of a batch norm + ReLU that only a pool reads, given as the pool's gradient: the pooled
+ * variants of the backward passes gather dy from it (shaders/batchnorm2d/pooled_dy.wgsl) instead of reading a
+ * materialised map. For pools whose windows do not overlap and lie inside the input (pooledGradientApplies).
+ */
+export interface PooledGradient {
+  /** [N, cy, oh, ow]; the pool's gradient is channels [offset, offset + C). */
+  dy: GPUBuffer;
+  cy: number;
+  offset: number;
+  /** Max pooling's argmax of each window, [N, C, oh, ow] as iy * W + ix; null for average pooling. */
+  idx: GPUBuffer | null;
+  /** Average pooling's divisor (unused with idx). */
+  divisor: number;
+  /** The pooled input's width, the pool's output size, kernel and stride. */
+  w: number;
+  oh: number;
+  ow: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+}
+
+const POOLED_PARAMS = [...PLANE_PARAMS, ['oh', 'u32'], ['ow', 'u32'], ['cy', 'u32'], ['offset', 'u32'], ['divisor', 'f32']] as const;
+
+/**
+ * A backward pass that gathers dy through a max (idx) or average pool: `read` and `last` are its coefficient and
+ * output bindings. One pipeline per pool shape (its width, kernel and stride are override constants).
+ */
+function pooledPass(name: string, shader: string, read: BindingSpec, last: BindingSpec) {
+  const specs = new Map<string, KernelSpec>();
+  return (pooled: PooledGradient): KernelSpec => {
+    const max = pooled.idx !== null;
+    const constants = { RELU: 1, MAX: max ? 1 : 0, W: pooled.w, KH: pooled.kh, KW: pooled.kw, SH: pooled.sh, SW: pooled.sw };
+    const key = JSON.stringify(constants);
+    let spec = specs.get(key);
+    if (!spec) {
+      spec = defineKernel({
+        name: `${name}_${max ? 'max' : 'avg'}`,
+        shader,
+        bindings: [{ name: 'x', access: 'read' }, { name: 'pdy', access: 'read' }, { name: 'idx', access: 'read' }, read, last],
+        params: POOLED_PARAMS,
+        workgroupSize: [PLANE_WG, 1, 1],
+        grid: groupsGrid,
+        constants,
+      });
+      specs.set(key, spec);
+    }
+    return spec;
+  };
+}
+
+const batchnorm2dBackwardReducePooled = pooledPass('batchnorm2d.backward_reduce_pooled', 'batchnorm2d/backward_reduce_pooled',
+  { name: 'stats', access: 'read' }, { name: 'part', access: 'read_write' });
+const batchnorm2dBackwardInputPooled = pooledPass('batchnorm2d.backward_input_pooled', 'batchnorm2d/backward_input_pooled',
+  { name: 'coef', access: 'read' }, { name: 'dx', access: 'read_write' });
+
+/**
+ * Whether the pooled passes handle this batch norm and pool: rows of a multiple of 4 (a vec4 lies in one row), a pool
+ * whose windows do not overlap and lie inside the input (no padding, dilation 1), and every operand within one
+ * storage binding (they run unsliced).
+ */
+export function pooledGradientApplies(
+  s: Batchnorm2dShape,
+  pool: { h: number; w: number; oh: number; ow: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number },
+  dyBytes: number,
+  maxBindingBytes: number,
+): boolean {
+  const inside = (pool.oh - 1) * pool.sh + pool.kh <= pool.h && (pool.ow - 1) * pool.sw + pool.kw <= pool.w;
+  const disjoint = pool.kh <= pool.sh && pool.kw <= pool.sw && pool.dh === 1 && pool.dw === 1;
+  const fits = Math.max(4 * s.n * s.c * s.hw, dyBytes) <= maxBindingBytes;
+  return pool.w % 4 === 0 && pool.ph === 0 && pool.pw === 0 && inside && disjoint && fits;
+}
+
+function pooledParams(s: Batchnorm2dShape, pooled: PooledGradient) {
+  const { oh, ow, cy, offset, divisor } = pooled;
+  return { ...planeLayout(s, 'vec4'), oh, ow, cy, offset, divisor };
+}
+
+/** The x-shaped operand, the pool's gradient and its argmax as exact bindings (pooled buffers may be larger). */
+function pooledBindings(x: GPUBuffer, s: Batchnorm2dShape, pooled: PooledGradient): Binding[] {
+  const exact = (buffer: GPUBuffer, floats: number): Binding => ({ buffer, offset: 0, size: 4 * floats });
+  const pdy = exact(pooled.dy, s.n * pooled.cy * pooled.oh * pooled.ow);
+  return [exact(x, s.n * s.c * s.hw), pdy, pooled.idx ? exact(pooled.idx, s.n * s.c * pooled.oh * pooled.ow) : pdy];
+}
+
 /** x is [n, c, H, W] with hw = H * W. */
 export interface Batchnorm2dShape {
   n: number;
@@ -261,12 +348,13 @@ export function runBatchnorm2dNormalize(
 /**
  * Backward sums: overwrites dw = sum(dy * xhat) and db = sum(dy) per channel, and the dx coefficients in `coef`.
  * `reduce: false` (eval mode when neither dw nor db is wanted) skips reading x and dy: dw and db are then 0.
- * `relu: true` (batchnorm2d_relu) sums dy masked by the fused ReLU, dy * ((x - mean) * scale + beta > 0).
+ * `relu: true` (batchnorm2d_relu) sums dy masked by the fused ReLU, dy * ((x - mean) * scale + beta > 0). A
+ * PooledGradient dy (always with the ReLU) is gathered through its pool.
  */
 export function runBatchnorm2dBackwardSums(
   gpu: Gpu,
   x: GPUBuffer,
-  dy: GPUBuffer,
+  dy: GPUBuffer | PooledGradient,
   stats: GPUBuffer,
   coef: GPUBuffer,
   dw: GPUBuffer,
@@ -285,33 +373,47 @@ export function runBatchnorm2dBackwardSums(
     finalize(stats, 1, 0);
     return;
   }
-  const layout = planeLayout(s, variant);
+  const layout = planeLayout(s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
-  const reduce = opts.relu ? batchnorm2dBackwardReduceRelu : batchnorm2dBackwardReduce;
-  runInBatchSlices(gpu, reduce[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
-    planes(x, s, 'read', 'x'),
-    planes(dy, s, 'read', 'dy'),
-    stats,
-    { buffer: part, sampleBytes: 8 * s.c * layout.chunks, access: 'write', role: 'part' },
-  ]);
+  if (isPooled(dy)) {
+    const spec = batchnorm2dBackwardReducePooled(dy);
+    gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), stats, part]);
+  } else {
+    const reduce = opts.relu ? batchnorm2dBackwardReduceRelu : batchnorm2dBackwardReduce;
+    runInBatchSlices(gpu, reduce[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+      planes(x, s, 'read', 'x'),
+      planes(dy, s, 'read', 'dy'),
+      stats,
+      { buffer: part, sampleBytes: 8 * s.c * layout.chunks, access: 'write', role: 'part' },
+    ]);
+  }
   finalize(part, layout.chunks, s.n * layout.chunks);
   gpu.free(part);
 }
 
+function isPooled(dy: GPUBuffer | PooledGradient): dy is PooledGradient {
+  return 'cy' in dy;
+}
+
 /**
  * dx = k_dy * dy + k_x * (x - mean) + k_0 per channel, from `coef`; with `relu` (batchnorm2d_relu) dy is first
- * masked by (x - mean) * k_dy + beta > 0.
+ * masked by (x - mean) * k_dy + beta > 0. A PooledGradient dy (always with the ReLU) is gathered through its pool.
  */
 export function runBatchnorm2dBackwardInput(
   gpu: Gpu,
   x: GPUBuffer,
-  dy: GPUBuffer,
+  dy: GPUBuffer | PooledGradient,
   coef: GPUBuffer,
   dx: GPUBuffer,
   s: Batchnorm2dShape,
   variant = batchnorm2dVariant(s),
   relu = false,
 ): void {
+  if (isPooled(dy)) {
+    const spec = batchnorm2dBackwardInputPooled(dy);
+    gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), coef, { buffer: dx, offset: 0, size: 4 * s.n * s.c * s.hw }]);
+    return;
+  }
   const input = relu ? batchnorm2dBackwardInputRelu : batchnorm2dBackwardInput;
   runInBatchSlices(gpu, input[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
     planes(x, s, 'read', 'x'),

@@ -77,6 +77,30 @@ describe('concat_pool2d', () => {
     });
   }
 
+  it("computes a fused batch norm's gradient through its pool, without writing the pool's input gradient", async () => {
+    const gpu = await testGpu();
+    const c = loadCases('concat_pool2d').find((k) => k.name === 'cnnx_bn_relu_train')!;
+    const made: Tensor[] = [];
+    const inputs = inputsOf(gpu, c, made);
+    const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
+    gpu.startProfiling();
+    tidy(() => backward(concatPool2d(inputs), dy));
+    const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+    // Windows 2 wide every 3 (CNN-X's): the batch norm passes gather dy from the pooled gradient; the input without a
+    // batch norm still runs its pool's backward.
+    const pools = (c.attrs.pools as Pool2dSpec[]).map((p) => p.op);
+    const bn = c.attrs.bn as boolean[];
+    for (const op of ['maxpool2d', 'avgpool2d'] as const) {
+      const fusedHere = pools.some((p, i) => p === op && bn[i]);
+      const plainHere = pools.some((p, i) => p === op && !bn[i]);
+      const tag = op === 'maxpool2d' ? 'max' : 'avg';
+      expect(kernels.includes(`batchnorm2d.backward_reduce_pooled_${tag}`), op).toBe(fusedHere);
+      expect(kernels.includes(`batchnorm2d.backward_input_pooled_${tag}`), op).toBe(fusedHere);
+      expect(kernels.some((k) => k.startsWith(`${op}.backward`)), op).toBe(plainHere);
+    }
+    [...made, dy].forEach((t) => t.dispose());
+  });
+
   it('matches PyTorch with every batched tensor taken in slices of one sample (a lowered binding limit)', async () => {
     const c = loadCases('concat_pool2d').find((k) => k.name === 'cnnx_bn_relu_train')!;
     const samples = (c.attrs.pools as unknown[]).map((_, i) => c.t(`x${i}`).shape);

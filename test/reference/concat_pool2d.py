@@ -93,6 +93,8 @@ cases = [
     bn_case("cnnx_bn_relu_train", [(3, 4, 17, 24), (3, 3, 17, 24), (3, 2, 17, 24)],
             [{"op": "maxpool2d", "options": k2s3}, {"op": "avgpool2d", "options": k2s3},
              {"op": "maxpool2d", "options": k2s3}], [True, True, False], training=True),
+    bn_case("cnnx_bn_relu_eval", [(2, 3, 11, 16), (2, 2, 11, 16)],
+            [{"op": "maxpool2d", "options": k2s3}, {"op": "avgpool2d", "options": k2s3}], [True, True], training=False),
     bn_case("bn_relu_eval_direct", [(2, 3, 9, 9), (2, 2, 18, 18)],
             [{"op": "maxpool2d", "options": {"kernel": 3, "stride": 1, "padding": 1}},
              {"op": "avgpool2d", "options": {"kernel": 2, "stride": 2}}], [True, True], training=False,

@@ -18,6 +18,7 @@ import {
   runBatchnorm2dRunningStats,
   batchnorm2dVariant,
   type Batchnorm2dShape,
+  type PooledGradient,
 } from '../../kernels/batchnorm2d.js';
 import { record } from '../tape.js';
 import { Tensor } from '../tensor.js';
@@ -118,9 +119,23 @@ export function batchnorm2dReluBackward(
   return backwardOf(saved, dy, needs, true);
 }
 
-function backwardOf(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[], relu: boolean): (Tensor | null)[] {
+/**
+ * batchnorm2dReluBackward with dy given as the gradient of the pool that alone reads the output (concat_pool2d):
+ * the passes gather dy through the pool, so the pool's input gradient is never written (see PooledGradient).
+ */
+export function batchnorm2dReluBackwardPooled(
+  saved: Batchnorm2dSaved,
+  dy: PooledGradient,
+  needs: readonly boolean[],
+): (Tensor | null)[] {
+  return backwardOf(saved, dy, needs, true);
+}
+
+function backwardOf(saved: Batchnorm2dSaved, dyIn: Tensor | PooledGradient, needs: readonly boolean[],
+  relu: boolean): (Tensor | null)[] {
   const { x, stats, training } = saved;
-  const gpu = dy.gpu;
+  const gpu = x.gpu;
+  const dy = dyIn instanceof Tensor ? dyIn.buffer : dyIn;
   const shape = planes(x);
   const [needX = false, needW = false, needB = false] = needs;
   const coef = Tensor.empty(gpu, [COEF_ROWS, shape.c], 'batchnorm2d.backward:coef');
@@ -128,7 +143,7 @@ function backwardOf(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean
   const db = Tensor.empty(gpu, [shape.c], 'batchnorm2d.backward:db');
   // The batch-statistics dx needs both sums; in eval mode dx is scale * dy and the sums only serve dw and db.
   const reduce = training || needW || needB;
-  runBatchnorm2dBackwardSums(gpu, x.buffer, dy.buffer, stats.buffer, coef.buffer, dw.buffer, db.buffer, shape, {
+  runBatchnorm2dBackwardSums(gpu, x.buffer, dy, stats.buffer, coef.buffer, dw.buffer, db.buffer, shape, {
     training,
     reduce,
     relu,
@@ -137,7 +152,7 @@ function backwardOf(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean
   if (needX) {
     dx = Tensor.empty(gpu, x.shape, 'batchnorm2d.backward:dx');
     const variant = batchnorm2dVariant(shape);
-    runBatchnorm2dBackwardInput(gpu, x.buffer, dy.buffer, coef.buffer, dx.buffer, shape, variant, relu);
+    runBatchnorm2dBackwardInput(gpu, x.buffer, dy, coef.buffer, dx.buffer, shape, variant, relu);
   }
   coef.dispose();
   if (!needW) dw.dispose();

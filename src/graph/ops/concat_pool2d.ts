@@ -3,13 +3,16 @@
  * avg_pool2d outputs, without the copies (op concat_pool2d): each pool writes straight into its channel slot of y,
  * and the backward runs each pool's backward reading its slot of dy. An input may also fuse the batch norm + ReLU
  * before its pool: the pool then reads relu(batchnorm2d(x)) tap by tap from x and the batch statistics, so the
- * normalised map is never written; its backward is batchnorm2d_relu's on the pool's input gradient.
+ * normalised map is never written; its backward is batchnorm2d_relu's on the pool's input gradient, which for
+ * pools with disjoint windows (CNN-X's 2 wide every 3) the batch norm passes gather from the pool's gradient, so
+ * that map is never written either.
  * CNN-X's branches end in batch norm, ReLU, pool and concat; as separate ops the normalised maps were written and
  * read back, and the pooled maps copied into the concatenation and their gradients copied back out.
  * Values and gradients are those of batchnorm2dRelu, maxpool2d / avgpool2d and concat (the same kernels and
  * conventions). Tensors over one storage binding are pooled in batch slices (src/kernels/batch_slices.ts).
  */
 import { runAvgpool2dBackward, runAvgpool2dForward } from '../../kernels/avgpool2d.js';
+import { pooledGradientApplies, type PooledGradient } from '../../kernels/batchnorm2d.js';
 import { forEachBatchSlice } from '../../kernels/batch_slices.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../kernels/maxpool2d.js';
 import { poolGeometry, type ChannelSlot, type Pool2dGeometry } from '../../kernels/pool_geometry.js';
@@ -18,6 +21,7 @@ import { Tensor, type Shape } from '../tensor.js';
 import { avgpool2dDivisor, type Avgpool2dOptions, type Avgpool2dSaved } from './avgpool2d.js';
 import {
   batchnorm2dReluBackward,
+  batchnorm2dReluBackwardPooled,
   batchnorm2dStats,
   type Batchnorm2dOptions,
   type Batchnorm2dSaved,
@@ -122,6 +126,11 @@ export function concatPool2dBackward(
   for (const part of saved.parts) {
     const wanted = needs.slice(part.first, part.first + (part.bn ? 3 : 1));
     if (!wanted.some(Boolean)) continue;
+    const pooled = part.bn ? pooledGradient(part, dy) : null;
+    if (pooled) {
+      batchnorm2dReluBackwardPooled(part.bn!, pooled, wanted).forEach((grad, k) => (grads[part.first + k] = grad));
+      continue;
+    }
     const dz = poolBackward(part, dy);
     if (!part.bn) {
       grads[part.first] = dz;
@@ -131,6 +140,21 @@ export function concatPool2dBackward(
     dz.dispose();
   }
   return grads;
+}
+
+/**
+ * The pool's gradient as the fused batch norm's backward passes can gather it (the pool's input gradient is then
+ * never written), or null where they do not handle the pool or the shapes (then poolBackward runs first).
+ */
+function pooledGradient({ pool, slot, xShape }: Part, dy: Tensor): PooledGradient | null {
+  const g = pool.geometry;
+  const [n, c, h, w] = xShape as [number, number, number, number];
+  const maxBinding = dy.gpu.limits.maxStorageBufferBindingSize;
+  if (!pooledGradientApplies({ n, c, hw: h * w }, g, 4 * dy.size, maxBinding)) return null;
+  const divisor = pool.op === 'avgpool2d' ? pool.divisor.divisorOverride || g.kh * g.kw : 1;
+  const idx = pool.op === 'maxpool2d' ? pool.indices.buffer : null;
+  const { oh, ow, kh, kw, sh, sw } = g;
+  return { dy: dy.buffer, cy: slot.cy, offset: slot.offset, idx, divisor, w, oh, ow, kh, kw, sh, sw };
 }
 
 /** The gradient of one pool's input from its slot of dy. */
