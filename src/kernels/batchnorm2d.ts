@@ -376,6 +376,7 @@ export function runBatchnorm2dBackwardSums(
   const layout = planeLayout(s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
   if (isPooled(dy)) {
+    if (!opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
     const spec = batchnorm2dBackwardReducePooled(dy);
     gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), stats, part]);
   } else {
@@ -410,6 +411,7 @@ export function runBatchnorm2dBackwardInput(
   relu = false,
 ): void {
   if (isPooled(dy)) {
+    if (!relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
     const spec = batchnorm2dBackwardInputPooled(dy);
     gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), coef, { buffer: dx, offset: 0, size: 4 * s.n * s.c * s.hw }]);
     return;
