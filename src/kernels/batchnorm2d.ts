@@ -11,6 +11,7 @@
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { runInBatchSlices, type BatchOperand } from './batch_slices.js';
 import { fill } from './fill.js';
+import type { Pool2dGeometry } from './pool_geometry.js';
 import { defineKernel, linearGrid, type BindingSpec, type KernelSpec } from './kernel.js';
 
 /** Rows of the stats buffer: mean, var (biased), invstd, scale = w * invstd, beta = b (0 without bias). */
@@ -162,14 +163,8 @@ export interface PooledGradient {
   idx: GPUBuffer | null;
   /** Average pooling's divisor (unused with idx). */
   divisor: number;
-  /** The pooled input's width, the pool's output size, kernel and stride. */
-  w: number;
-  oh: number;
-  ow: number;
-  kh: number;
-  kw: number;
-  sh: number;
-  sw: number;
+  /** The pool (its input width, output size, kernel and stride are what the passes read). */
+  pool: Pool2dGeometry;
 }
 
 const POOLED_PARAMS = [...PLANE_PARAMS, ['oh', 'u32'], ['ow', 'u32'], ['cy', 'u32'], ['offset', 'u32'], ['divisor', 'f32']] as const;
@@ -182,8 +177,9 @@ function pooledPass(name: string, shader: string, read: BindingSpec, last: Bindi
   const specs = new Map<string, KernelSpec>();
   return (pooled: PooledGradient): KernelSpec => {
     const max = pooled.idx !== null;
-    const constants = { RELU: 1, MAX: max ? 1 : 0, W: pooled.w, KH: pooled.kh, KW: pooled.kw, SH: pooled.sh, SW: pooled.sw };
-    const key = JSON.stringify(constants);
+    const { w, kh, kw, sh, sw } = pooled.pool;
+    const constants = { RELU: 1, MAX: max ? 1 : 0, W: w, KH: kh, KW: kw, SH: sh, SW: sw };
+    const key = Object.values(constants).join();
     let spec = specs.get(key);
     if (!spec) {
       spec = defineKernel({
@@ -213,7 +209,7 @@ const batchnorm2dBackwardInputPooled = pooledPass('batchnorm2d.backward_input_po
  */
 export function pooledGradientApplies(
   s: Batchnorm2dShape,
-  pool: { h: number; w: number; oh: number; ow: number; kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; dh: number; dw: number },
+  pool: Pool2dGeometry,
   dyBytes: number,
   maxBindingBytes: number,
 ): boolean {
@@ -224,15 +220,16 @@ export function pooledGradientApplies(
 }
 
 function pooledParams(s: Batchnorm2dShape, pooled: PooledGradient) {
-  const { oh, ow, cy, offset, divisor } = pooled;
-  return { ...planeLayout(s, 'vec4'), oh, ow, cy, offset, divisor };
+  const { cy, offset, divisor } = pooled;
+  return { ...planeLayout(s, 'vec4'), oh: pooled.pool.oh, ow: pooled.pool.ow, cy, offset, divisor };
 }
 
 /** The x-shaped operand, the pool's gradient and its argmax as exact bindings (pooled buffers may be larger). */
 function pooledBindings(x: GPUBuffer, s: Batchnorm2dShape, pooled: PooledGradient): Binding[] {
   const exact = (buffer: GPUBuffer, floats: number): Binding => ({ buffer, offset: 0, size: 4 * floats });
-  const pdy = exact(pooled.dy, s.n * pooled.cy * pooled.oh * pooled.ow);
-  return [exact(x, s.n * s.c * s.hw), pdy, pooled.idx ? exact(pooled.idx, s.n * s.c * pooled.oh * pooled.ow) : pdy];
+  const plane = pooled.pool.oh * pooled.pool.ow;
+  const pdy = exact(pooled.dy, s.n * pooled.cy * plane);
+  return [exact(x, s.n * s.c * s.hw), pdy, pooled.idx ? exact(pooled.idx, s.n * s.c * plane) : pdy];
 }
 
 /** x is [n, c, H, W] with hw = H * W. */

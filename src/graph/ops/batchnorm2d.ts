@@ -110,22 +110,14 @@ export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: 
   return backwardOf(saved, dy, needs, false);
 }
 
-/** The batchnorm2d gradient of dy masked by the fused ReLU (the kernels recompute the mask from x and stats). */
+/**
+ * The batchnorm2d gradient of dy masked by the fused ReLU (the kernels recompute the mask from x and stats). dy may
+ * be given as the gradient of the pool that alone reads the output (concat_pool2d): the passes then gather it
+ * through the pool, so the pool's input gradient is never written (see PooledGradient).
+ */
 export function batchnorm2dReluBackward(
   saved: Batchnorm2dSaved,
-  dy: Tensor,
-  needs: readonly boolean[],
-): (Tensor | null)[] {
-  return backwardOf(saved, dy, needs, true);
-}
-
-/**
- * batchnorm2dReluBackward with dy given as the gradient of the pool that alone reads the output (concat_pool2d):
- * the passes gather dy through the pool, so the pool's input gradient is never written (see PooledGradient).
- */
-export function batchnorm2dReluBackwardPooled(
-  saved: Batchnorm2dSaved,
-  dy: PooledGradient,
+  dy: Tensor | PooledGradient,
   needs: readonly boolean[],
 ): (Tensor | null)[] {
   return backwardOf(saved, dy, needs, true);

@@ -21,7 +21,6 @@ import { Tensor, type Shape } from '../tensor.js';
 import { avgpool2dDivisor, type Avgpool2dOptions, type Avgpool2dSaved } from './avgpool2d.js';
 import {
   batchnorm2dReluBackward,
-  batchnorm2dReluBackwardPooled,
   batchnorm2dStats,
   type Batchnorm2dOptions,
   type Batchnorm2dSaved,
@@ -126,18 +125,13 @@ export function concatPool2dBackward(
   for (const part of saved.parts) {
     const wanted = needs.slice(part.first, part.first + (part.bn ? 3 : 1));
     if (!wanted.some(Boolean)) continue;
-    const pooled = part.bn ? pooledGradient(part, dy) : null;
-    if (pooled) {
-      batchnorm2dReluBackwardPooled(part.bn!, pooled, wanted).forEach((grad, k) => (grads[part.first + k] = grad));
-      continue;
-    }
-    const dz = poolBackward(part, dy);
     if (!part.bn) {
-      grads[part.first] = dz;
+      grads[part.first] = poolBackward(part, dy);
       continue;
     }
+    const dz = pooledGradient(part, dy) ?? poolBackward(part, dy);
     batchnorm2dReluBackward(part.bn, dz, wanted).forEach((grad, k) => (grads[part.first + k] = grad));
-    dz.dispose();
+    if (dz instanceof Tensor) dz.dispose();
   }
   return grads;
 }
@@ -153,8 +147,7 @@ function pooledGradient({ pool, slot, xShape }: Part, dy: Tensor): PooledGradien
   if (!pooledGradientApplies({ n, c, hw: h * w }, g, 4 * dy.size, maxBinding)) return null;
   const divisor = pool.op === 'avgpool2d' ? pool.divisor.divisorOverride || g.kh * g.kw : 1;
   const idx = pool.op === 'maxpool2d' ? pool.indices.buffer : null;
-  const { oh, ow, kh, kw, sh, sw } = g;
-  return { dy: dy.buffer, cy: slot.cy, offset: slot.offset, idx, divisor, w, oh, ow, kh, kw, sh, sw };
+  return { dy: dy.buffer, cy: slot.cy, offset: slot.offset, idx, divisor, pool: g };
 }
 
 /** The gradient of one pool's input from its slot of dy. */
