@@ -10,7 +10,10 @@
  *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices); 'tiled'
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
- *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once).
+ *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once);
+ *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
+ *   16 x 32 output pixels per workgroup from an input patch and the weights staged in workgroup memory, neighbouring
+ *   threads on neighbouring pixels; for hardware GPUs and convs with few input channels, CNN-X's).
  * - backward_input: 'direct' (backward_input.wgsl: transposed-conv gather, one thread per input element) and 'gemm'
  *   (flip_weights.wgsl, then the fastest forward variant on dy: for stride 1 the input gradient is a convolution of
  *   dy with the flipped, transposed weights). 'gemm' applies when stride is 1 and padding <= dilation * (kernel - 1);
@@ -23,11 +26,13 @@
  *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
  *   broadcasts; devices with subgroups of >= 8 lanes); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
- *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps). All write per-part partials that sum_partials.wgsl adds in a
+ *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'patch'
+ *   (backward_weight_5_patch.wgsl: forward_7_patch's shapes with few input channels: dy and the input patch of a
+ *   4 x 32 block staged in workgroup memory, each thread summing one kernel row). All write per-part partials that sum_partials.wgsl adds in a
  *   fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
- *   When the bias gradient is wanted with the weight gradient, the 'gemm', 'subgroup' and 'depthwise' passes sum it on the side
+ *   When the bias gradient is wanted with the weight gradient, the variants but 'direct' sum it on the side
  *   (runConv2dBackwardWeight's `db`), and no bias pass reads dy again.
  * The run functions use the fastest variant that applies (chooseConv2dVariant: the device's tuned table if it has an
  * entry for the shape, else the heuristics) unless one is forced.
@@ -57,14 +62,14 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise' | 'strided';
+export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise' | 'strided' | 'patch';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
-  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise'],
+  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise', 'patch'],
   backwardInput: ['direct', 'gemm', 'strided'],
-  backwardWeight: ['direct', 'gemm', 'subgroup', 'depthwise'],
+  backwardWeight: ['direct', 'gemm', 'subgroup', 'depthwise', 'patch'],
 };
 
 /**
@@ -116,6 +121,7 @@ export function conv2dVariantApplies(
     return pass !== 'backwardInput' && g.cin === g.groups && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 &&
       g.dilW === 1 && g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
   }
+  if (variant === 'patch') return pass !== 'backwardInput' && patchApplies(pass, g);
   if (variant === 'direct' || pass === 'forward') return true;
   if (pass === 'backwardInput') {
     return g.strideH === 1 && g.strideW === 1 && g.padH <= g.dilH * (g.kh - 1) && g.padW <= g.dilW * (g.kw - 1);
@@ -180,6 +186,7 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
+  if (g.cin <= HW_PATCH_MAX_CIN && g.kh * g.kw > 1 && conv2dVariantApplies(pass, 'patch', g)) return 'patch';
   const depthwise = coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS);
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   if (pass === 'forward') {
@@ -268,6 +275,24 @@ const BW_SG_MAX_PARTS = 4096;
  * for sum_partials to add).
  */
 const DW_MAX_K = 7;
+/**
+ * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
+ * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the
+ * weights too) PATCH_MAX_TAPS taps. The forward's blocks are 16 x 32 output pixels for 128 threads of 4 pixels.
+ */
+const PATCH_MAX_K = 16;
+const PATCH_MAX_TAPS = 121;
+const PATCH_FORWARD_BLOCK = { rows: 16, cols: 32 };
+const PATCH_FORWARD_WG = 128;
+/**
+ * backward_weight_5_patch: blocks of 4 x 32 output pixels, threads per workgroup at most (one per channel, input
+ * channel and kernel row, at least 64 to stage the tiles), the patch values its workgroup memory holds, and the
+ * workgroups it aims for, as backward_weight_3_subgroup's.
+ */
+const PATCH_WEIGHT_BLOCK = { rows: 4, cols: 32 };
+const PATCH_WEIGHT_WG = 256;
+const PATCH_WEIGHT_PATCH = 1984;
+const PATCH_WEIGHT_WORKGROUPS = { software: 32, hardware: 2048 };
 const DW_STRIPS = [8, 4] as const;
 const DW_WG = 64;
 const DW_FORWARD_ROWS = 32;
@@ -278,6 +303,8 @@ const DW_WEIGHT_MIN_TAPS = 25;
 const HW_DW_WEIGHT_MAX_TAPS = 9;
 /** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
 const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
+/** Input channels (ungrouped) up to which a hardware GPU runs a spatial conv's forward and weight gradient 'patch'. */
+const HW_PATCH_MAX_CIN = 4;
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
 const BW_SG_MIN_CIN = 4;
 
@@ -361,6 +388,18 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
     workgroupSize: [DW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil((p.batch * p.cout * p.chunks * p.strips) / DW_WG), max),
     constants: { STRIP: strip, KH: kh, KW: kw },
+  }),
+);
+/** forward_7_patch for `tm` output channels per workgroup (blocks of PATCH_FORWARD_TILE pixels, 128 threads). */
+const forwardPatch = memoize((tm: number) =>
+  defineKernel({
+    name: 'conv2d.forward_7_patch',
+    shader: 'conv2d/forward_7_patch',
+    bindings: conv2dForward.bindings,
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['tilesX', 'u32'], ['tilesY', 'u32']],
+    workgroupSize: [PATCH_FORWARD_WG, 1, 1],
+    grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
+    constants: { TM: tm },
   }),
 );
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
@@ -471,6 +510,19 @@ const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias
   }),
 );
 
+/** backward_weight_5_patch for `tm` channels per workgroup of `wg` threads and a kw-wide kernel, with the bias gradient when bias = 1. */
+const backwardWeightPatch = memoize((tm: number, wg: number, kw: number, bias: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_5_patch',
+    shader: 'conv2d/backward_weight_5_patch',
+    bindings: conv2dBackwardWeight.bindings,
+    params: [...GEOMETRY, ['tilesX', 'u32'], ['tilesY', 'u32'], ['tilesPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32']],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(p.parts * p.mBlocks, max),
+    constants: { TM: tm, KW: kw, BIAS: bias },
+  }),
+);
+
 /** backward_weight_4_depthwise for `strip` columns per thread and a kh x kw kernel, with the bias gradient when bias = 1. */
 const backwardWeightDepthwise = memoize((strip: number, kh: number, kw: number, bias: number) =>
   defineKernel({
@@ -552,6 +604,19 @@ function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) =>
     if (!spec) cache.set(key, (spec = make(...args)));
     return spec;
   };
+}
+
+/** Whether a patch variant handles this geometry: ungrouped, stride 1, dilation 1, and its patch fits (see the shaders). */
+function patchApplies(pass: 'forward' | 'backwardWeight', g: Conv2dGeometry): boolean {
+  const plain = g.groups === 1 && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 && g.dilW === 1;
+  if (!plain || g.kh > PATCH_MAX_K || g.kw > PATCH_MAX_K) return false;
+  if (pass === 'forward') return g.kh * g.kw <= PATCH_MAX_TAPS;
+  return g.cin * g.kh <= PATCH_WEIGHT_WG && g.cin * patchWeightPlane(g) <= PATCH_WEIGHT_PATCH;
+}
+
+/** Values of one input channel's patch in backward_weight_5_patch (rows padded to an odd length). */
+function patchWeightPlane(g: Conv2dGeometry): number {
+  return (PATCH_WEIGHT_BLOCK.rows + g.kh - 1) * ((PATCH_WEIGHT_BLOCK.cols + g.kw - 1) | 1);
 }
 
 function weightCount(g: Pick<Conv2dGeometry, 'cout' | 'cin' | 'groups' | 'kh' | 'kw'>): number {
@@ -683,6 +748,13 @@ export function runConv2dForward(
     gpu.run(forwardDepthwise(strip, g.kh, g.kw), depthwise, [x, w, b ?? w, y]);
     return;
   }
+  if (chosen === 'patch') {
+    const tm = Math.max(4, pow2AtMost(g.cout, 16));
+    const tilesX = Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols);
+    const tilesY = Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
+    gpu.run(forwardPatch(tm), { ...params, mBlocks: Math.ceil(g.cout / tm), tilesX, tilesY }, [x, w, b ?? w, y]);
+    return;
+  }
   if (chosen === 'tiled') {
     const pixels = g.batch * g.oh * g.ow;
     const blocks = (tile: number): number => Math.ceil(coutG / tile) * Math.ceil(pixels / tile) * g.groups;
@@ -779,7 +851,7 @@ function runPointwiseStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, d
 
 /**
  * dw = the weight gradient of conv2d, summed over batch and space in parts then partials; dw is overwritten. With
- * `db`, also the bias gradient: in the same pass for the 'gemm', 'subgroup' and 'depthwise' variants (they load every
+ * `db`, also the bias gradient: in the same pass for every variant but 'direct' (they load every
  * dy value anyway), by runConv2dBackwardBias after the reference 'direct' one.
  */
 export function runConv2dBackwardWeight(
@@ -814,6 +886,20 @@ export function runConv2dBackwardWeight(
     parts = Math.ceil(rows / rowsPerPart);
     spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+  } else if (chosen === 'patch') {
+    // As many channels per workgroup (up to 16) as one thread per (channel, input channel, kernel row) allows.
+    let tm = pow2AtMost(g.cout, 16);
+    while (tm > 1 && tm * g.cin * g.kh > PATCH_WEIGHT_WG) tm /= 2;
+    const wg = Math.max(64, Math.ceil((tm * g.cin * g.kh) / 32) * 32);
+    const mBlocks = Math.ceil(g.cout / tm);
+    const tilesX = Math.ceil(g.ow / PATCH_WEIGHT_BLOCK.cols);
+    const tilesY = Math.ceil(g.oh / PATCH_WEIGHT_BLOCK.rows);
+    const tiles = g.batch * tilesX * tilesY;
+    const target = gpu.isSoftware !== false ? PATCH_WEIGHT_WORKGROUPS.software : PATCH_WEIGHT_WORKGROUPS.hardware;
+    const tilesPerPart = Math.ceil(tiles / Math.max(1, Math.min(Math.ceil(target / mBlocks), maxParts, tiles)));
+    parts = Math.ceil(tiles / tilesPerPart);
+    spec = backwardWeightPatch(tm, wg, g.kw, db ? 1 : 0);
+    params = { ...geometryParams(g), tilesX, tilesY, tilesPerPart, parts, mBlocks };
   } else if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);
     const strips = Math.ceil(g.ow / strip);

@@ -49,8 +49,8 @@ afterAll(async () => {
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
-  // conv2d_depthwise: the edges of the depthwise variants.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise')]) {
+  // conv2d_depthwise, conv2d_patch: the edges of the depthwise and patch variants.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
@@ -315,14 +315,14 @@ describe('conv2d', () => {
       ['forward', { ...resnet3x3, batch: 2 }, 'tiled'],
       ['forward', stem, 'tiled'],
       ['forward', narrow1x1, 'pointwise'],
-      ['forward', cnnx9x9, 'gemm'],
+      ['forward', cnnx9x9, 'patch'],
       ['forward', depthwise, 'depthwise'],
-      ['forward', cnnx3x3, 'gemm'],
+      ['forward', cnnx3x3, 'patch'],
       ['backwardWeight', resnet3x3, 'subgroup'],
-      ['backwardWeight', cnnx9x9, 'subgroup'],
+      ['backwardWeight', cnnx9x9, 'patch'],
       ['backwardWeight', depthwise, 'depthwise'],
-      ['backwardWeight', cnnx5x5, 'subgroup'],
-      ['backwardWeight', cnnx3x3, 'depthwise'],
+      ['backwardWeight', cnnx5x5, 'patch'],
+      ['backwardWeight', cnnx3x3, 'patch'],
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
       ['backwardInput', largeDown, 'strided'],
