@@ -4,7 +4,7 @@
 //   A workgroup sums TM output channels over the blocks of TH x TW output pixels of its part. Per block it stages
 //   the block's dy for its channels and the input patch under it, cin x (TH + kh - 1) x (TW + kw - 1) values through
 //   the zero padding, in workgroup memory; each thread owns one (channel, ci, ky) row of the kernel and slides a
-//   window of KW inputs along each output row, loading one dy and one new input per pixel for KW FMAs.
+//   window of 4 * NV inputs along each output row, loading one dy and one new input per pixel for 4 * NV FMAs.
 //   It writes its rows' sums (and with BIAS = 1 each channel's sum of dy, the bias gradient, after all the weights);
 //   conv2d.sum_partials adds the parts in a fixed order.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] (read);
@@ -13,8 +13,8 @@
 //   groups, stride and dilation 1, cin * kh <= WG_X, cin * patch plane <= MAX_PATCH), tilesX (= ceil(ow / TW)),
 //   tilesY (= ceil(oh / TH)), tilesPerPart, parts (= ceil(batch * tilesY * tilesX / tilesPerPart)), mBlocks
 //   (= ceil(cout / TM)).
-// Workgroup: WG_X threads (>= TM * cin * kh); overrides TM (channels per workgroup, <= 16), KW = kw (<= MAX_K, so the
-//   window and sums stay in registers), BIAS (0 or 1).
+// Workgroup: WG_X threads (>= TM * cin * kh); overrides TM (channels per workgroup, <= 16), NV = ceil(kw / 4) (kw <=
+//   16: the vec4s of window and sums each thread keeps), BIAS (0 or 1).
 // Grid: linearGrid(parts * mBlocks), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
@@ -29,7 +29,7 @@ const DY_STRIDE = 129u;
 const MAX_PATCH = 1984u; // with the dy tile, under 16 KiB of workgroup memory
 override WG_X: u32;
 override TM: u32 = 16u;
-override KW: u32 = 3u;
+override NV: u32 = 1u; // ceil(kw / 4): vec4s of taps per kernel row
 override BIAS: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -51,14 +51,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let blocks = p.tilesX * p.tilesY;
   let tiles = blocks * p.batch;
   // Rows are odd-length: the threads of one channel, one per ky, read rows rowW apart on different banks.
-  let rowW = (TW + KW - 1u) | 1u;
+  let rowW = (TW + p.kw - 1u) | 1u;
   let plane = (TH + p.kh - 1u) * rowW;
   let ky = lid % p.kh;
   let ci = (lid / p.kh) % p.cin;
   let m = lid / (p.kh * p.cin);
   let owner = m < TM && m0 + m < p.cout;
 
-  var acc = array<f32, 16>();
+  // The row's sums of taps 0-3, 4-7, 8-11, 12-15 as named vec4s, not an array: the H100's compiler put arrays
+  // indexed in loops in local memory (this kernel took 1.8 ms for CNN-X's 9x9, 4.5x 'subgroup').
+  var s0 = vec4f();
+  var s1 = vec4f();
+  var s2 = vec4f();
+  var s3 = vec4f();
   var bsum = 0.0;
   for (var i = 0u; i < p.tilesPerPart; i++) {
     let tile = part * p.tilesPerPart + i;
@@ -86,23 +91,48 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var r = 0u; r < TH; r++) {
         let xr = ci * plane + (r + ky) * rowW;
         let dr = m * DY_STRIDE + r * TW;
-        var win = array<f32, 16>();
-        for (var k = 0u; k + 1u < KW; k++) { win[k] = inputs[xr + k]; }
+        // The window: inputs xr + c .. xr + c + 4 * NV - 1 in v0 .. v3 (taps past kw read past the row, unstored).
+        var v0 = window4(xr);
+        var v1 = vec4f();
+        var v2 = vec4f();
+        var v3 = vec4f();
+        if (NV > 1u) { v1 = window4(xr + 4u); }
+        if (NV > 2u) { v2 = window4(xr + 8u); }
+        if (NV > 3u) { v3 = window4(xr + 12u); }
         for (var c = 0u; c < TW; c++) {
-          win[KW - 1u] = inputs[xr + c + KW - 1u];
           let d = dyTile[dr + c];
-          for (var k = 0u; k < KW; k++) { acc[k] += d * win[k]; }
-          for (var k = 0u; k + 1u < KW; k++) { win[k] = win[k + 1u]; }
+          s0 += d * v0;
+          if (NV > 1u) { s1 += d * v1; }
+          if (NV > 2u) { s2 += d * v2; }
+          if (NV > 3u) { s3 += d * v3; }
           bsum += d;
+          let next = inputs[min(xr + c + 4u * NV, MAX_PATCH - 1u)];
+          if (NV == 1u) {
+            v0 = vec4f(v0.yzw, next);
+          } else if (NV == 2u) {
+            v0 = vec4f(v0.yzw, v1.x); v1 = vec4f(v1.yzw, next);
+          } else if (NV == 3u) {
+            v0 = vec4f(v0.yzw, v1.x); v1 = vec4f(v1.yzw, v2.x); v2 = vec4f(v2.yzw, next);
+          } else {
+            v0 = vec4f(v0.yzw, v1.x); v1 = vec4f(v1.yzw, v2.x); v2 = vec4f(v2.yzw, v3.x); v3 = vec4f(v3.yzw, next);
+          }
         }
       }
     }
   }
   if (!owner) { return; }
-  let count = p.cout * p.cin * p.kh * KW;
+  let count = p.cout * p.cin * p.kh * p.kw;
   let stride = count + BIAS * p.cout;
   let co = m0 + m;
-  let base = part * stride + ((co * p.cin + ci) * p.kh + ky) * KW;
-  for (var k = 0u; k < KW; k++) { partial[base + k] = acc[k]; }
+  let base = part * stride + ((co * p.cin + ci) * p.kh + ky) * p.kw;
+  for (var k = 0u; k < p.kw; k++) {
+    partial[base + k] = select(select(s3, s2, k < 12u), select(s1, s0, k < 4u), k < 8u)[k % 4u];
+  }
   if (BIAS == 1u && ci == 0u && ky == 0u) { partial[part * stride + count + co] = bsum; }
+}
+
+// Four patch values from `at` (clamped into the patch: windows past the last row hold taps that are never stored).
+fn window4(at: u32) -> vec4f {
+  let last = MAX_PATCH - 1u;
+  return vec4f(inputs[min(at, last)], inputs[min(at + 1u, last)], inputs[min(at + 2u, last)], inputs[min(at + 3u, last)]);
 }

@@ -175,18 +175,20 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * The rules for a hardware GPU, measured on an H100 (bench/RESULTS_H100.md, `cnnx tune` at ResNet-50 batch 1):
  * loads are cheap there and workgroup memory fast, so the forward runs 'tiled' wherever a block of 32 channels and
  * a K of 64 fill its tiles (ResNet-50: 1.5-8x faster than 'pointwise' or 'gemm' at batch 15, and batch-1 inference
- * 44.5 -> 17.2 ms tuned), but for spatial kernels over few pixels (TILED_MIN_PIXELS); CNN-X's 16-channel convs keep
- * 'gemm' (9x9: 0.28-0.88 ms against 0.67-1.78 over three runs). The forward 'subgroup' lost to 'gemm' at every
+ * 44.5 -> 17.2 ms tuned), but for spatial kernels over few pixels (TILED_MIN_PIXELS); other 16-channel convs keep
+ * 'gemm' (CNN-X's 9x9 before 'patch': 0.28-0.88 ms against 0.67-1.78 for 'tiled' over three runs). The forward 'subgroup' lost to 'gemm' at every
  * shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
  * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
  * it at 5 of 6 ResNet-50 shapes. Depthwise convs (one input channel and under 8 output channels per group) run
  * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at
  * 19 x 19 level and 0.16 vs 0.83 ms), and so does the weight gradient of CNN-X's 1-channel 3x3 (0.15 vs 0.26 ms
- * for 'subgroup'; its 5x5 and 9x9 keep 'subgroup', 0.36 vs 1.44 ms at 5x5).
+ * for 'subgroup'; its 5x5 keeps 'subgroup', 0.36 vs 1.44 ms). Convs with up to 4 input channels run 'patch' (CNN-X's
+ * forwards 2x faster than 'gemm' or 'tiled', its 9x9 weight gradient 1.35x faster than 'subgroup': HW_PATCH_MAX_CIN).
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
-  if (g.cin <= HW_PATCH_MAX_CIN && g.kh * g.kw > 1 && conv2dVariantApplies(pass, 'patch', g)) return 'patch';
+  const patch = g.cin <= HW_PATCH_MAX_CIN && g.kh * g.kw >= (pass === 'forward' ? 2 : HW_PATCH_WEIGHT_MIN_TAPS);
+  if (patch && conv2dVariantApplies(pass, 'patch', g)) return 'patch';
   const depthwise = coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS);
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   if (pass === 'forward') {
@@ -278,11 +280,13 @@ const DW_MAX_K = 7;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
  * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the
- * weights too) PATCH_MAX_TAPS taps. The forward's blocks are 16 x 32 output pixels for 128 threads of 4 pixels.
+ * weights too) PATCH_MAX_TAPS taps. The forward's blocks are 16 x 32 output pixels x 16 channels for 128 threads of
+ * 4 pixels.
  */
 const PATCH_MAX_K = 16;
 const PATCH_MAX_TAPS = 121;
 const PATCH_FORWARD_BLOCK = { rows: 16, cols: 32 };
+const PATCH_FORWARD_CHANNELS = 16;
 const PATCH_FORWARD_WG = 128;
 /**
  * backward_weight_5_patch: blocks of 4 x 32 output pixels, threads per workgroup at most (one per channel, input
@@ -303,8 +307,14 @@ const DW_WEIGHT_MIN_TAPS = 25;
 const HW_DW_WEIGHT_MAX_TAPS = 9;
 /** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
 const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
-/** Input channels (ungrouped) up to which a hardware GPU runs a spatial conv's forward and weight gradient 'patch'. */
+/**
+ * Input channels (ungrouped) up to which a hardware GPU runs a spatial conv's forward 'patch', and its weight gradient
+ * too from this many taps: on an H100, CNN-X's forwards 0.072 / 0.085 / 0.129 ms at 3x3 / 5x5 / 9x9 against 0.15 /
+ * 0.20 / 0.28 for the best other variant; weight gradients 0.30 against 0.40 ('subgroup') at 9x9, but 0.29 against
+ * 0.26 at 5x5 and 0.36 against 0.18 ('depthwise') at 3x3.
+ */
 const HW_PATCH_MAX_CIN = 4;
+const HW_PATCH_WEIGHT_MIN_TAPS = 49;
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
 const BW_SG_MIN_CIN = 4;
 
@@ -390,18 +400,15 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
     constants: { STRIP: strip, KH: kh, KW: kw },
   }),
 );
-/** forward_7_patch for `tm` output channels per workgroup (blocks of PATCH_FORWARD_TILE pixels, 128 threads). */
-const forwardPatch = memoize((tm: number) =>
-  defineKernel({
-    name: 'conv2d.forward_7_patch',
-    shader: 'conv2d/forward_7_patch',
-    bindings: conv2dForward.bindings,
-    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['tilesX', 'u32'], ['tilesY', 'u32']],
-    workgroupSize: [PATCH_FORWARD_WG, 1, 1],
-    grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
-    constants: { TM: tm },
-  }),
-);
+/** forward_7_patch: blocks of PATCH_FORWARD_BLOCK pixels x 16 channels, 128 threads. */
+const conv2dForwardPatch = defineKernel({
+  name: 'conv2d.forward_7_patch',
+  shader: 'conv2d/forward_7_patch',
+  bindings: conv2dForward.bindings,
+  params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['tilesX', 'u32'], ['tilesY', 'u32']],
+  workgroupSize: [PATCH_FORWARD_WG, 1, 1],
+  grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
+});
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
 const TILED_MIN_COUT = 32;
 const TILED_MIN_K = 64;
@@ -510,8 +517,11 @@ const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias
   }),
 );
 
-/** backward_weight_5_patch for `tm` channels per workgroup of `wg` threads and a kw-wide kernel, with the bias gradient when bias = 1. */
-const backwardWeightPatch = memoize((tm: number, wg: number, kw: number, bias: number) =>
+/**
+ * backward_weight_5_patch for `tm` channels per workgroup of `wg` threads and kernels up to 4 * nv wide, with the bias
+ * gradient when bias = 1.
+ */
+const backwardWeightPatch = memoize((tm: number, wg: number, nv: number, bias: number) =>
   defineKernel({
     name: 'conv2d.backward_weight_5_patch',
     shader: 'conv2d/backward_weight_5_patch',
@@ -519,7 +529,7 @@ const backwardWeightPatch = memoize((tm: number, wg: number, kw: number, bias: n
     params: [...GEOMETRY, ['tilesX', 'u32'], ['tilesY', 'u32'], ['tilesPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32']],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.mBlocks, max),
-    constants: { TM: tm, KW: kw, BIAS: bias },
+    constants: { TM: tm, NV: nv, BIAS: bias },
   }),
 );
 
@@ -749,10 +759,10 @@ export function runConv2dForward(
     return;
   }
   if (chosen === 'patch') {
-    const tm = Math.max(4, pow2AtMost(g.cout, 16));
     const tilesX = Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols);
     const tilesY = Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
-    gpu.run(forwardPatch(tm), { ...params, mBlocks: Math.ceil(g.cout / tm), tilesX, tilesY }, [x, w, b ?? w, y]);
+    const mBlocks = Math.ceil(g.cout / PATCH_FORWARD_CHANNELS);
+    gpu.run(conv2dForwardPatch, { ...params, mBlocks, tilesX, tilesY }, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'tiled') {
@@ -898,7 +908,7 @@ export function runConv2dBackwardWeight(
     const target = gpu.isSoftware !== false ? PATCH_WEIGHT_WORKGROUPS.software : PATCH_WEIGHT_WORKGROUPS.hardware;
     const tilesPerPart = Math.ceil(tiles / Math.max(1, Math.min(Math.ceil(target / mBlocks), maxParts, tiles)));
     parts = Math.ceil(tiles / tilesPerPart);
-    spec = backwardWeightPatch(tm, wg, g.kw, db ? 1 : 0);
+    spec = backwardWeightPatch(tm, wg, Math.ceil(g.kw / 4), db ? 1 : 0);
     params = { ...geometryParams(g), tilesX, tilesY, tilesPerPart, parts, mBlocks };
   } else if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);

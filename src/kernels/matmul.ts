@@ -68,10 +68,11 @@ const TILED_WG = { square: [16, 16, 1], short: [16, 4, 1] } as const;
 
 /**
  * K per workgroup of the splitk variant: K / 16 (16 splits) on a software device, whose two cores a few workgroups
- * fill; K / 256 on a hardware GPU, where 22 workgroups (the fc layer's K of 360,000 in 16,384 chunks) left an H100
- * almost idle (0.18 ms for 27 MB); kept between 64 threads x 4 (hardware) or 16 steps and x 256 steps.
+ * fill; K / 128 on a hardware GPU, where 22 workgroups (the fc layer's K of 360,000 in 16,384 chunks) left an H100
+ * almost idle (0.18 ms for 27 MB; in 256 splits 0.034 ms, but then sum_splits, a thread adding a C entry's splits one
+ * after another, took 0.058); kept between 64 threads x 4 (hardware) or 16 steps and x 256 steps.
  */
-const SPLITK_SPLITS = { software: 16, hardware: 256 };
+const SPLITK_SPLITS = { software: 16, hardware: 128 };
 const SPLITK_MAX_CHUNK = SPLITK_WG * 256;
 const SPLITK_MIN_CHUNK = { software: SPLITK_WG * 16, hardware: SPLITK_WG * 4 };
 /** K up to which a product is a few outer products (the columns variants, on any device). */

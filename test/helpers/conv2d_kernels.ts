@@ -11,6 +11,7 @@ export const FORWARD_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   pointwise: 'conv2d.forward_4_pointwise',
   tiled: 'conv2d.forward_5_tiled',
   depthwise: 'conv2d.forward_6_depthwise',
+  patch: 'conv2d.forward_7_patch',
 };
 
 export const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
@@ -18,4 +19,5 @@ export const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   gemm: 'conv2d.backward_weight_2_gemm',
   subgroup: 'conv2d.backward_weight_3_subgroup',
   depthwise: 'conv2d.backward_weight_4_depthwise',
+  patch: 'conv2d.backward_weight_5_patch',
 };

@@ -303,10 +303,11 @@ describe('conv2d', () => {
       const withoutSubgroups = variant === 'depthwise' || variant === 'strided' ? variant : 'gemm';
       expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(withoutSubgroups);
     }
-    // On a hardware GPU (as measured on an H100) the forward runs 'tiled' where 32 channels and a K of 64 fill its
-    // blocks (but the reference kernel for a spatial kernel over at most 256 pixels), else 'pointwise' (1x1) or
-    // 'gemm'; the weight gradient of few-input-channel convs takes 'subgroup' too, but 'depthwise' for a 3x3;
-    // depthwise convs run 'depthwise'; small strided input gradients run the reference kernel.
+    // On a hardware GPU (as measured on an H100) spatial convs with up to 4 input channels run 'patch' (the weight
+    // gradient from 7x7); otherwise the forward runs 'tiled' where 32 channels and a K of 64 fill its blocks (but the
+    // reference kernel for a spatial kernel over at most 256 pixels), else 'pointwise' (1x1) or 'gemm'; the weight
+    // gradient of few-input-channel convs takes 'subgroup' too, but 'depthwise' for a 3x3; depthwise convs run
+    // 'depthwise'; small strided input gradients run the reference kernel.
     const narrow1x1 = conv2dGeometry([1, 64, 56, 56], [16, 64, 1, 1], null);
     const largeDown = conv2dGeometry([15, 256, 56, 56], [512, 256, 1, 1], null, { stride: 2 });
     const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
@@ -321,8 +322,8 @@ describe('conv2d', () => {
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', cnnx9x9, 'patch'],
       ['backwardWeight', depthwise, 'depthwise'],
-      ['backwardWeight', cnnx5x5, 'patch'],
-      ['backwardWeight', cnnx3x3, 'patch'],
+      ['backwardWeight', cnnx5x5, 'subgroup'],
+      ['backwardWeight', cnnx3x3, 'depthwise'],
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
       ['backwardInput', largeDown, 'strided'],
