@@ -23,9 +23,12 @@ export const COEF_ROWS = 5;
  * lavapipe runs each batch of 8 invocations as a coroutine and turns every storage access into a gather or
  * per-lane store: wide workgroups (256) cost several microseconds each even when idle, and a 256-wide tree with a
  * barrier per level is ~10x slower than 16 invocations with one barrier. So the streaming passes use 16-wide
- * workgroups looping over a chunk of up to CHUNK floats of one plane, and vec4 accesses when H*W allows.
+ * workgroups looping over a chunk of up to CHUNK floats of one plane, and vec4 accesses when H*W allows. A hardware
+ * GPU runs 32 lanes at a time: there 16-wide workgroups left half of every warp idle and each thread walked 64 vec4s
+ * one load after another (an H100 read CNN-X's batch statistics at 1 TB/s of its 2.8), so its workgroups are 64
+ * wide with 16 items each: the same chunks, so the same partial sums to finalize.
  */
-const PLANE_WG = 16;
+const PLANE_WG = { software: 16, hardware: 64 };
 /** Floats of one plane that one workgroup of a streaming pass covers at most. */
 export const CHUNK = 4096;
 /** Threads of the per-channel finalize passes (a power of two: their trees halve it). */
@@ -50,17 +53,26 @@ const channelThreadsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(M
  */
 function planePass(name: string, shader: string, bindings: readonly BindingSpec[], relu = false) {
   const base = relu ? `${name}_relu` : name;
-  const spec = (variant: Batchnorm2dVariant) =>
+  const spec = (variant: Batchnorm2dVariant, wg: number) =>
     defineKernel({
       name: variant === 'vec4' ? `${base}_1_vec4` : base,
       shader: variant === 'vec4' ? `${shader}_1_vec4` : shader,
       bindings,
       params: PLANE_PARAMS,
-      workgroupSize: [PLANE_WG, 1, 1],
+      workgroupSize: [wg, 1, 1],
       grid: groupsGrid,
       ...(relu ? { constants: { RELU: 1 } } : {}),
     });
-  return { scalar: spec('scalar'), vec4: spec('vec4') };
+  const specs = {
+    software: { scalar: spec('scalar', PLANE_WG.software), vec4: spec('vec4', PLANE_WG.software) },
+    hardware: { scalar: spec('scalar', PLANE_WG.hardware), vec4: spec('vec4', PLANE_WG.hardware) },
+  };
+  return (gpu: Gpu, variant: Batchnorm2dVariant): KernelSpec => specs[deviceKind(gpu)][variant];
+}
+
+/** Which plane layout a device gets (PLANE_WG). */
+function deviceKind(gpu: Gpu): 'software' | 'hardware' {
+  return gpu.isSoftware ? 'software' : 'hardware';
 }
 
 export const batchnorm2dStatsPartial = planePass('batchnorm2d.stats_partial', 'batchnorm2d/stats_partial', [
@@ -175,11 +187,12 @@ const POOLED_PARAMS = [...PLANE_PARAMS, ['oh', 'u32'], ['ow', 'u32'], ['cy', 'u3
  */
 function pooledPass(name: string, shader: string, read: BindingSpec, last: BindingSpec) {
   const specs = new Map<string, KernelSpec>();
-  return (pooled: PooledGradient): KernelSpec => {
+  return (gpu: Gpu, pooled: PooledGradient): KernelSpec => {
     const max = pooled.idx !== null;
     const { w, kh, kw, sh, sw } = pooled.pool;
     const constants = { RELU: 1, MAX: max ? 1 : 0, W: w, KH: kh, KW: kw, SH: sh, SW: sw };
-    const key = Object.values(constants).join();
+    const wg = PLANE_WG[deviceKind(gpu)];
+    const key = `${Object.values(constants).join()},${wg}`;
     let spec = specs.get(key);
     if (!spec) {
       spec = defineKernel({
@@ -187,7 +200,7 @@ function pooledPass(name: string, shader: string, read: BindingSpec, last: Bindi
         shader,
         bindings: [{ name: 'x', access: 'read' }, { name: 'pdy', access: 'read' }, { name: 'idx', access: 'read' }, read, last],
         params: POOLED_PARAMS,
-        workgroupSize: [PLANE_WG, 1, 1],
+        workgroupSize: [wg, 1, 1],
         grid: groupsGrid,
         constants,
       });
@@ -219,9 +232,9 @@ export function pooledGradientApplies(
   return pool.w % 4 === 0 && pool.ph === 0 && pool.pw === 0 && inside && disjoint && fits;
 }
 
-function pooledParams(s: Batchnorm2dShape, pooled: PooledGradient) {
+function pooledParams(gpu: Gpu, s: Batchnorm2dShape, pooled: PooledGradient) {
   const { cy, offset, divisor } = pooled;
-  return { ...planeLayout(s, 'vec4'), oh: pooled.pool.oh, ow: pooled.pool.ow, cy, offset, divisor };
+  return { ...planeLayout(gpu, s, 'vec4'), oh: pooled.pool.oh, ow: pooled.pool.ow, cy, offset, divisor };
 }
 
 /** The x-shaped operand, the pool's gradient and its argmax as exact bindings (pooled buffers may be larger). */
@@ -245,14 +258,15 @@ export function batchnorm2dVariant(s: Batchnorm2dShape): Batchnorm2dVariant {
 }
 
 /** Params of a streaming pass: each workgroup takes `items` elements (floats or vec4s) per thread of one plane. */
-function planeLayout(s: Batchnorm2dShape, variant: Batchnorm2dVariant) {
+function planeLayout(gpu: Gpu, s: Batchnorm2dShape, variant: Batchnorm2dVariant) {
   if (variant === 'vec4' && s.hw % 4 !== 0) {
     throw new RangeError(`batchnorm2d: the vec4 variant needs H*W divisible by 4, got ${s.hw}`);
   }
   const width = variant === 'vec4' ? 4 : 1;
   const hw = s.hw / width;
-  const items = Math.max(1, Math.min(CHUNK / width / PLANE_WG, Math.ceil(hw / PLANE_WG)));
-  const chunks = Math.max(1, Math.ceil(hw / (PLANE_WG * items)));
+  const wg = PLANE_WG[deviceKind(gpu)];
+  const items = Math.max(1, Math.min(CHUNK / width / wg, Math.ceil(hw / wg)));
+  const chunks = Math.max(1, Math.ceil(hw / (wg * items)));
   return { hw, c: s.c, items, chunks, groups: s.n * s.c * chunks };
 }
 
@@ -290,9 +304,9 @@ export function runBatchnorm2dBatchStats(
   variant = batchnorm2dVariant(s),
   running: RunningUpdate | null = null,
 ): void {
-  const layout = planeLayout(s, variant);
+  const layout = planeLayout(gpu, s, variant);
   const part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
-  runInBatchSlices(gpu, batchnorm2dStatsPartial[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+  runInBatchSlices(gpu, batchnorm2dStatsPartial(gpu, variant), s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
     planes(x, s, 'read', 'x'),
     { buffer: part, sampleBytes: 16 * s.c * layout.chunks, access: 'write', role: 'part' },
   ]);
@@ -334,8 +348,8 @@ export function runBatchnorm2dNormalize(
   variant = batchnorm2dVariant(s),
   relu = false,
 ): void {
-  const spec = (relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)[variant];
-  runInBatchSlices(gpu, spec, s.n, (n) => planeLayout({ ...s, n }, variant), [
+  const spec = (relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)(gpu, variant);
+  runInBatchSlices(gpu, spec, s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
     planes(x, s, 'read', 'x'),
     stats,
     planes(y, s, 'write', 'y'),
@@ -370,15 +384,15 @@ export function runBatchnorm2dBackwardSums(
     finalize(stats, 1, 0);
     return;
   }
-  const layout = planeLayout(s, isPooled(dy) ? 'vec4' : variant);
+  const layout = planeLayout(gpu, s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
   if (isPooled(dy)) {
     if (!opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
-    const spec = batchnorm2dBackwardReducePooled(dy);
-    gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), stats, part]);
+    const spec = batchnorm2dBackwardReducePooled(gpu, dy);
+    gpu.run(spec, pooledParams(gpu, s, dy), [...pooledBindings(x, s, dy), stats, part]);
   } else {
     const reduce = opts.relu ? batchnorm2dBackwardReduceRelu : batchnorm2dBackwardReduce;
-    runInBatchSlices(gpu, reduce[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+    runInBatchSlices(gpu, reduce(gpu, variant), s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
       planes(x, s, 'read', 'x'),
       planes(dy, s, 'read', 'dy'),
       stats,
@@ -409,12 +423,12 @@ export function runBatchnorm2dBackwardInput(
 ): void {
   if (isPooled(dy)) {
     if (!relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
-    const spec = batchnorm2dBackwardInputPooled(dy);
-    gpu.run(spec, pooledParams(s, dy), [...pooledBindings(x, s, dy), coef, { buffer: dx, offset: 0, size: 4 * s.n * s.c * s.hw }]);
+    const spec = batchnorm2dBackwardInputPooled(gpu, dy);
+    gpu.run(spec, pooledParams(gpu, s, dy), [...pooledBindings(x, s, dy), coef, { buffer: dx, offset: 0, size: 4 * s.n * s.c * s.hw }]);
     return;
   }
   const input = relu ? batchnorm2dBackwardInputRelu : batchnorm2dBackwardInput;
-  runInBatchSlices(gpu, input[variant], s.n, (n) => planeLayout({ ...s, n }, variant), [
+  runInBatchSlices(gpu, input(gpu, variant), s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
     planes(x, s, 'read', 'x'),
     planes(dy, s, 'read', 'dy'),
     coef,

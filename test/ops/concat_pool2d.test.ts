@@ -101,6 +101,18 @@ describe('concat_pool2d', () => {
     [...made, dy].forEach((t) => t.dispose());
   });
 
+  it("matches PyTorch with a fused batch norm laid out as a hardware GPU's (wider workgroups), training and eval", async () => {
+    const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
+    try {
+      for (const name of ['cnnx_bn_relu_train', 'cnnx_bn_relu_eval']) {
+        await checkCase(gpu, loadCases('concat_pool2d').find((k) => k.name === name)!);
+      }
+    } finally {
+      await gpu.sync();
+      gpu.destroy();
+    }
+  });
+
   it('matches PyTorch with every batched tensor taken in slices of one sample (a lowered binding limit)', async () => {
     const c = loadCases('concat_pool2d').find((k) => k.name === 'cnnx_bn_relu_train')!;
     const samples = (c.attrs.pools as unknown[]).map((_, i) => c.t(`x${i}`).shape);
