@@ -6,17 +6,22 @@
 //   neighbouring threads read neighbouring weights and pixels), then each thread takes its 4 channels and 4 pixels
 //   from there as two vec4s per k. Every input and weight value is loaded from the buffer once per tile, not once
 //   per thread as in forward_2_gemm / forward_3_subgroup. Under lavapipe, whose barriers and 256-lane workgroups are
-//   slow, it loses to those; it is there for hardware GPUs, chosen per shape by `cnnx tune`.
+//   slow, it loses to those; it is there for hardware GPUs.
+//   Split K (splits > 1): when Y has too few blocks to fill the GPU (ResNet-50's 7 x 7 maps at batch 1: 32 blocks of
+//   32 x 32 for 132 cores), each workgroup sums one kChunk of K for its block and writes it to its split's copy of y;
+//   conv2d.sum_partials then adds the splits in order (split 0 carries the bias).
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
-//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
+//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [splits, batch, cout, oh, ow] (read_write,
+//   overwritten).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
-//   hasBias, mBlocks (= ceil(cout/groups / TILE)), nBlocks (= ceil(batch*oh*ow / TILE)).
-// Workgroup: WG_X = (TILE / 4)^2 threads; override TILE (32 or 64). Grid: linearGrid(nBlocks * mBlocks * groups),
-//   pixel blocks fastest.
+//   hasBias, mBlocks (= ceil(cout/groups / TILE)), nBlocks (= ceil(batch*oh*ow / TILE)), kChunk (a multiple of 16),
+//   splits (= ceil(K / kChunk)).
+// Workgroup: WG_X = (TILE / 4)^2 threads; override TILE (32 or 64). Grid: linearGrid(nBlocks * mBlocks * groups *
+//   splits), pixel blocks fastest, splits slowest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
   strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
-  hasBias: u32, mBlocks: u32, nBlocks: u32,
+  hasBias: u32, mBlocks: u32, nBlocks: u32, kChunk: u32, splits: u32,
 }
 
 const BK = 16u;
@@ -36,10 +41,12 @@ var<workgroup> xTile: array<vec4f, 256>;
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let t = wid.x + wid.y * nwg.x;
-  if (t >= p.nBlocks * p.mBlocks * p.groups) { return; } // the whole workgroup: barriers stay in uniform flow
+  let blocks = p.nBlocks * p.mBlocks * p.groups;
+  if (t >= blocks * p.splits) { return; } // the whole workgroup: barriers stay in uniform flow
+  let split = t / blocks;
   let nb = t % p.nBlocks;
   let mb = (t / p.nBlocks) % p.mBlocks;
-  let g = t / (p.nBlocks * p.mBlocks);
+  let g = (t % blocks) / (p.nBlocks * p.mBlocks);
   let cinG = p.cin / p.groups;
   let coutG = p.cout / p.groups;
   let taps = p.kh * p.kw;
@@ -63,7 +70,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let tx = lid % side;
   let ty = lid / side;
   var acc = array<vec4f, 4>(); // [i]: channel ty*4 + i, pixels tx*4 .. tx*4 + 3
-  for (var k0 = 0u; k0 < kSize; k0 += BK) {
+  let kEnd = min(kSize, (split + 1u) * p.kChunk);
+  for (var k0 = split * p.kChunk; k0 < kEnd; k0 += BK) {
     for (var r = 0u; r < perThread; r++) {
       let e = lid + r * WG_X;
       // Weights: consecutive threads take consecutive k of one channel (contiguous in w).
@@ -71,7 +79,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let wm = e / BK;
       let k = k0 + wk;
       let m = mb * TILE + wm;
-      let wOk = k < kSize && m < coutG;
+      let wOk = k < kEnd && m < coutG;
       let wv = select(0.0, w[select(0u, (g * coutG + m) * kSize + k, wOk)], wOk);
       wTile[wk * side + wm / 4u][wm % 4u] = wv;
       // Inputs: consecutive threads take consecutive pixels of one k.
@@ -82,7 +90,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       let ky = tap / p.kw;
       let iy = iy0 + i32(ky * p.dilH);
       let ix = ix0 + i32((tap - ky * p.kw) * p.dilW);
-      let xOk = nOk && kx < kSize && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
+      let xOk = nOk && kx < kEnd && iy >= 0 && iy < i32(p.h) && ix >= 0 && ix < i32(p.w);
       let xv = select(0.0, x[select(0u, xGroup + ci * p.h * p.w + u32(iy) * p.w + u32(ix), xOk)], xOk);
       xTile[xk * side + col / 4u][col % 4u] = xv;
     }
@@ -101,14 +109,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let m = mb * TILE + ty * 4u + i;
     if (m >= coutG) { continue; }
     let co = g * coutG + m;
-    let bias = select(0.0, b[co], p.hasBias == 1u);
+    let bias = select(0.0, b[co], p.hasBias == 1u && split == 0u);
+    let out = split * pixels * p.cout; // this split's copy of y
     for (var j = 0u; j < 4u; j++) {
       let nj = nb * TILE + tx * 4u + j;
       if (nj >= pixels) { continue; }
       let pox = nj % p.ow;
       let poy = (nj / p.ow) % p.oh;
       let pim = nj / (p.ow * p.oh);
-      y[((pim * p.cout + co) * p.oh + poy) * p.ow + pox] = acc[i][j] + bias;
+      y[out + ((pim * p.cout + co) * p.oh + poy) * p.ow + pox] = acc[i][j] + bias;
     }
   }
 }

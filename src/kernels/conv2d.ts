@@ -175,7 +175,7 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * The rules for a hardware GPU, measured on an H100 (bench/RESULTS_H100.md, `cnnx tune` at ResNet-50 batch 1):
  * loads are cheap there and workgroup memory fast, so the forward runs 'tiled' wherever a block of 32 channels and
  * a K of 64 fill its tiles (ResNet-50: 1.5-8x faster than 'pointwise' or 'gemm' at batch 15, and batch-1 inference
- * 44.5 -> 17.2 ms tuned), but for spatial kernels over few pixels (TILED_MIN_PIXELS); other 16-channel convs keep
+ * 44.5 -> 17.2 ms tuned; over few pixels with K split, TILED_MAX_SPLITS); other 16-channel convs keep
  * 'gemm' (CNN-X's 9x9 before 'patch': 0.28-0.88 ms against 0.67-1.78 for 'tiled' over three runs). The forward 'subgroup' lost to 'gemm' at every
  * shape; the weight gradient's 'subgroup', split into enough parts, won at every shape but three batch-1 ones. The input gradient runs as a forward of the flipped weights (so 'tiled' too) where the stride is 1;
  * strided ones run 'strided' only when dx is large: at batch 1 the reference kernel, one thread per dx element, beat
@@ -192,9 +192,7 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
   const depthwise = coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS);
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   if (pass === 'forward') {
-    if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) {
-      return g.kh * g.kw > 1 && g.batch * g.oh * g.ow <= TILED_MIN_PIXELS ? 'direct' : 'tiled';
-    }
+    if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
     if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     return 'gemm';
   }
@@ -290,11 +288,13 @@ const PATCH_FORWARD_CHANNELS = 16;
 const PATCH_FORWARD_WG = 128;
 /**
  * backward_weight_5_patch: blocks of 4 x 32 output pixels, threads per workgroup at most (one per channel, input
- * channel and kernel row, at least 64 to stage the tiles), the patch values its workgroup memory holds, and the
- * workgroups it aims for, as backward_weight_3_subgroup's.
+ * channel and kernel row) and at least (the rest only stage the tiles: a 3x3's 48 threads each loaded 43 values a
+ * block, one after another), the patch values its workgroup memory holds, and the workgroups it aims for, as
+ * backward_weight_3_subgroup's.
  */
 const PATCH_WEIGHT_BLOCK = { rows: 4, cols: 32 };
 const PATCH_WEIGHT_WG = 256;
+const PATCH_WEIGHT_MIN_WG = 128;
 const PATCH_WEIGHT_PATCH = 1984;
 const PATCH_WEIGHT_WORKGROUPS = { software: 32, hardware: 2048 };
 const DW_STRIPS = [8, 4] as const;
@@ -376,15 +376,15 @@ const forwardPointwise = memoize((tm: number, qpl: number, wg: number) =>
   }),
 );
 
-/** forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each). */
+/** forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each), K in one or more splits. */
 const forwardTiled = memoize((tile: number) =>
   defineKernel({
     name: 'conv2d.forward_5_tiled',
     shader: 'conv2d/forward_5_tiled',
     bindings: conv2dForward.bindings,
-    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['nBlocks', 'u32']],
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['nBlocks', 'u32'], ['kChunk', 'u32'], ['splits', 'u32']],
     workgroupSize: [(tile / 4) ** 2, 1, 1],
-    grid: (p, max) => linearGrid(p.nBlocks * p.mBlocks * p.groups, max),
+    grid: (p, max) => linearGrid(p.nBlocks * p.mBlocks * p.groups * p.splits, max),
     constants: { TILE: tile },
   }),
 );
@@ -412,16 +412,16 @@ const conv2dForwardPatch = defineKernel({
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
 const TILED_MIN_COUT = 32;
 const TILED_MIN_K = 64;
-/**
- * Output pixels at or below which a hardware GPU's spatial (not 1x1) forward runs the reference kernel instead: a
- * 32x32 block is then mostly channels, and one thread per output won on the H100 (ResNet-50 at batch 1, 14 x 14 and
- * 7 x 7 maps: 0.30 vs 0.41 ms, 0.60 vs 0.80 ms; 28 x 28: level).
- */
-const TILED_MIN_PIXELS = 256;
 /** dx elements from which a hardware GPU's strided input gradient runs 'strided' rather than the reference kernel. */
 const STRIDED_MIN_DX = 1 << 20;
-/** forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps). */
+/**
+ * forward_5_tiled's blocks: 64x64 where that still makes this many workgroups, else 32x32 (batch 1's small maps);
+ * with fewer 32x32 blocks than that, a hardware GPU splits K into up to TILED_MAX_SPLITS parts of at least
+ * TILED_MIN_SPLIT_K (ResNet-50's 7 x 7 convs at batch 1 are 32 blocks for K = 4,608), added by sum_partials.
+ */
 const TILED_MIN_WORKGROUPS = 256;
+const TILED_MAX_SPLITS = 64;
+const TILED_MIN_SPLIT_K = 128;
 
 export const conv2dBackwardInput = defineKernel({
   name: 'conv2d.backward_input',
@@ -769,8 +769,21 @@ export function runConv2dForward(
     const pixels = g.batch * g.oh * g.ow;
     const blocks = (tile: number): number => Math.ceil(coutG / tile) * Math.ceil(pixels / tile) * g.groups;
     const tile = blocks(64) >= TILED_MIN_WORKGROUPS ? 64 : 32;
-    const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile) };
-    gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, y]);
+    const kSize = (g.cin / g.groups) * g.kh * g.kw;
+    const outputs = g.batch * g.cout * g.oh * g.ow;
+    const fits = Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * outputs));
+    const wanted = gpu.isSoftware !== false ? 1 : Math.ceil(TILED_MIN_WORKGROUPS / blocks(tile));
+    const kChunk = Math.ceil(kSize / Math.max(1, Math.min(wanted, fits, TILED_MAX_SPLITS, Math.floor(kSize / TILED_MIN_SPLIT_K))) / 16) * 16;
+    const splits = Math.ceil(kSize / kChunk);
+    const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile), kChunk, splits };
+    if (splits === 1) {
+      gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, y]);
+      return;
+    }
+    const partial = gpu.alloc(splits * outputs * 4, 'conv2d.forward_5_tiled:splits');
+    gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, partial]);
+    runSumPartials(gpu, partial, splits, outputs, y);
+    gpu.free(partial);
     return;
   }
   if (chosen === 'subgroup') {
@@ -900,7 +913,7 @@ export function runConv2dBackwardWeight(
     // As many channels per workgroup (up to 16) as one thread per (channel, input channel, kernel row) allows.
     let tm = pow2AtMost(g.cout, 16);
     while (tm > 1 && tm * g.cin * g.kh > PATCH_WEIGHT_WG) tm /= 2;
-    const wg = Math.max(64, Math.ceil((tm * g.cin * g.kh) / 32) * 32);
+    const wg = Math.max(PATCH_WEIGHT_MIN_WG, Math.ceil((tm * g.cin * g.kh) / 32) * 32);
     const mBlocks = Math.ceil(g.cout / tm);
     const tilesX = Math.ceil(g.ow / PATCH_WEIGHT_BLOCK.cols);
     const tilesY = Math.ceil(g.oh / PATCH_WEIGHT_BLOCK.rows);

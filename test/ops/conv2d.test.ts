@@ -216,6 +216,27 @@ describe('conv2d', () => {
     [x, w, b].forEach((t) => t!.dispose());
   });
 
+  it('splits K of a small map on a hardware GPU (forward_5_tiled, then sum_partials) as the reference kernel computes it', async () => {
+    const gpu = await asHardware();
+    // 40 channels x 49 pixels: 4 blocks of 32 x 32, so K = 96 * 9 = 864 goes in 6 splits of 144.
+    const g = conv2dGeometry([1, 96, 7, 7], [40, 96, 3, 3], [40], { padding: 1 });
+    const [x, w, b] = [random(96 * 49, 31), random(40 * 96 * 9, 32), random(40, 33)].map((data, i) =>
+      Tensor.fromData(gpu, data, [[1, 96, 7, 7], [40, 96, 3, 3], [40]][i]!));
+    const run = async (variant: Conv2dVariant): Promise<Float32Array> => {
+      const y = Tensor.empty(gpu, [1, 40, 7, 7], `y ${variant}`);
+      gpu.startProfiling();
+      runConv2dForward(gpu, x!.buffer, w!.buffer, b!.buffer, y.buffer, g, variant);
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      expect(kernels).toEqual(variant === 'tiled' ? ['conv2d.forward_5_tiled', 'conv2d.sum_partials'] : ['conv2d.forward']);
+      const out = await y.read();
+      y.dispose();
+      return out;
+    };
+    const reference = await run('direct');
+    expectClose('y (tiled, K in 6 splits)', await run('tiled'), reference, [1, 40, 7, 7]);
+    [x, w, b].forEach((t) => t!.dispose());
+  });
+
   it('agrees with finite differences for x, w and b', async () => {
     const gpu = await testGpu();
     await gradCheck(
@@ -304,15 +325,15 @@ describe('conv2d', () => {
       expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(withoutSubgroups);
     }
     // On a hardware GPU (as measured on an H100) spatial convs with up to 4 input channels run 'patch' (the weight
-    // gradient from 7x7); otherwise the forward runs 'tiled' where 32 channels and a K of 64 fill its blocks (but the
-    // reference kernel for a spatial kernel over at most 256 pixels), else 'pointwise' (1x1) or 'gemm'; the weight
+    // gradient from 7x7); otherwise the forward runs 'tiled' where 32 channels and a K of 64 fill its blocks (K split
+    // over small maps), else 'pointwise' (1x1) or 'gemm'; the weight
     // gradient of few-input-channel convs takes 'subgroup' too, but 'depthwise' for a 3x3; depthwise convs run
     // 'depthwise'; small strided input gradients run the reference kernel.
     const narrow1x1 = conv2dGeometry([1, 64, 56, 56], [16, 64, 1, 1], null);
     const largeDown = conv2dGeometry([15, 256, 56, 56], [512, 256, 1, 1], null, { stride: 2 });
     const hardware: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'tiled'],
-      ['forward', resnet3x3, 'direct'], // 14 x 14 at batch 1: few pixels for a 3x3 kernel's blocks
+      ['forward', resnet3x3, 'tiled'], // 14 x 14 at batch 1: few blocks, K split
       ['forward', { ...resnet3x3, batch: 2 }, 'tiled'],
       ['forward', stem, 'tiled'],
       ['forward', narrow1x1, 'pointwise'],
