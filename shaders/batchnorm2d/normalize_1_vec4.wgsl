@@ -8,6 +8,7 @@
 // Workgroup: WG_X threads, each `items` vec4s of one plane chunk strided by WG_X; grid = linearGrid(groups).
 struct Params { hw: u32, c: u32, items: u32, chunks: u32, groups: u32 }
 
+alias Elem = vec4f;
 override WG_X: u32;
 // 1: fused ReLU, y = max(y, 0) (batchnorm2d_relu); 0: plain batch norm.
 override RELU: u32 = 0u;
@@ -16,23 +17,8 @@ override RELU: u32 = 0u;
 @group(0) @binding(2) var<storage, read> stats: array<f32>;
 @group(0) @binding(3) var<storage, read_write> y: array<vec4f>;
 
-@compute @workgroup_size(WG_X)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
-        @builtin(local_invocation_index) lid: u32) {
-  let g = wid.x + wid.y * nwg.x;
-  if (g >= p.groups) { return; }
-  let plane = g / p.chunks;
-  let ch = plane % p.c;
-  let mean = stats[ch];
-  let scale = stats[3u * p.c + ch];
-  let beta = stats[4u * p.c + ch];
-  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
-  let base = plane * p.hw;
-  for (var i = 0u; i < p.items; i++) {
-    let s = start + i * WG_X;
-    if (s < p.hw) {
-      let v = (x[base + s] - mean) * scale + beta;
-      if (RELU == 1u) { y[base + s] = max(v, vec4f(0.0)); } else { y[base + s] = v; }
-    }
-  }
+fn affine(ch: u32) -> vec3f {
+  return vec3f(stats[ch], stats[3u * p.c + ch], stats[4u * p.c + ch]);
 }
+
+//!include batchnorm2d/normalize_body

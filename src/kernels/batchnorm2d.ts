@@ -12,7 +12,7 @@ import type { Binding, Gpu } from '../runtime/gpu.js';
 import { runInBatchSlices, type BatchOperand } from './batch_slices.js';
 import { fill } from './fill.js';
 import type { Pool2dGeometry } from './pool_geometry.js';
-import { defineKernel, linearGrid, type BindingSpec, type KernelSpec } from './kernel.js';
+import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamType } from './kernel.js';
 
 /** Rows of the stats buffer: mean, var (biased), invstd, scale = w * invstd, beta = b (0 without bias). */
 export const STATS_ROWS = 5;
@@ -51,16 +51,22 @@ const channelThreadsGrid = (p: { c: number }, maxPerDim: number) => linearGrid(M
  * The descriptors of a streaming pass over planes: the scalar one, and the vec4 one named `<pass>_1_vec4`; `relu`
  * specialises the pass for batchnorm2d_relu (override RELU = 1) under the name `<pass>_relu[_1_vec4]`.
  */
-function planePass(name: string, shader: string, bindings: readonly BindingSpec[], relu = false) {
+function planePass(
+  name: string,
+  shader: string,
+  bindings: readonly BindingSpec[],
+  relu = false,
+  params: readonly (readonly [string, ParamType])[] = PLANE_PARAMS,
+) {
   const base = relu ? `${name}_relu` : name;
   const spec = (variant: Batchnorm2dVariant, wg: number) =>
     defineKernel({
       name: variant === 'vec4' ? `${base}_1_vec4` : base,
       shader: variant === 'vec4' ? `${shader}_1_vec4` : shader,
       bindings,
-      params: PLANE_PARAMS,
+      params,
       workgroupSize: [wg, 1, 1],
-      grid: groupsGrid,
+      grid: (p, max) => groupsGrid({ groups: p.groups! }, max),
       ...(relu ? { constants: { RELU: 1 } } : {}),
     });
   const specs = {
@@ -123,6 +129,21 @@ const normalize = (relu: boolean) =>
   planePass('batchnorm2d.normalize', 'batchnorm2d/normalize', NORMALIZE_BINDINGS, relu);
 export const batchnorm2dNormalize = normalize(false);
 export const batchnorm2dNormalizeRelu = normalize(true);
+
+const NORMALIZE_RUNNING_BINDINGS: readonly BindingSpec[] = [
+  { name: 'x', access: 'read' },
+  { name: 'rm', access: 'read' },
+  { name: 'rv', access: 'read' },
+  { name: 'w', access: 'read' },
+  { name: 'b', access: 'read' },
+  { name: 'y', access: 'read_write' },
+];
+const NORMALIZE_RUNNING_PARAMS = [...PLANE_PARAMS, ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32']] as const;
+const normalizeRunning = (relu: boolean) =>
+  planePass('batchnorm2d.normalize_running', 'batchnorm2d/normalize_running', NORMALIZE_RUNNING_BINDINGS, relu,
+    NORMALIZE_RUNNING_PARAMS);
+const batchnorm2dNormalizeRunning = normalizeRunning(false);
+const batchnorm2dNormalizeRunningRelu = normalizeRunning(true);
 
 const BACKWARD_REDUCE_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
@@ -352,6 +373,32 @@ export function runBatchnorm2dNormalize(
   runInBatchSlices(gpu, spec, s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
     planes(x, s, 'read', 'x'),
     stats,
+    planes(y, s, 'write', 'y'),
+  ]);
+}
+
+/**
+ * Eval mode without a recorded gradient, in one pass: y = (x - rm) / sqrt(rv + eps) * w + b (w, b optional), or
+ * max(that, 0) with `relu`; the stats rows are never written (runBatchnorm2dRunningStats + normalize in two).
+ */
+export function runBatchnorm2dNormalizeRunning(
+  gpu: Gpu,
+  x: GPUBuffer,
+  running: { rm: GPUBuffer; rv: GPUBuffer; w: GPUBuffer | null; b: GPUBuffer | null; eps: number },
+  y: GPUBuffer,
+  s: Batchnorm2dShape,
+  variant = batchnorm2dVariant(s),
+  relu = false,
+): void {
+  const { rm, rv, w, b, eps } = running;
+  const spec = (relu ? batchnorm2dNormalizeRunningRelu : batchnorm2dNormalizeRunning)(gpu, variant);
+  const affine = { eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 };
+  runInBatchSlices(gpu, spec, s.n, (n) => ({ ...planeLayout(gpu, { ...s, n }, variant), ...affine }), [
+    planes(x, s, 'read', 'x'),
+    rm,
+    rv,
+    w ?? rm,
+    b ?? rm,
     planes(y, s, 'write', 'y'),
   ]);
 }

@@ -3,6 +3,7 @@ import { createRng } from '../../src/data/prng.js';
 import { backward } from '../../src/graph/autograd.js';
 import { batchnorm2d, type Batchnorm2dState } from '../../src/graph/ops/batchnorm2d.js';
 import { tidy } from '../../src/graph/scope.js';
+import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import {
   BATCHNORM2D_VARIANTS,
@@ -81,6 +82,22 @@ describe('batchnorm2d', () => {
       y.dispose();
       u.dispose();
     });
+
+    if (!attrs.training) {
+      it(`matches PyTorch in eval mode without a gradient, in one normalize pass (${c.name})`, async () => {
+        const gpu = await testGpu();
+        const u = upload(gpu, c, [false, false, false]);
+        gpu.startProfiling();
+        const y = noGrad(() => batchnorm2d(u.x, u.state, opts));
+        // (fill.forward: the test device poisons new tensors)
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name).filter((k) => k !== 'fill.forward');
+        expect(kernels).toHaveLength(1);
+        expect(kernels[0]).toMatch(/^batchnorm2d\.normalize_running(_1_vec4)?$/);
+        await check('y', y, c, 'y');
+        y.dispose();
+        u.dispose();
+      });
+    }
 
     if (attrs.affine) {
       it(`computes only the gradients asked for (${c.name})`, async () => {

@@ -4,6 +4,7 @@ import { backward } from '../../src/graph/autograd.js';
 import { batchnorm2d, batchnorm2dRelu, type Batchnorm2dOptions } from '../../src/graph/ops/batchnorm2d.js';
 import { relu } from '../../src/graph/ops/relu.js';
 import { tidy } from '../../src/graph/scope.js';
+import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
@@ -129,6 +130,21 @@ describe('batchnorm2d_relu', () => {
       };
       await checkFused(gpu, c.name, p, opts);
     });
+    if (!attrs.training) {
+      it(`equals relu of PyTorch's batch norm in eval mode without a gradient, in one pass (${c.name})`, async () => {
+        const gpu = await testGpu();
+        const t = (role: string) => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
+        const [x, rm, rv] = [t('x'), t('rm0'), t('rv0')];
+        const [w, b] = attrs.affine ? [t('w'), t('b')] : [null, null];
+        gpu.startProfiling();
+        const y = noGrad(() => batchnorm2dRelu(x, { weight: w, bias: b, runningMean: rm, runningVar: rv }, opts));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name).filter((k) => k !== 'fill.forward'); // (poisoning)
+        expect(kernels).toEqual([expect.stringMatching(/^batchnorm2d\.normalize_running_relu(_1_vec4)?$/)]);
+        const want = c.t('y').data.map((v) => Math.max(v, 0));
+        expectClose('y', await y.read(), want, c.t('y').shape);
+        [x, rm, rv, w, b, y].forEach((u) => u?.dispose());
+      });
+    }
   }
 
   // Exact zeros of y_pre = (x - mean) * scale + beta: bias 0 and x equal to the mean the op uses (the running mean

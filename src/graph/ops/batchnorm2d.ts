@@ -15,12 +15,13 @@ import {
   runBatchnorm2dBackwardSums,
   runBatchnorm2dBatchStats,
   runBatchnorm2dNormalize,
+  runBatchnorm2dNormalizeRunning,
   runBatchnorm2dRunningStats,
   batchnorm2dVariant,
   type Batchnorm2dShape,
   type PooledGradient,
 } from '../../kernels/batchnorm2d.js';
-import { record } from '../tape.js';
+import { needsGrad, record } from '../tape.js';
 import { Tensor } from '../tensor.js';
 
 export interface Batchnorm2dState {
@@ -59,9 +60,21 @@ export function batchnorm2dRelu(x: Tensor, state: Batchnorm2dState, opts: Batchn
 }
 
 function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, relu: boolean): Tensor {
+  const label = relu ? 'batchnorm2d_relu.forward:y' : 'batchnorm2d.forward:y';
+  if (!opts.training && !needsGrad([x, state.weight, state.bias])) {
+    // Inference: the running statistics are folded in by the normalize pass itself (one dispatch, not two).
+    const shape = checkShapes(x, state);
+    const { runningMean, runningVar, weight, bias } = state;
+    const eps = checkedOptions(opts).eps;
+    if (!runningMean || !runningVar) throw new RangeError(EVAL_NEEDS_RUNNING);
+    const running = { rm: runningMean.buffer, rv: runningVar.buffer, w: weight?.buffer ?? null, b: bias?.buffer ?? null, eps };
+    const y = Tensor.empty(x.gpu, x.shape, label);
+    runBatchnorm2dNormalizeRunning(x.gpu, x.buffer, running, y.buffer, shape, batchnorm2dVariant(shape), relu);
+    return y;
+  }
   const stats = batchnorm2dStats(x, state, opts);
   const shape = planes(x);
-  const y = Tensor.empty(x.gpu, x.shape, relu ? 'batchnorm2d_relu.forward:y' : 'batchnorm2d.forward:y');
+  const y = Tensor.empty(x.gpu, x.shape, label);
   runBatchnorm2dNormalize(x.gpu, x.buffer, stats.buffer, y.buffer, shape, batchnorm2dVariant(shape), relu);
   const makeSaved = (save: (t: Tensor) => Tensor) => ({ x: save(x), stats: save(stats), training: opts.training });
   if (relu) record('batchnorm2d_relu', [x, state.weight, state.bias], y, makeSaved);
@@ -78,11 +91,7 @@ function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, r
 export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
   const shape = checkShapes(x, state);
   const { weight, bias, runningMean, runningVar } = state;
-  const momentum = opts.momentum ?? 0.1;
-  const eps = opts.eps ?? 1e-5;
-  if (!Number.isFinite(momentum) || !Number.isFinite(eps) || eps < 0) {
-    throw new RangeError(`batchnorm2d: momentum ${momentum} and eps ${eps} must be finite, eps >= 0`);
-  }
+  const { momentum, eps } = checkedOptions(opts);
   const training = opts.training;
   const count = shape.n * shape.hw;
   if (training && count <= 1) {
@@ -90,9 +99,7 @@ export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batch
       `batchnorm2d: expected more than 1 value per channel when training, got input of shape [${x.shape.join(', ')}]`,
     );
   }
-  if (!training && (!runningMean || !runningVar)) {
-    throw new RangeError('batchnorm2d: eval mode needs runningMean and runningVar (use training mode without them)');
-  }
+  if (!training && (!runningMean || !runningVar)) throw new RangeError(EVAL_NEEDS_RUNNING);
   const gpu = x.gpu;
   const w = weight?.buffer ?? null;
   const b = bias?.buffer ?? null;
@@ -104,6 +111,18 @@ export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batch
     runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
   }
   return stats;
+}
+
+const EVAL_NEEDS_RUNNING = 'batchnorm2d: eval mode needs runningMean and runningVar (use training mode without them)';
+
+/** Momentum and eps with their defaults, checked. */
+function checkedOptions(opts: Batchnorm2dOptions): { momentum: number; eps: number } {
+  const momentum = opts.momentum ?? 0.1;
+  const eps = opts.eps ?? 1e-5;
+  if (!Number.isFinite(momentum) || !Number.isFinite(eps) || eps < 0) {
+    throw new RangeError(`batchnorm2d: momentum ${momentum} and eps ${eps} must be finite, eps >= 0`);
+  }
+  return { momentum, eps };
 }
 
 export function batchnorm2dBackward(saved: Batchnorm2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {

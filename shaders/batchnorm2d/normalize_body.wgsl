@@ -1,0 +1,24 @@
+// The body of batchnorm2d's normalize passes (included by normalize, normalize_1_vec4, normalize_running and
+// normalize_running_1_vec4): y = (x - mean) * scale + beta per channel, max(y, 0) with RELU = 1; each workgroup
+// takes one chunk of one (n, c) plane, so the channel is uniform per workgroup (no division per element).
+// Subtracting the mean first keeps y accurate when |mean| is large against the spread.
+// Needs Params fields hw, c, items, chunks, groups; bindings x, y: array<Elem>; `alias Elem` (f32 or vec4f);
+// override WG_X and RELU; and fn affine(ch: u32) -> vec3f, the channel's (mean, scale, beta).
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let g = wid.x + wid.y * nwg.x;
+  if (g >= p.groups) { return; }
+  let plane = g / p.chunks;
+  let a = affine(plane % p.c);
+  let start = (g - plane * p.chunks) * WG_X * p.items + lid;
+  let base = plane * p.hw;
+  for (var i = 0u; i < p.items; i++) {
+    let s = start + i * WG_X;
+    if (s < p.hw) {
+      let v = (x[base + s] - a.x) * a.y + a.z;
+      if (RELU == 1u) { y[base + s] = max(v, Elem(0.0)); } else { y[base + s] = v; }
+    }
+  }
+}
