@@ -43,7 +43,10 @@ export function packParams<P extends string>(
   view: DataView,
   offset: number,
 ): void {
-  spec.params.forEach(([field, type], i) => {
+  // A plain loop: this runs for every dispatch, and forEach's closure showed in host profiles of a training step.
+  const fields = spec.params;
+  for (let i = 0; i < fields.length; i++) {
+    const [field, type] = fields[i]!;
     const value = values[field];
     if (typeof value !== 'number' || Number.isNaN(value) && type !== 'f32') {
       throw new TypeError(`${spec.name}: Params.${field} is ${String(value)}, expected a number`);
@@ -57,7 +60,7 @@ export function packParams<P extends string>(
       }
       view.setUint32(at, value, true);
     }
-  });
+  }
 }
 
 /** Bytes Params occupies in the uniform buffer (uniform structs round up to 16). */

@@ -5,6 +5,8 @@
  * layout and buffer identities; a destroyed buffer's entries can never be hit again (the pool never hands that object out
  * again) and are dropped when the cache is cleared at its size cap.
  */
+import type { Binding } from './gpu.js';
+
 const MAX_ENTRIES = 8192;
 
 export class BindGroupCache {
@@ -14,14 +16,20 @@ export class BindGroupCache {
 
   constructor(private readonly device: GPUDevice) {}
 
+  /** `bindings` in the layout's order from @binding(1): whole buffers, or ranges of them. */
   get(
     label: string,
     layout: GPUBindGroupLayout,
-    params: { buffer: GPUBuffer; size: number },
-    ranges: readonly { buffer: GPUBuffer; offset: number; size: number }[],
+    params: GPUBuffer,
+    paramsSize: number,
+    bindings: readonly Binding[],
   ): GPUBindGroup {
-    let key = `${this.id(layout)}|${this.id(params.buffer)}:${params.size}`;
-    for (const r of ranges) key += `|${this.id(r.buffer)}:${r.offset}:${r.size}`;
+    // A whole buffer is keyed (and bound) as its range from 0, as a range covering it would be.
+    let key = `${this.id(layout)}|${this.id(params)}:${paramsSize}`;
+    for (let i = 0; i < bindings.length; i++) {
+      const b = bindings[i]!;
+      key += isRange(b) ? `|${this.id(b.buffer)}:${b.offset}:${b.size}` : `|${this.id(b)}:0:${b.size}`;
+    }
     let group = this.groups.get(key);
     if (!group) {
       if (this.groups.size >= MAX_ENTRIES) this.groups.clear();
@@ -29,8 +37,8 @@ export class BindGroupCache {
         label,
         layout,
         entries: [
-          { binding: 0, resource: { buffer: params.buffer, offset: 0, size: params.size } },
-          ...ranges.map((resource, i) => ({ binding: i + 1, resource })),
+          { binding: 0, resource: { buffer: params, offset: 0, size: paramsSize } },
+          ...bindings.map((b, i) => ({ binding: i + 1, resource: isRange(b) ? b : { buffer: b, offset: 0, size: b.size } })),
         ],
       });
       this.groups.set(key, group);
@@ -47,4 +55,8 @@ export class BindGroupCache {
     if (id === undefined) this.ids.set(object, (id = this.nextId++));
     return id;
   }
+}
+
+function isRange(b: Binding): b is Exclude<Binding, GPUBuffer> {
+  return 'buffer' in b;
 }

@@ -26,6 +26,11 @@ export function sizeClass(bytes: number): number {
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private readonly sizeOf = new Map<GPUBuffer, number>();
+  /**
+   * The label each buffer was last given. A step hands the same buffers the same labels step after step; setting a
+   * label calls into Dawn (which passes it on to the driver), so it is only set when it changes.
+   */
+  private readonly labels = new Map<GPUBuffer, string>();
   private stats: PoolStats = { buffers: 0, bytes: 0, inUse: 0, inUseBytes: 0, peakInUseBytes: 0 };
 
   constructor(
@@ -48,10 +53,12 @@ export class BufferPool {
       const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
       buffer = this.device.createBuffer({ size, usage, label });
       this.sizeOf.set(buffer, size);
+      this.labels.set(buffer, label);
       this.stats.buffers++;
       this.stats.bytes += size;
-    } else {
+    } else if (this.labels.get(buffer) !== label) {
       buffer.label = label;
+      this.labels.set(buffer, label);
     }
     this.stats.inUse++;
     this.stats.inUseBytes += size;
@@ -76,6 +83,7 @@ export class BufferPool {
         this.stats.buffers--;
         this.stats.bytes -= this.sizeOf.get(buffer)!;
         this.sizeOf.delete(buffer);
+        this.labels.delete(buffer);
         buffer.destroy();
       }
     }

@@ -56,6 +56,7 @@ export type Binding = GPUBuffer | { buffer: GPUBuffer; offset: number; size: num
 interface ParamArena {
   buffer: GPUBuffer;
   bytes: Uint8Array;
+  view: DataView;
   used: number;
 }
 
@@ -76,9 +77,13 @@ export class Gpu {
   /** The pipeline of each kernel spec once built: a dispatch then costs no key building (specs are long-lived). */
   private readonly specPipelines = new WeakMap<KernelSpec, GPUComputePipeline>();
   private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  /** The bind group layout of each kernel spec once looked up (saves building its key per dispatch). */
+  private readonly specLayouts = new WeakMap<KernelSpec, GPUBindGroupLayout>();
   private readonly bindGroups: BindGroupCache;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
+  /** The pipeline last set on `pass`: setting it again for the next dispatch would be a wasted call into Dawn. */
+  private passPipeline: GPUComputePipeline | null = null;
   private readonly arenas: ParamArena[] = [];
   private arenaIndex = 0;
   private readonly errors: string[] = [];
@@ -87,6 +92,9 @@ export class Gpu {
   private dispatchCount = 0;
   private destroyed = false;
   private profiler: Profiler | null = null;
+  private readonly maxGroupsPerDim: number;
+  private readonly maxBindingBytes: number;
+  private readonly uniformAlign: number;
 
   private constructor(
     readonly device: GPUDevice,
@@ -95,6 +103,10 @@ export class Gpu {
     options: GpuOptions,
   ) {
     this.limits = withBindingLimit(device.limits, options.maxBindingBytes);
+    // Read per dispatch: plain numbers rather than getters on Dawn's limits object.
+    this.maxGroupsPerDim = this.limits.maxComputeWorkgroupsPerDimension;
+    this.maxBindingBytes = this.limits.maxStorageBufferBindingSize;
+    this.uniformAlign = this.limits.minUniformBufferOffsetAlignment;
     this.bindGroups = new BindGroupCache(device);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
@@ -207,45 +219,57 @@ export class Gpu {
 
   // ---------------------------------------------------------------- dispatch
 
-  /** Records one dispatch of `spec` on `buffers` (in the spec's binding order) with `params`; the spec sizes the grid. */
+  /**
+   * Records one dispatch of `spec` on `buffers` (in the spec's binding order) with `params`; the spec sizes the grid.
+   * This runs for every dispatch of a step, so it allocates little and calls into Dawn only for what changes.
+   */
   run<P extends string>(
     spec: KernelSpec<P>,
     params: ParamValues<P>,
     buffers: readonly Binding[],
   ): void {
     this.assertUsable();
-    const maxGroups = this.limits.maxComputeWorkgroupsPerDimension;
+    const maxGroups = this.maxGroupsPerDim;
     const grid = spec.grid(params, maxGroups);
     if (buffers.length !== spec.bindings.length) {
       throw new GpuError(`${spec.name}: got ${buffers.length} buffers for ${spec.bindings.length} bindings`);
     }
-    if (grid.some((g) => g > maxGroups || g < 0 || !Number.isInteger(g))) {
+    const [x, y, z] = grid;
+    if (!(validGroups(x, maxGroups) && validGroups(y, maxGroups) && validGroups(z, maxGroups))) {
       throw new GpuError(`${spec.name}: grid [${grid.join(', ')}] exceeds ${maxGroups} workgroups per dimension`);
     }
-    if (grid[0] * grid[1] * grid[2] === 0) return;
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
-    const ranges = buffers.map((b) => ('buffer' in b ? b : { buffer: b, offset: 0, size: b.size }));
-    ranges.forEach((range, i) => {
-      if (range.size > maxBinding) {
+    if (x * y * z === 0) return;
+    for (let i = 0; i < buffers.length; i++) {
+      const size = buffers[i]!.size; // a whole buffer's size or a range's
+      if (size > this.maxBindingBytes) {
         throw new GpuError(
-          `${spec.name}: binding "${spec.bindings[i]!.name}" is ${range.size} bytes, over this device's ` +
-            `maxStorageBufferBindingSize of ${maxBinding}; the tensor must be processed in slices`,
+          `${spec.name}: binding "${spec.bindings[i]!.name}" is ${size} bytes, over this device's ` +
+            `maxStorageBufferBindingSize of ${this.maxBindingBytes}; the tensor must be processed in slices`,
         );
       }
-    });
+    }
 
     const pipeline = this.pipeline(spec);
-    const { buffer: uniform, offset } = this.writeParams(spec, params);
-    const bindGroup = this.bindGroups.get(spec.name, this.layout(spec), { buffer: uniform, size: paramsSize(spec) }, ranges);
+    const offset = this.writeParams(spec, params);
+    const uniform = this.arenas[this.arenaIndex]!.buffer;
+    const bindGroup = this.bindGroups.get(spec.name, this.layout(spec), uniform, paramsSize(spec), buffers);
     const timestampWrites = this.profiler?.next(spec.name);
-    if (timestampWrites) this.endPass();
-    const pass = timestampWrites
-      ? this.getEncoder().beginComputePass({ label: spec.name, timestampWrites })
-      : this.getPass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup, [offset]);
-    pass.dispatchWorkgroups(grid[0], grid[1], grid[2]);
-    if (timestampWrites) pass.end();
+    if (timestampWrites) {
+      this.endPass();
+      const pass = this.getEncoder().beginComputePass({ label: spec.name, timestampWrites });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup, [offset]);
+      pass.dispatchWorkgroups(x, y, z);
+      pass.end();
+    } else {
+      const pass = this.getPass();
+      if (this.passPipeline !== pipeline) {
+        pass.setPipeline(pipeline);
+        this.passPipeline = pipeline;
+      }
+      pass.setBindGroup(0, bindGroup, [offset]);
+      pass.dispatchWorkgroups(x, y, z);
+    }
     this.lastKernel = spec.name;
     this.dispatchCount++;
     if (this.debug) console.error(`[cnnx] #${this.dispatchCount} ${spec.name} grid=${grid.join('x')}`);
@@ -309,6 +333,7 @@ export class Gpu {
     this.destroyed = true;
     this.encoder = null;
     this.pass = null;
+    this.passPipeline = null;
     this.pool.trim();
     this.device.destroy();
     this.platform.release();
@@ -352,6 +377,8 @@ export class Gpu {
   }
 
   private layout(spec: KernelSpec): GPUBindGroupLayout {
+    const known = this.specLayouts.get(spec);
+    if (known) return known;
     const key = layoutKey(spec);
     let layout = this.layouts.get(key);
     if (!layout) {
@@ -369,34 +396,40 @@ export class Gpu {
       });
       this.layouts.set(key, layout);
     }
+    this.specLayouts.set(spec, layout);
     return layout;
   }
 
-  /** Params go into a slot of a uniform arena; arenas are written just before their submission. */
-  private writeParams<P extends string>(spec: KernelSpec<P>, params: ParamValues<P>): { buffer: GPUBuffer; offset: number } {
+  /**
+   * Params go into a slot of a uniform arena; arenas are written just before their submission. Returns the slot's
+   * offset in the arena now current (`this.arenas[this.arenaIndex]`).
+   */
+  private writeParams<P extends string>(spec: KernelSpec<P>, params: ParamValues<P>): number {
     const size = paramsSize(spec);
-    const align = this.limits.minUniformBufferOffsetAlignment;
+    const align = this.uniformAlign;
     let arena = this.arenas[this.arenaIndex];
     if (arena && Math.ceil(arena.used / align) * align + size > ARENA_BYTES) {
       this.arenaIndex++;
       arena = this.arenas[this.arenaIndex];
     }
     if (!arena) {
+      const bytes = new Uint8Array(ARENA_BYTES);
       arena = {
         buffer: this.device.createBuffer({
           size: ARENA_BYTES,
           usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
           label: `params arena ${this.arenas.length}`,
         }),
-        bytes: new Uint8Array(ARENA_BYTES),
+        bytes,
+        view: new DataView(bytes.buffer),
         used: 0,
       };
       this.arenas.push(arena);
     }
     const offset = Math.ceil(arena.used / align) * align;
-    packParams(spec, params, new DataView(arena.bytes.buffer), offset);
+    packParams(spec, params, arena.view, offset);
     arena.used = offset + size;
-    return { buffer: arena.buffer, offset };
+    return offset;
   }
 
   private getEncoder(): GPUCommandEncoder {
@@ -412,6 +445,7 @@ export class Gpu {
   private endPass(): void {
     this.pass?.end();
     this.pass = null;
+    this.passPipeline = null;
   }
 
   private assertUsable(): void {
@@ -464,6 +498,11 @@ function withBindingLimit(limits: GPUSupportedLimits, maxBindingBytes: number | 
   const lowered = Math.floor(Math.min(maxBindingBytes, limits.maxStorageBufferBindingSize) / 256) * 256;
   copy.maxStorageBufferBindingSize = lowered;
   return Object.freeze(copy) as unknown as GPUSupportedLimits;
+}
+
+/** A workgroup count a dispatch may use: an integer in [0, maxPerDim]. */
+function validGroups(groups: number, maxPerDim: number): boolean {
+  return Number.isInteger(groups) && groups >= 0 && groups <= maxPerDim;
 }
 
 /** Bind group layouts differ only in their storage bindings' access modes. */
