@@ -312,7 +312,8 @@ export interface RunningUpdate {
 
 /**
  * Training mode: batch mean and biased variance of x per channel into `stats` (plus invstd, scale, beta); with
- * `running`, the running statistics updated in the same pass (PyTorch's momentum rule, unbiased variance).
+ * `running`, the running statistics updated in the same pass (PyTorch's momentum rule, unbiased variance); with
+ * `partials`, x is not read: the partials another pass wrote are merged.
  */
 export function runBatchnorm2dBatchStats(
   gpu: Gpu,
@@ -324,24 +325,42 @@ export function runBatchnorm2dBatchStats(
   eps: number,
   variant = batchnorm2dVariant(s),
   running: RunningUpdate | null = null,
+  partials: BatchStatsPartials | null = null,
 ): void {
-  const layout = planeLayout(gpu, s, variant);
-  const part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
-  runInBatchSlices(gpu, batchnorm2dStatsPartial(gpu, variant), s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
-    planes(x, s, 'read', 'x'),
-    { buffer: part, sampleBytes: 16 * s.c * layout.chunks, access: 'write', role: 'part' },
-  ]);
+  let part: GPUBuffer;
+  let chunks: number;
+  if (partials) {
+    ({ part, chunks } = partials);
+  } else {
+    const layout = planeLayout(gpu, s, variant);
+    ({ chunks } = layout);
+    part = scratch(gpu, 4 * layout.groups, 'batchnorm2d.stats_partial:part');
+    runInBatchSlices(gpu, batchnorm2dStatsPartial(gpu, variant), s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
+      planes(x, s, 'read', 'x'),
+      { buffer: part, sampleBytes: 16 * s.c * layout.chunks, access: 'write', role: 'part' },
+    ]);
+  }
   const count = s.n * s.hw;
   const track = running ? { track: 1, momentum: running.momentum, unbias: count / (count - 1) } : { track: 0, momentum: 0, unbias: 1 };
   // Without running statistics the shader never touches rm and rv, but writable bindings may not alias: two spares.
   const spare = running ? null : [gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rm'), gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rv')];
   gpu.run(
     batchnorm2dStatsFinalize,
-    { c: s.c, chunks: layout.chunks, partials: s.n * layout.chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0, ...track },
+    { c: s.c, chunks, partials: s.n * chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0, ...track },
     [part, w ?? part, b ?? part, stats, running?.rm ?? spare![0]!, running?.rv ?? spare![1]!],
   );
   spare?.forEach((buffer) => gpu.free(buffer));
-  gpu.free(part);
+  if (!partials) gpu.free(part);
+}
+
+/**
+ * Batch statistics partials of x that another pass wrote on the way (conv2d's forward_7_patch_stats): (count, mean,
+ * M2) per sample, channel and chunk of the plane, at index (n * C + c) * chunks + chunk, as stats_partial writes
+ * them. runBatchnorm2dBatchStats then only merges them.
+ */
+export interface BatchStatsPartials {
+  part: GPUBuffer;
+  chunks: number;
 }
 
 /** Eval mode: `stats` from the running mean and variance. */

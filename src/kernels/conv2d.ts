@@ -409,6 +409,24 @@ const conv2dForwardPatch = defineKernel({
   workgroupSize: [PATCH_FORWARD_WG, 1, 1],
   grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
 });
+/** forward_7_patch that also writes the batch statistics partials of y (batchnorm2d's layout) to `part`. */
+const conv2dForwardPatchStats = defineKernel({
+  ...conv2dForwardPatch,
+  name: 'conv2d.forward_7_patch_stats',
+  shader: 'conv2d/forward_7_patch_stats',
+  bindings: [...conv2dForward.bindings, { name: 'part', access: 'read_write' }],
+});
+
+/**
+ * The plane chunks of the batch statistics partials runConv2dForward writes with `statsPart` at this geometry on
+ * `device` ((count, mean, M2) per sample, channel and chunk, as batchnorm2d's stats pass writes them), or null when
+ * the variant it would run cannot write them (only 'patch' does: one chunk per block of output pixels).
+ */
+export function conv2dForwardStatsChunks(g: Conv2dGeometry, device?: Conv2dDevice): number | null {
+  if (chooseConv2dVariant('forward', g, device) !== 'patch') return null;
+  return Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols) * Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
+}
+
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
 const TILED_MIN_COUT = 32;
 const TILED_MIN_K = 64;
@@ -723,7 +741,10 @@ function geometryParams(g: Conv2dGeometry): ParamValues<GeometryField> {
   return { batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups };
 }
 
-/** y = conv2d(x, w) + b (b may be null); y is overwritten. */
+/**
+ * y = conv2d(x, w) + b (b may be null); y is overwritten. With `statsPart`, also y's batch statistics partials
+ * (see conv2dForwardStatsChunks, which says whether the chosen variant writes them: it must).
+ */
 export function runConv2dForward(
   gpu: Gpu,
   x: Binding,
@@ -732,10 +753,14 @@ export function runConv2dForward(
   y: Binding,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
+  statsPart?: GPUBuffer,
 ): void {
   // Without a bias the b binding still needs a buffer; the shaders never read it.
   const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
   const chosen = resolveVariant('forward', g, variant, gpu);
+  if (statsPart && chosen !== 'patch') {
+    throw new RangeError(`conv2d forward: variant '${chosen}' does not write batch statistics (only 'patch' does)`);
+  }
   if (chosen === 'direct') {
     gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
     return;
@@ -762,7 +787,9 @@ export function runConv2dForward(
     const tilesX = Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols);
     const tilesY = Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
     const mBlocks = Math.ceil(g.cout / PATCH_FORWARD_CHANNELS);
-    gpu.run(conv2dForwardPatch, { ...params, mBlocks, tilesX, tilesY }, [x, w, b ?? w, y]);
+    const patch = { ...params, mBlocks, tilesX, tilesY };
+    if (statsPart) gpu.run(conv2dForwardPatchStats, patch, [x, w, b ?? w, y, statsPart]);
+    else gpu.run(conv2dForwardPatch, patch, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'tiled') {

@@ -79,16 +79,21 @@ export class CnnxBranch extends Module implements Layer {
 
   /**
    * The same branch as concatPool2d takes it: conv(x), with the batch norm + ReLU and the pool fused into the
-   * concatenation (the batch norm counts the batch as its forward does).
+   * concatenation (the batch norm counts the batch as its forward does; in training, the conv may hand it the
+   * batch statistics partials of its output).
    */
   concatInput(x: Tensor): ConcatPool2dInput {
-    const conv = this.conv.forward(x);
     const bnRelu = this.bn.opArgs();
     const options = { kernel: this.pool.kernel, ...this.pool.options };
     const pool = this.pool instanceof MaxPool2d
       ? { op: 'maxpool2d' as const, options }
       : { op: 'avgpool2d' as const, options };
-    return { x: conv, pool, bnRelu };
+    const convWrapped = Object.prototype.hasOwnProperty.call(this.conv, 'forward');
+    if (!bnRelu.options.training || convWrapped) return { x: this.conv.forward(x), pool, bnRelu };
+    // The batch statistics from the conv's own pass where its kernel can write them: the batch norm need not read
+    // the conv's output again.
+    const { y, stats } = this.conv.forwardWithBatchStats(x);
+    return { x: y, pool, bnRelu: stats ? { ...bnRelu, partials: stats } : bnRelu };
   }
 
   /** Whether the forward of this branch, its batch norm or its pool is wrapped on the instance (a layer capture). */

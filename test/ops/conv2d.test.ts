@@ -14,7 +14,9 @@ import {
   runConv2dBackwardWeight,
   runConv2dForward,
   runSumPartials,
+  conv2dForwardStatsChunks,
 } from '../../src/kernels/conv2d.js';
+import { runBatchnorm2dBatchStats, STATS_ROWS } from '../../src/kernels/batchnorm2d.js';
 import type { Conv2dGeometry, Conv2dPass, Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { expectClose } from '../helpers/compare.js';
 import { FORWARD_KERNELS } from '../helpers/conv2d_kernels.js';
@@ -237,6 +239,34 @@ describe('conv2d', () => {
     [x, w, b].forEach((t) => t!.dispose());
   });
 
+  // forward_7_patch_stats: y as the plain pass writes it, and partials whose merge (stats_finalize) gives each
+  // channel's batch mean and biased variance of y; blocks cut short and a second channel block with padding.
+  for (const name of ['patch_blocks_cut_short', 'patch_cin3_cout20']) {
+    it(`writes the batch statistics of y on the way, as a batch norm merges them (${name})`, async () => {
+      const gpu = await asHardware();
+      const c = loadCases('conv2d_patch').find((k) => k.name === name)!;
+      const g = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.t('b').shape, options(c));
+      const chunks = conv2dForwardStatsChunks(g, gpu)!;
+      expect(chunks).toBe(Math.ceil(g.ow / 32) * Math.ceil(g.oh / 16));
+      const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
+      const [x, w, b] = [input('x'), input('w'), input('b')];
+      const y = Tensor.empty(gpu, c.t('y').shape, 'y');
+      const part = Tensor.empty(gpu, [g.batch * g.cout * chunks * 4], 'part');
+      const stats = Tensor.empty(gpu, [STATS_ROWS, g.cout], 'stats');
+      runConv2dForward(gpu, x.buffer, w.buffer, b.buffer, y.buffer, g, undefined, part.buffer);
+      expect(() => runConv2dForward(gpu, x.buffer, w.buffer, b.buffer, y.buffer, g, 'gemm', part.buffer))
+        .toThrow(/'gemm' does not write batch statistics/);
+      const shape = { n: g.batch, c: g.cout, hw: g.oh * g.ow };
+      runBatchnorm2dBatchStats(gpu, y.buffer, null, null, stats.buffer, shape, 1e-5, undefined, null, { part: part.buffer, chunks });
+      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+      const want = channelMoments(c.t('y').data, shape);
+      const rows = await stats.read();
+      expectClose('mean', rows.slice(0, g.cout), want.mean, [g.cout]);
+      expectClose('var', rows.slice(g.cout, 2 * g.cout), want.variance, [g.cout]);
+      [x, w, b, y, part, stats].forEach((t) => t.dispose());
+    });
+  }
+
   it('agrees with finite differences for x, w and b', async () => {
     const gpu = await testGpu();
     await gradCheck(
@@ -387,3 +417,18 @@ describe('conv2d', () => {
     for (const [run, message] of cases) expect(run).toThrow(message);
   });
 });
+
+/** Per channel, the float64 mean and biased variance of an NCHW tensor over N*H*W. */
+function channelMoments(data: Float32Array, s: { n: number; c: number; hw: number }): { mean: Float64Array; variance: Float64Array } {
+  const mean = new Float64Array(s.c);
+  const variance = new Float64Array(s.c);
+  for (let ch = 0; ch < s.c; ch++) {
+    let sum = 0;
+    for (let n = 0; n < s.n; n++) for (let i = 0; i < s.hw; i++) sum += data[(n * s.c + ch) * s.hw + i]!;
+    mean[ch] = sum / (s.n * s.hw);
+    let m2 = 0;
+    for (let n = 0; n < s.n; n++) for (let i = 0; i < s.hw; i++) m2 += (data[(n * s.c + ch) * s.hw + i]! - mean[ch]!) ** 2;
+    variance[ch] = m2 / (s.n * s.hw);
+  }
+  return { mean, variance };
+}

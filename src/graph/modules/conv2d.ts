@@ -1,6 +1,7 @@
 /** Conv2d: torch.nn.Conv2d's parameters (weight [out, in/groups, kh, kw], bias [out]) around the conv2d op. */
 import { layerInit } from '../init.js';
-import { conv2d } from '../ops/conv2d.js';
+import type { BatchStatsPartials } from '../ops/batchnorm2d.js';
+import { conv2d, conv2dWithBatchStats, type Conv2dOptions } from '../ops/conv2d.js';
 import type { Tensor } from '../tensor.js';
 import { createParameter, Module, type ModuleContext } from './module.js';
 
@@ -49,8 +50,17 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, this.bias, this.options());
+  }
+
+  /** forward(x), with y's batch statistics partials when the kernel writes them on the way (conv2dWithBatchStats). */
+  forwardWithBatchStats(x: Tensor): { y: Tensor; stats: BatchStatsPartials | null } {
+    return conv2dWithBatchStats(x, this.weight, this.bias, this.options());
+  }
+
+  private options(): Conv2dOptions {
     const { stride, padding, dilation, groups } = this;
-    return conv2d(x, this.weight, this.bias, { stride, padding, dilation, groups });
+    return { stride, padding, dilation, groups };
   }
 }
 

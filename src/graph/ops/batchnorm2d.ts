@@ -42,6 +42,13 @@ export interface Batchnorm2dOptions {
   eps?: number;
 }
 
+/** Batch statistics partials of a tensor, written by the op that made it (see runBatchnorm2dBatchStats). */
+export interface BatchStatsPartials {
+  /** (count, mean, M2, 0) per sample, channel and chunk: [N * C * chunks * 4]. */
+  part: Tensor;
+  chunks: number;
+}
+
 export interface Batchnorm2dSaved {
   /** The input (a handle, not a copy). */
   x: Tensor;
@@ -86,10 +93,21 @@ function forward(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions, r
 /**
  * The [5, C] stats rows (mean, var, invstd, scale, beta) that normalise x: in training mode the batch's (and the
  * running statistics updated in place), in eval mode the running ones. Checks shapes and options. The forward
- * passes read them, and so do ops that fuse the normalisation into what consumes it (concat_pool2d).
+ * passes read them, and so do ops that fuse the normalisation into what consumes it (concat_pool2d). In training
+ * mode `partials`, x's batch statistics partials written by the op that made x (conv2dWithBatchStats), spare
+ * reading x again.
  */
-export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batchnorm2dOptions): Tensor {
+export function batchnorm2dStats(
+  x: Tensor,
+  state: Batchnorm2dState,
+  opts: Batchnorm2dOptions,
+  partials?: BatchStatsPartials,
+): Tensor {
   const shape = checkShapes(x, state);
+  if (partials && partials.part.size !== 4 * shape.n * shape.c * partials.chunks) {
+    throw new RangeError(`batchnorm2d: batch statistics partials ${partials.part} do not hold ${partials.chunks} ` +
+      `chunks per plane of x [${x.shape.join(', ')}]`);
+  }
   const { weight, bias, runningMean, runningVar } = state;
   const { momentum, eps } = checkedOptions(opts);
   const training = opts.training;
@@ -106,7 +124,8 @@ export function batchnorm2dStats(x: Tensor, state: Batchnorm2dState, opts: Batch
   const stats = Tensor.empty(gpu, [STATS_ROWS, shape.c], 'batchnorm2d.forward:stats');
   if (training) {
     const running = runningMean && runningVar ? { rm: runningMean.buffer, rv: runningVar.buffer, momentum } : null;
-    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps, batchnorm2dVariant(shape), running);
+    const given = partials ? { part: partials.part.buffer, chunks: partials.chunks } : null;
+    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps, batchnorm2dVariant(shape), running, given);
   } else {
     runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
   }

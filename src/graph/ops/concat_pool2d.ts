@@ -22,6 +22,7 @@ import { avgpool2dDivisor, type Avgpool2dOptions, type Avgpool2dSaved } from './
 import {
   batchnorm2dReluBackward,
   batchnorm2dStats,
+  type BatchStatsPartials,
   type Batchnorm2dOptions,
   type Batchnorm2dSaved,
   type Batchnorm2dState,
@@ -36,8 +37,11 @@ export type Pool2dSpec =
 export interface ConcatPool2dInput {
   x: Tensor;
   pool: Pool2dSpec;
-  /** Pool relu(batchnorm2d(x, state, options)) instead of x, as batchnorm2dRelu takes its arguments. */
-  bnRelu?: { state: Batchnorm2dState; options: Batchnorm2dOptions };
+  /**
+   * Pool relu(batchnorm2d(x, state, options)) instead of x, as batchnorm2dRelu takes its arguments; in training mode
+   * with x's batch statistics partials when the op that made x wrote them (conv2dWithBatchStats).
+   */
+  bnRelu?: { state: Batchnorm2dState; options: Batchnorm2dOptions; partials?: BatchStatsPartials };
 }
 
 /** One input's pool: its geometry, and the maxima's positions (max) or the divisor rule (avg). */
@@ -80,7 +84,7 @@ export function concatPool2d(inputs: readonly ConcatPool2dInput[]): Tensor {
     const g = geometries[i]!;
     const slot = { cy, offset };
     offset += g.c;
-    const stats = bnRelu ? batchnorm2dStats(x, bnRelu.state, bnRelu.options) : null;
+    const stats = bnRelu ? batchnorm2dStats(x, bnRelu.state, bnRelu.options, bnRelu.partials) : null;
     const fusion = { slot, ...(stats ? { bnReluStats: stats.buffer } : {}) };
     const xOperand = { buffer: x.buffer, sampleBytes: 4 * g.c * g.h * g.w, access: 'read', role: 'x' } as const;
     // 'readwrite': a pool writes only its channels of each sample, so a scratch copy must carry the others through.

@@ -13,11 +13,13 @@ import {
   runConv2dBackwardInput,
   runConv2dBackwardWeight,
   runConv2dForward,
+  conv2dForwardStatsChunks,
   type Conv2dGeometry,
   type Conv2dVariant,
 } from '../../kernels/conv2d.js';
 import type { Binding, Gpu } from '../../runtime/gpu.js';
 import { record } from '../tape.js';
+import type { BatchStatsPartials } from './batchnorm2d.js';
 import { Tensor, type Shape } from '../tensor.js';
 
 export interface Conv2dOptions {
@@ -40,12 +42,42 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   const { batch, cout, oh, ow } = geometry;
   const y = Tensor.empty(x.gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
   runConv2dForwardSliced(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry);
+  recordConv2d(x, w, b, y, geometry);
+  return y;
+}
+
+/**
+ * conv2d(x, w, b, opts) and, when its forward kernel writes them on the way (the 'patch' variant, unsliced), the
+ * batch statistics partials of y for a batch norm in training mode that reads y next (batchnorm2dStats); else null,
+ * and the batch norm reads y itself. Same value and gradients as conv2d.
+ */
+export function conv2dWithBatchStats(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  opts: Conv2dOptions = {},
+): { y: Tensor; stats: BatchStatsPartials | null } {
+  const geometry = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, opts);
+  const { batch, cout, oh, ow } = geometry;
+  const gpu = x.gpu;
+  const chunks = conv2dForwardStatsChunks(geometry, gpu);
+  const limit = gpu.limits.maxStorageBufferBindingSize;
+  if (chunks === null || Math.max(x.size, batch * cout * oh * ow, 4 * batch * cout * chunks) * 4 > limit) {
+    return { y: conv2d(x, w, b, opts), stats: null };
+  }
+  const y = Tensor.empty(gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
+  const part = Tensor.empty(gpu, [batch * cout * chunks * 4], 'conv2d.forward:stats');
+  runConv2dForward(gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry, undefined, part.buffer);
+  recordConv2d(x, w, b, y, geometry);
+  return { y, stats: { part, chunks } };
+}
+
+function recordConv2d(x: Tensor, w: Tensor, b: Tensor | null, y: Tensor, geometry: Conv2dGeometry): void {
   record('conv2d', [x, w, b], y, (save) => ({
     geometry,
     x: w.requiresGrad ? save(x) : null,
     w: x.requiresGrad ? save(w) : null,
   }));
-  return y;
 }
 
 export function conv2dBackward(saved: Conv2dSaved, dy: Tensor, needs: readonly boolean[]): (Tensor | null)[] {
