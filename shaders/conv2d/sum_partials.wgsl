@@ -14,16 +14,13 @@ override WG_X: u32;
 @group(0) @binding(1) var<storage, read> partial: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 
+//!include conv2d/sum_parts
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
   let groups = (p.parts + p.partsPerGroup - 1u) / p.partsPerGroup;
   if (i >= p.count * groups) { return; }
-  let e = i % p.count;
-  let g = i / p.count;
-  let end = min(p.parts, (g + 1u) * p.partsPerGroup);
-  var acc = 0.0;
-  for (var s = g * p.partsPerGroup; s < end; s++) { acc += partial[s * p.count + e]; }
-  out[i] = acc;
+  out[i] = groupSum(i / p.count, i % p.count);
 }

@@ -607,20 +607,46 @@ export const conv2dSumPartials = defineKernel({
   grid: (p, max) => elementwiseGrid({ n: p.count * Math.ceil(p.parts / p.partsPerGroup) }, max),
 });
 
+export const conv2dSumPartialsSplit = defineKernel({
+  name: 'conv2d.sum_partials_split',
+  shader: 'conv2d/sum_partials_split',
+  bindings: [
+    { name: 'partial', access: 'read' },
+    { name: 'out', access: 'read_write' },
+    { name: 'tail', access: 'read_write' },
+  ],
+  params: [['count', 'u32'], ['parts', 'u32'], ['partsPerGroup', 'u32'], ['split', 'u32']],
+  workgroupSize: [ELEMENTWISE_WG, 1, 1],
+  grid: (p, max) => elementwiseGrid({ n: p.count }, max),
+});
+
 /**
  * out = the sum of `parts` partial sums of `count` floats each (partial is [parts, count]), in a fixed order. Past
  * SUM_GROUP parts in two passes, groups of SUM_GROUP parts and then the groups' sums: a thread adds its parts one
- * after another, and a hardware GPU wants the weight gradient split into thousands of parts.
+ * after another, and a hardware GPU wants the weight gradient split into thousands of parts. With `tail`, the sum's
+ * elements from `tail.split` on go to tail.buffer instead (a weight gradient's bias, summed in the same parts).
  */
-export function runSumPartials(gpu: Gpu, partial: Binding, parts: number, count: number, out: Binding): void {
+export function runSumPartials(
+  gpu: Gpu,
+  partial: Binding,
+  parts: number,
+  count: number,
+  out: Binding,
+  tail?: { buffer: GPUBuffer; split: number },
+): void {
+  const last = (from: Binding, n: number): void => {
+    const params = { count, parts: n, partsPerGroup: n };
+    if (tail) gpu.run(conv2dSumPartialsSplit, { ...params, split: tail.split }, [from, out, tail.buffer]);
+    else gpu.run(conv2dSumPartials, params, [from, out]);
+  };
   if (parts <= SUM_GROUP) {
-    gpu.run(conv2dSumPartials, { count, parts, partsPerGroup: parts }, [partial, out]);
+    last(partial, parts);
     return;
   }
   const groups = Math.ceil(parts / SUM_GROUP);
   const sums = gpu.alloc(groups * count * 4, 'conv2d.sum_partials:groups');
   gpu.run(conv2dSumPartials, { count, parts, partsPerGroup: SUM_GROUP }, [partial, sums]);
-  gpu.run(conv2dSumPartials, { count, parts: groups, partsPerGroup: groups }, [sums, out]);
+  last(sums, groups);
   gpu.free(sums);
 }
 
@@ -984,11 +1010,7 @@ export function runConv2dBackwardWeight(
   const partial = gpu.alloc(parts * stride * 4, `${spec.name}:partial`);
   gpu.run(spec, params, [x, dy, partial]);
   if (fusedBias) {
-    const sums = gpu.alloc(stride * 4, `${spec.name}:sums`);
-    runSumPartials(gpu, partial, parts, stride, sums);
-    gpu.copy(sums, 0, dw, 0, count * 4);
-    gpu.copy(sums, count * 4, db, 0, g.cout * 4);
-    gpu.free(sums);
+    runSumPartials(gpu, partial, parts, stride, dw, { buffer: db, split: count });
   } else {
     runSumPartials(gpu, partial, parts, count, dw);
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
