@@ -29,18 +29,15 @@ override WG_X: u32;
 @group(0) @binding(3) var<storage, read_write> m: array<f32>;
 @group(0) @binding(4) var<storage, read_write> v: array<f32>;
 
+//!include adam/update
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (i >= p.n) { return; }
-  let wi = w[i];
-  var g = dw[i];
-  if (p.weightDecay != 0.0) { g = g + p.weightDecay * wi; }
-  let mi = p.beta1 * m[i] + p.oneMinusBeta1 * g;
-  let vi = p.beta2 * v[i] + p.oneMinusBeta2 * g * g;
-  m[i] = mi;
-  v[i] = vi;
-  let denom = sqrt(vi) / p.bc2Sqrt + p.eps;
-  w[i] = wi - p.stepSize * (mi / denom);
+  let r = adamUpdate(w[i], dw[i], m[i], v[i]);
+  w[i] = r.x;
+  m[i] = r.y;
+  v[i] = r.z;
 }

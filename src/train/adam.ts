@@ -1,10 +1,11 @@
 /**
- * torch.optim.Adam (amsgrad off): L2 weight decay added to the gradient, bias-corrected moments, one fused kernel
- * per parameter updating w, m and v in place. As in PyTorch, a parameter whose grad is null is skipped and keeps
+ * torch.optim.Adam (amsgrad off): L2 weight decay added to the gradient, bias-corrected moments, a fused kernel
+ * updating w, m and v in place (four small parameters to a dispatch where the device allows). As in PyTorch, a parameter whose grad is null is skipped and keeps
  * its own step count (bias corrections use the per-parameter count), and its moments are created on its first
  * update. Updates are recorded into the current submission: nothing is read back.
  */
-import { runAdamStep } from '../kernels/adam.js';
+import { runAdamUpdates, type AdamUpdate } from '../kernels/adam.js';
+import type { Gpu } from '../runtime/gpu.js';
 import { fitsShape, StateDictError, type StateDictProblems } from '../graph/modules/module.js';
 import { keep } from '../graph/scope.js';
 import { Tensor } from '../graph/tensor.js';
@@ -59,6 +60,8 @@ export class Adam {
     this.steps++;
     const [beta1, beta2] = this.betas;
     const hyper = { lr: this.lr, beta1, beta2, eps: this.eps, weightDecay: this.weightDecay };
+    const updates: AdamUpdate[] = [];
+    let gpu: Gpu | null = null;
     for (const [name, w] of this.params) {
       const dw = w.grad;
       if (!dw) continue;
@@ -67,8 +70,10 @@ export class Adam {
       }
       const s = this.stateOf(name, w);
       s.step++;
-      runAdamStep(w.gpu, { w: w.buffer, dw: dw.buffer, m: s.m.buffer, v: s.v.buffer }, w.size, s.step, hyper);
+      updates.push({ buffers: { w: w.buffer, dw: dw.buffer, m: s.m.buffer, v: s.v.buffer }, n: w.size, t: s.step });
+      gpu = w.gpu;
     }
+    if (gpu) runAdamUpdates(gpu, updates, hyper);
   }
 
   /** Frees every gradient and sets it to null (PyTorch's zero_grad(set_to_none=True)). */

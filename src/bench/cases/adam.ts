@@ -26,7 +26,8 @@ export function adamCases(): KernelCase[] {
         const m = rotated(gpu, p, 113, sets, 'bench:adam:m', -0.01, 0.01);
         const v = rotated(gpu, p, 114, sets, 'bench:adam:v', 0, 1e-4);
         const samples = sampleIndices(p);
-        const step = (i: number, t: number) => runAdamStep(gpu, { w: w.at(i), dw: dw.at(i), m: m.at(i), v: v.at(i) }, p, t, HYPER);
+        const step = (i: number, t: number) =>
+          runAdamStep(gpu, { buffers: { w: w.at(i), dw: dw.at(i), m: m.at(i), v: v.at(i) }, n: p, t }, HYPER);
         return {
           // Step 2 onwards: the bias corrections differ a little per step, which does not change the work.
           run: (_v, i) => step(i, 2),
