@@ -20,8 +20,10 @@
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
-fn out(lid: u32, inside: bool, at: u32, ox: u32, n: u32, block: u32, co: u32, v: vec4f) {
+fn out(inside: bool, at: u32, ox: u32, co: u32, v: vec4f) {
   if (co < p.cout) { _ = store(inside, at, ox, co, v); }
 }
+
+fn finish(lid: u32, n: u32, block: u32, m0: u32) {}
 
 //!include conv2d/forward_7_patch_body

@@ -1,9 +1,10 @@
 // The body of conv2d's forward_7_patch passes (included by forward_7_patch and forward_7_patch_stats, which say
 // what it computes): the block's input patch and weights staged per input channel, 16 named vec4 accumulators.
 // Declares Params and the block's constants; needs bindings p, x, w, b, y; and
-// fn out(lid: u32, inside: bool, at: u32, ox: u32, n: u32, block: u32, co: u32, v: vec4f), called for every
-// channel of the block by every thread (so it may hold barriers): channel co of the thread's 4 pixels from column
-// ox, v without the bias; `at` is channel 0's first pixel in y; inside says whether the thread's row is in y.
+// fn out(inside: bool, at: u32, ox: u32, co: u32, v: vec4f), called for every channel of the block: channel co of
+// the thread's 4 pixels from column ox, v without the bias; `at` is channel 0's first pixel in y; inside says
+// whether the thread's row is in y; and fn finish(lid: u32, n: u32, block: u32, m0: u32), called by every thread
+// after the outs (so it may hold barriers).
 
 //!include conv2d/padded_input
 
@@ -84,14 +85,15 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let ox = ox0 + tx;
   let inside = oy < p.oh;
   let at = (n * p.cout * p.oh + min(oy, p.oh - 1u)) * p.ow + ox; // channel 0 of the thread's first pixel
-  out(lid, inside, at, ox, n, block, m0, a0); out(lid, inside, at, ox, n, block, m0 + 1u, a1);
-  out(lid, inside, at, ox, n, block, m0 + 2u, a2); out(lid, inside, at, ox, n, block, m0 + 3u, a3);
-  out(lid, inside, at, ox, n, block, m0 + 4u, a4); out(lid, inside, at, ox, n, block, m0 + 5u, a5);
-  out(lid, inside, at, ox, n, block, m0 + 6u, a6); out(lid, inside, at, ox, n, block, m0 + 7u, a7);
-  out(lid, inside, at, ox, n, block, m0 + 8u, a8); out(lid, inside, at, ox, n, block, m0 + 9u, a9);
-  out(lid, inside, at, ox, n, block, m0 + 10u, a10); out(lid, inside, at, ox, n, block, m0 + 11u, a11);
-  out(lid, inside, at, ox, n, block, m0 + 12u, a12); out(lid, inside, at, ox, n, block, m0 + 13u, a13);
-  out(lid, inside, at, ox, n, block, m0 + 14u, a14); out(lid, inside, at, ox, n, block, m0 + 15u, a15);
+  out(inside, at, ox, m0, a0); out(inside, at, ox, m0 + 1u, a1);
+  out(inside, at, ox, m0 + 2u, a2); out(inside, at, ox, m0 + 3u, a3);
+  out(inside, at, ox, m0 + 4u, a4); out(inside, at, ox, m0 + 5u, a5);
+  out(inside, at, ox, m0 + 6u, a6); out(inside, at, ox, m0 + 7u, a7);
+  out(inside, at, ox, m0 + 8u, a8); out(inside, at, ox, m0 + 9u, a9);
+  out(inside, at, ox, m0 + 10u, a10); out(inside, at, ox, m0 + 11u, a11);
+  out(inside, at, ox, m0 + 12u, a12); out(inside, at, ox, m0 + 13u, a13);
+  out(inside, at, ox, m0 + 14u, a14); out(inside, at, ox, m0 + 15u, a15);
+  finish(lid, n, block, m0);
 }
 
 // Writes channel co of the thread's 4 pixels from column ox (those inside y) plus the bias, and returns them.
