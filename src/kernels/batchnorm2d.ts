@@ -32,7 +32,12 @@ const PLANE_WG = { software: 16, hardware: 64 };
 /** Floats of one plane that one workgroup of a streaming pass covers at most. */
 export const CHUNK = 4096;
 /** Threads of the per-channel finalize passes (a power of two: their trees halve it). */
-const FINALIZE_WG = 64;
+/**
+ * Threads of the per-channel finalize passes (a power of two: their trees halve it). One workgroup per channel, so
+ * CNN-X's 16-channel batch norms are 16 workgroups: on a hardware GPU, 256 threads each merge fewer partials in a row
+ * (forward_7_patch_stats hands over ~100 chunks per plane).
+ */
+const FINALIZE_WG = { software: 64, hardware: 256 };
 const CHANNEL_WG = 64;
 
 /** 'scalar' handles any H*W; 'vec4' needs H*W % 4 == 0 and reads and writes 4 floats per access. */
@@ -86,7 +91,7 @@ export const batchnorm2dStatsPartial = planePass('batchnorm2d.stats_partial', 'b
   { name: 'part', access: 'read_write' },
 ]);
 
-export const batchnorm2dStatsFinalize = defineKernel({
+const statsFinalize = (wg: number) => defineKernel({
   name: 'batchnorm2d.stats_finalize',
   shader: 'batchnorm2d/stats_finalize',
   bindings: [
@@ -101,9 +106,13 @@ export const batchnorm2dStatsFinalize = defineKernel({
     ['c', 'u32'], ['chunks', 'u32'], ['partials', 'u32'], ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32'],
     ['track', 'u32'], ['momentum', 'f32'], ['unbias', 'f32'],
   ],
-  workgroupSize: [FINALIZE_WG, 1, 1],
+  workgroupSize: [wg, 1, 1],
   grid: channelGroupsGrid,
 });
+const batchnorm2dStatsFinalize = {
+  software: statsFinalize(FINALIZE_WG.software),
+  hardware: statsFinalize(FINALIZE_WG.hardware),
+};
 
 export const batchnorm2dStatsRunning = defineKernel({
   name: 'batchnorm2d.stats_running',
@@ -156,7 +165,7 @@ const backwardReduce = (relu: boolean) =>
 export const batchnorm2dBackwardReduce = backwardReduce(false);
 export const batchnorm2dBackwardReduceRelu = backwardReduce(true);
 
-export const batchnorm2dBackwardFinalize = defineKernel({
+const backwardFinalize = (wg: number) => defineKernel({
   name: 'batchnorm2d.backward_finalize',
   shader: 'batchnorm2d/backward_finalize',
   bindings: [
@@ -167,9 +176,13 @@ export const batchnorm2dBackwardFinalize = defineKernel({
     { name: 'db', access: 'read_write' },
   ],
   params: [['c', 'u32'], ['chunks', 'u32'], ['partials', 'u32'], ['count', 'f32'], ['training', 'u32']],
-  workgroupSize: [FINALIZE_WG, 1, 1],
+  workgroupSize: [wg, 1, 1],
   grid: channelGroupsGrid,
 });
+const batchnorm2dBackwardFinalize = {
+  software: backwardFinalize(FINALIZE_WG.software),
+  hardware: backwardFinalize(FINALIZE_WG.hardware),
+};
 
 const BACKWARD_INPUT_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
@@ -345,7 +358,7 @@ export function runBatchnorm2dBatchStats(
   // Without running statistics the shader never touches rm and rv, but writable bindings may not alias: two spares.
   const spare = running ? null : [gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rm'), gpu.alloc(4 * s.c, 'batchnorm2d.stats_finalize:rv')];
   gpu.run(
-    batchnorm2dStatsFinalize,
+    batchnorm2dStatsFinalize[deviceKind(gpu)],
     { c: s.c, chunks, partials: s.n * chunks, eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0, ...track },
     [part, w ?? part, b ?? part, stats, running?.rm ?? spare![0]!, running?.rv ?? spare![1]!],
   );
@@ -442,7 +455,7 @@ export function runBatchnorm2dBackwardSums(
 ): void {
   const finalize = (part: GPUBuffer, chunks: number, partials: number) =>
     gpu.run(
-      batchnorm2dBackwardFinalize,
+      batchnorm2dBackwardFinalize[deviceKind(gpu)],
       { c: s.c, chunks, partials, count: s.n * s.hw, training: opts.training ? 1 : 0 },
       [part, stats, coef, dw, db],
     );
