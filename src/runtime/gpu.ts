@@ -10,6 +10,7 @@ import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
 import { adapterIdentity, KernelChoiceError, type KernelChoices } from './kernel_choices.js';
 import { Profiler, type KernelTime } from './profiler.js';
+import { StagingUploads } from './staging_uploads.js';
 import { expandIncludes } from './wgsl_includes.js';
 import { packParams, paramsSize, type KernelSpec, type ParamValues } from '../kernels/kernel.js';
 
@@ -60,6 +61,11 @@ interface ParamArena {
   used: number;
 }
 
+/** Uploads from this size go through staging buffers on a hardware GPU (a batch of images; not labels or params). */
+const STAGED_UPLOAD_MIN_BYTES = 1 << 18;
+/** Staging memory held for uploads at most: a few dozen training batches in flight. */
+const STAGING_MAX_BYTES = 256 << 20;
+
 export class Gpu {
   readonly pool: BufferPool;
   readonly limits: GPUSupportedLimits;
@@ -80,6 +86,7 @@ export class Gpu {
   /** The bind group layout of each kernel spec once looked up (saves building its key per dispatch). */
   private readonly specLayouts = new WeakMap<KernelSpec, GPUBindGroupLayout>();
   private readonly bindGroups: BindGroupCache;
+  private readonly staging: StagingUploads;
   private encoder: GPUCommandEncoder | null = null;
   private pass: GPUComputePassEncoder | null = null;
   /** The pipeline last set on `pass`: setting it again for the next dispatch would be a wasted call into Dawn. */
@@ -108,6 +115,7 @@ export class Gpu {
     this.maxBindingBytes = this.limits.maxStorageBufferBindingSize;
     this.uniformAlign = this.limits.minUniformBufferOffsetAlignment;
     this.bindGroups = new BindGroupCache(device);
+    this.staging = new StagingUploads(device, STAGING_MAX_BYTES);
     this.hasTimestamps = device.features.has('timestamp-query');
     this.hasSubgroups = device.features.has('subgroups') && (device.adapterInfo?.subgroupMinSize ?? 0) >= 8;
     this.isSoftware = options.kernelsFor === undefined ? info.isSoftware : options.kernelsFor === 'software';
@@ -183,11 +191,17 @@ export class Gpu {
     return this.pool.getStats();
   }
 
-  /** Copies host data into a buffer, ordered after every dispatch already recorded. */
+  /**
+   * Copies host data into a buffer, ordered after every dispatch already recorded (which it submits: a training step
+   * goes to the GPU when the next one uploads its batch). On a hardware GPU large arrays go through staging buffers
+   * (StagingUploads) and a copy recorded first in the next submission.
+   */
   upload(buffer: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
     this.assertUsable();
     if (this.encoder) this.flush(); // writeBuffer would otherwise overtake recorded work that still uses the buffer
-    this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    const staging = !this.isSoftware && data.byteLength >= STAGED_UPLOAD_MIN_BYTES ? this.staging.write(data) : null;
+    if (staging) this.getEncoder().copyBufferToBuffer(staging, 0, buffer, byteOffset, data.byteLength);
+    else this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Records a buffer-to-buffer copy in order with the dispatches. */
@@ -288,6 +302,7 @@ export class Gpu {
     this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
+    this.staging.submitted();
   }
 
   /** Waits until the GPU has finished everything submitted, then reports any error it raised. */
@@ -335,6 +350,7 @@ export class Gpu {
     this.pass = null;
     this.passPipeline = null;
     this.pool.trim();
+    this.staging.destroy();
     this.device.destroy();
     this.platform.release();
   }

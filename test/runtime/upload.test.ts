@@ -1,0 +1,56 @@
+/**
+ * Gpu.upload on a hardware GPU sends large arrays through staging buffers and a copy recorded in command order
+ * (src/runtime/staging_uploads.ts). Run here on a device that takes the hardware paths: every upload must land
+ * where and when writeBuffer would have put it, across steps that reuse the staging buffers while earlier ones are
+ * still being read.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAdd } from '../../src/kernels/add.js';
+import { createNodePlatform } from '../../src/platform/node.js';
+import { Gpu } from '../../src/runtime/gpu.js';
+
+let hardware: Promise<Gpu> | null = null;
+function hardwareGpu(): Promise<Gpu> {
+  hardware ??= Gpu.create(createNodePlatform(), { kernelsFor: 'hardware' });
+  return hardware;
+}
+afterAll(async () => {
+  if (hardware) (await hardware).destroy();
+});
+
+describe('staged uploads', () => {
+  it('land in order with the dispatches around them, step after step, at an offset too', async () => {
+    const gpu = await hardwareGpu();
+    const n = 100_000; // 400 KB: over the staging threshold
+    const x = gpu.alloc(n * 4, 'test:x');
+    const sum = gpu.alloc(n * 4, 'test:sum');
+    const out = gpu.alloc(n * 4, 'test:out');
+    gpu.upload(sum, new Float32Array(n));
+    // Each step overwrites x while the previous step's add may still be queued: sum = x_0 + x_1 + ... + x_5.
+    const batch = (s: number): Float32Array => Float32Array.from({ length: n }, (_, i) => (i % 1000) * (s + 1));
+    for (let s = 0; s < 6; s++) {
+      gpu.upload(x, batch(s));
+      runAdd(gpu, sum, x, out, n);
+      gpu.copy(out, 0, sum, 0, n * 4);
+    }
+    await gpu.sync(); // the staging buffers come back between bursts
+    for (let s = 0; s < 3; s++) {
+      gpu.upload(x, batch(s));
+      runAdd(gpu, sum, x, out, n);
+      gpu.copy(out, 0, sum, 0, n * 4);
+    }
+    const got = await gpu.read(sum, n * 4);
+    const factor = (1 + 2 + 3 + 4 + 5 + 6) + (1 + 2 + 3);
+    for (const i of [0, 1, 999, 1000, 54_321, n - 1]) expect(got[i], `element ${i}`).toBe((i % 1000) * factor);
+
+    // Into the middle of a buffer: the elements around it keep their values.
+    const half = Float32Array.from({ length: n / 2 }, (_, i) => -(i + 1));
+    gpu.upload(sum, half, (n / 4) * 4);
+    const after = await gpu.read(sum, n * 4);
+    expect(after[n / 4 - 1]).toBe(((n / 4 - 1) % 1000) * factor);
+    expect(after[n / 4]).toBe(-1);
+    expect(after[n / 4 + 7]).toBe(-8);
+    expect(after[(3 * n) / 4]).toBe((((3 * n) / 4) % 1000) * factor);
+    for (const buffer of [x, sum, out]) gpu.free(buffer);
+  });
+});
