@@ -182,8 +182,8 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * it at 5 of 6 ResNet-50 shapes. Depthwise convs (one input channel and under 8 output channels per group) run
  * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at
  * 19 x 19 level and 0.16 vs 0.83 ms), and so does the weight gradient of CNN-X's 1-channel 3x3 (0.15 vs 0.26 ms
- * for 'subgroup'; its 5x5 keeps 'subgroup', 0.36 vs 1.44 ms). Convs with up to 4 input channels run 'patch' (CNN-X's
- * forwards 2x faster than 'gemm' or 'tiled', its 9x9 weight gradient 1.35x faster than 'subgroup': HW_PATCH_MAX_CIN).
+ * for 'subgroup'). Convs with up to 4 input channels run 'patch' (CNN-X's forwards 2x faster than 'gemm' or 'tiled',
+ * its 5x5 and 9x9 weight gradients 1.1-1.4x faster than 'subgroup': HW_PATCH_MAX_CIN).
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
@@ -310,11 +310,11 @@ const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
 /**
  * Input channels (ungrouped) up to which a hardware GPU runs a spatial conv's forward 'patch', and its weight gradient
  * too from this many taps: on an H100, CNN-X's forwards 0.072 / 0.085 / 0.129 ms at 3x3 / 5x5 / 9x9 against 0.15 /
- * 0.20 / 0.28 for the best other variant; weight gradients 0.30 against 0.40 ('subgroup') at 9x9, but 0.29 against
- * 0.26 at 5x5 and 0.36 against 0.18 ('depthwise') at 3x3.
+ * 0.20 / 0.28 for the best other variant; weight gradients (with 128-thread workgroups) 0.34-0.37 against 0.44-0.52
+ * ('subgroup') at 9x9 and 0.248-0.251 against 0.275-0.280 at 5x5, but 0.22-1.28 against 0.16 ('depthwise') at 3x3.
  */
 const HW_PATCH_MAX_CIN = 4;
-const HW_PATCH_WEIGHT_MIN_TAPS = 49;
+const HW_PATCH_WEIGHT_MIN_TAPS = 25;
 /** Input channels per group below which backward_weight_2_gemm beats backward_weight_3_subgroup (CNN-X's 1). */
 const BW_SG_MIN_CIN = 4;
 

@@ -355,7 +355,7 @@ describe('conv2d', () => {
       expect(chooseConv2dVariant(pass, g, { hasSubgroups: false })).toBe(withoutSubgroups);
     }
     // On a hardware GPU (as measured on an H100) spatial convs with up to 4 input channels run 'patch' (the weight
-    // gradient from 7x7); otherwise the forward runs 'tiled' where 32 channels and a K of 64 fill its blocks (K split
+    // gradient from 5x5); otherwise the forward runs 'tiled' where 32 channels and a K of 64 fill its blocks (K split
     // over small maps), else 'pointwise' (1x1) or 'gemm'; the weight
     // gradient of few-input-channel convs takes 'subgroup' too, but 'depthwise' for a 3x3; depthwise convs run
     // 'depthwise'; small strided input gradients run the reference kernel.
@@ -373,7 +373,7 @@ describe('conv2d', () => {
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', cnnx9x9, 'patch'],
       ['backwardWeight', depthwise, 'depthwise'],
-      ['backwardWeight', cnnx5x5, 'subgroup'],
+      ['backwardWeight', cnnx5x5, 'patch'],
       ['backwardWeight', cnnx3x3, 'depthwise'],
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
