@@ -819,24 +819,7 @@ export function runConv2dForward(
     return;
   }
   if (chosen === 'tiled') {
-    const pixels = g.batch * g.oh * g.ow;
-    const blocks = (tile: number): number => Math.ceil(coutG / tile) * Math.ceil(pixels / tile) * g.groups;
-    const tile = blocks(64) >= TILED_MIN_WORKGROUPS ? 64 : 32;
-    const kSize = (g.cin / g.groups) * g.kh * g.kw;
-    const outputs = g.batch * g.cout * g.oh * g.ow;
-    const fits = Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * outputs));
-    const wanted = gpu.isSoftware !== false ? 1 : Math.ceil(TILED_MIN_WORKGROUPS / blocks(tile));
-    const kChunk = Math.ceil(kSize / Math.max(1, Math.min(wanted, fits, TILED_MAX_SPLITS, Math.floor(kSize / TILED_MIN_SPLIT_K))) / 16) * 16;
-    const splits = Math.ceil(kSize / kChunk);
-    const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile), kChunk, splits };
-    if (splits === 1) {
-      gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, y]);
-      return;
-    }
-    const partial = gpu.alloc(splits * outputs * 4, 'conv2d.forward_5_tiled:splits');
-    gpu.run(forwardTiled(tile), tiled, [x, w, b ?? w, partial]);
-    runSumPartials(gpu, partial, splits, outputs, y);
-    gpu.free(partial);
+    runTiledForward(gpu, [x, w, b ?? w, y], params, g);
     return;
   }
   if (chosen === 'subgroup') {
@@ -849,6 +832,39 @@ export function runConv2dForward(
   const tm = pow2AtMost(coutG, FWD_TM);
   const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * FWD_QPL));
   gpu.run(forwardGemm(tm, FWD_QPL), { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
+}
+
+/**
+ * forward_5_tiled: 64x64 blocks where they still make TILED_MIN_WORKGROUPS workgroups, else 32x32; with fewer 32x32
+ * blocks than that, a hardware GPU splits K (each split writes its own copy of y, added by sum_partials).
+ */
+function runTiledForward(
+  gpu: Gpu,
+  [x, w, b, y]: [Binding, GPUBuffer, GPUBuffer, Binding],
+  params: ParamValues<GeometryField | 'hasBias'>,
+  g: Conv2dGeometry,
+): void {
+  const coutG = g.cout / g.groups;
+  const pixels = g.batch * g.oh * g.ow;
+  const blocks = (tile: number): number => Math.ceil(coutG / tile) * Math.ceil(pixels / tile) * g.groups;
+  const tile = blocks(64) >= TILED_MIN_WORKGROUPS ? 64 : 32;
+  const kSize = (g.cin / g.groups) * g.kh * g.kw;
+  const outputs = g.batch * g.cout * g.oh * g.ow;
+  // Splits: enough to fill the GPU, each at least TILED_MIN_SPLIT_K of K, their copies of y within one binding.
+  const wanted = gpu.isSoftware !== false ? 1 : Math.ceil(TILED_MIN_WORKGROUPS / blocks(tile));
+  const fits = Math.floor(gpu.limits.maxStorageBufferBindingSize / (4 * outputs));
+  const most = Math.max(1, Math.min(wanted, fits, TILED_MAX_SPLITS, Math.floor(kSize / TILED_MIN_SPLIT_K)));
+  const kChunk = Math.ceil(kSize / most / 16) * 16; // whole steps of the shader's BK
+  const splits = Math.ceil(kSize / kChunk);
+  const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile), kChunk, splits };
+  if (splits === 1) {
+    gpu.run(forwardTiled(tile), tiled, [x, w, b, y]);
+    return;
+  }
+  const partial = gpu.alloc(splits * outputs * 4, 'conv2d.forward_5_tiled:splits');
+  gpu.run(forwardTiled(tile), tiled, [x, w, b, partial]);
+  runSumPartials(gpu, partial, splits, outputs, y);
+  gpu.free(partial);
 }
 
 /** dx = the input gradient of conv2d for output gradient dy; dx is overwritten. */

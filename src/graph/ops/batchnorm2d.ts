@@ -2,7 +2,8 @@
  * batchnorm2d(x, state, opts) over NCHW: y = (x - mean) / sqrt(var + eps) * weight + bias per channel, as
  * torch.nn.functional.batch_norm. Training mode normalises with the batch mean and BIASED variance over N*H*W and
  * updates runningMean/runningVar in place on the GPU (PyTorch's momentum rule, unbiased variance); eval mode uses
- * the running statistics, so its gradient is the plain affine one. Recorded inputs: [x, weight, bias].
+ * the running statistics, so its gradient is the plain affine one (with nothing to record, inference, one pass that
+ * forms the scale from the running statistics itself). Recorded inputs: [x, weight, bias].
  *
  * batchnorm2dRelu(x, state, opts) = relu(batchnorm2d(x, state, opts)) in the same passes (op batchnorm2d_relu):
  * normalize writes max(y, 0), and the backward masks dy by the pre-activation y_pre > 0 (gradient 0 at y_pre = 0,
