@@ -14,9 +14,8 @@ import { Cnnx, CnnxBranch, CNNX_PAPER } from '../../src/models/cnnx.js';
 import { Adam } from '../../src/train/adam.js';
 import { expectClose, relativeError } from '../helpers/compare.js';
 import { loadCases } from '../helpers/fixtures.js';
-import { testGpu } from '../helpers/gpu.js';
-import { createNodePlatform } from '../../src/platform/node.js';
-import { Gpu } from '../../src/runtime/gpu.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
 
 describe('CNN-X against PyTorch', () => {
   const c = loadCases('cnnx_step')[0]!;
@@ -32,15 +31,8 @@ describe('CNN-X against PyTorch', () => {
   // forward hands the batch norms their statistics (no stats pass over the conv outputs).
   for (const kind of ['this device', 'hardware'] as const) {
     it(`matches the logits and one Adam step from given weights (${kind} kernels)`, async () => {
-      const gpu = kind === 'hardware' ? await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' }) : await testGpu();
-      try {
-        await checkStep(gpu, kind === 'hardware');
-      } finally {
-        if (kind === 'hardware') {
-          await gpu.sync();
-          gpu.destroy();
-        }
-      }
+      const gpu = kind === 'hardware' ? await hardwareTestGpu() : await testGpu();
+      await checkStep(gpu, kind === 'hardware');
     });
   }
 

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/prng.js';
 import { backward } from '../../src/graph/autograd.js';
 import { batchnorm2d, type Batchnorm2dState } from '../../src/graph/ops/batchnorm2d.js';
@@ -15,12 +15,11 @@ import {
   runBatchnorm2dBatchStats,
   runBatchnorm2dNormalize,
 } from '../../src/kernels/batchnorm2d.js';
-import { Gpu } from '../../src/runtime/gpu.js';
-import { createNodePlatform } from '../../src/platform/node.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
-import { testGpu } from '../helpers/gpu.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
 
 interface Attrs {
   training: boolean;
@@ -44,16 +43,6 @@ function upload(gpu: Gpu, c: RefCase, grads: [boolean, boolean, boolean]) {
   const dispose = () => [x, weight, bias, state.runningMean, state.runningVar, dy].forEach((u) => u?.dispose());
   return { x, weight, bias, state, dy, dispose };
 }
-
-/** A second device on the same adapter that lays out its passes as a hardware GPU would. */
-let hardware: Promise<Gpu> | null = null;
-function hardwareGpu(): Promise<Gpu> {
-  hardware ??= Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
-  return hardware;
-}
-afterAll(async () => {
-  if (hardware) (await hardware).destroy();
-});
 
 const check = async (label: string, t: Tensor, c: RefCase, role: string) =>
   expectClose(`${c.name}.${label}`, await t.read(), c.t(role).data, c.t(role).shape);
@@ -152,7 +141,7 @@ describe('batchnorm2d', () => {
   // On both layouts of the streaming passes: this device's, and a hardware GPU's (wider workgroups, fewer items each).
   for (const [variant, kind] of BATCHNORM2D_VARIANTS.flatMap((v) => [[v, 'this device'], [v, 'hardware']] as const)) {
     it(`kernel variant ${variant} matches a float64 reference over multi-chunk planes (${kind} layout)`, async () => {
-      const gpu = kind === 'hardware' ? await hardwareGpu() : await testGpu();
+      const gpu = kind === 'hardware' ? await hardwareTestGpu() : await testGpu();
       const dims = [2, 3, 72, 64]; // H*W = 4608: a multiple of 4, and over one CHUNK per plane
       const shape = { n: 2, c: 3, hw: 72 * 64 };
       expect(shape.hw).toBeGreaterThan(CHUNK);

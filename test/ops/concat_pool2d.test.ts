@@ -12,7 +12,7 @@ import { createRng, shuffleInPlace } from '../../src/data/prng.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
-import { testGpu } from '../helpers/gpu.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
 import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 
@@ -102,14 +102,9 @@ describe('concat_pool2d', () => {
   });
 
   it("matches PyTorch with a fused batch norm laid out as a hardware GPU's (wider workgroups), training and eval", async () => {
-    const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
-    try {
-      for (const name of ['cnnx_bn_relu_train', 'cnnx_bn_relu_eval']) {
-        await checkCase(gpu, loadCases('concat_pool2d').find((k) => k.name === name)!);
-      }
-    } finally {
-      await gpu.sync();
-      gpu.destroy();
+    const gpu = await hardwareTestGpu();
+    for (const name of ['cnnx_bn_relu_train', 'cnnx_bn_relu_eval']) {
+      await checkCase(gpu, loadCases('concat_pool2d').find((k) => k.name === name)!);
     }
   });
 

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRng } from '../../src/data/prng.js';
 import { backward } from '../../src/graph/autograd.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
@@ -22,9 +22,7 @@ import { expectClose } from '../helpers/compare.js';
 import { FORWARD_KERNELS } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
-import { testGpu } from '../helpers/gpu.js';
-import { createNodePlatform } from '../../src/platform/node.js';
-import { Gpu } from '../../src/runtime/gpu.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
 
 function options(c: RefCase): Conv2dOptions {
   return c.attrs as Conv2dOptions;
@@ -39,15 +37,6 @@ function describeCase(c: RefCase): string {
 const WITH_SUBGROUPS = { hasSubgroups: true };
 const HARDWARE = { hasSubgroups: true, isSoftware: false };
 
-/** A second device on the same adapter that picks variants and tilings as a hardware GPU would. */
-let hardwareGpu: Promise<Gpu> | null = null;
-function asHardware(): Promise<Gpu> {
-  hardwareGpu ??= Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
-  return hardwareGpu;
-}
-afterAll(async () => {
-  if (hardwareGpu) (await hardwareGpu).destroy();
-});
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
@@ -114,7 +103,7 @@ describe('conv2d', () => {
     // The variants and tilings a hardware GPU gets (wider workgroups, the weight gradient in many more parts).
     for (const pass of ['forward', 'backwardInput', 'backwardWeight'] as const) {
       it(`${pass} as chosen for a hardware GPU matches PyTorch (${c.name})`, async () => {
-        const gpu = await asHardware();
+        const gpu = await hardwareTestGpu();
         const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
         const [a, b, role] = pass === 'forward' ? ['x', 'w', 'y'] : pass === 'backwardInput' ? ['dy', 'w', 'dx'] : ['x', 'dy', 'dw'];
         const [first, second] = [input(a), input(b)];
@@ -219,7 +208,7 @@ describe('conv2d', () => {
   });
 
   it('splits K of a small map on a hardware GPU (forward_5_tiled, then sum_partials) as the reference kernel computes it', async () => {
-    const gpu = await asHardware();
+    const gpu = await hardwareTestGpu();
     // 40 channels x 49 pixels: 4 blocks of 32 x 32, so K = 96 * 9 = 864 goes in 6 splits of 144.
     const g = conv2dGeometry([1, 96, 7, 7], [40, 96, 3, 3], [40], { padding: 1 });
     const [x, w, b] = [random(96 * 49, 31), random(40 * 96 * 9, 32), random(40, 33)].map((data, i) =>
@@ -243,7 +232,7 @@ describe('conv2d', () => {
   // channel's batch mean and biased variance of y; blocks cut short and a second channel block with padding.
   for (const name of ['patch_blocks_cut_short', 'patch_cin3_cout20']) {
     it(`writes the batch statistics of y on the way, as a batch norm merges them (${name})`, async () => {
-      const gpu = await asHardware();
+      const gpu = await hardwareTestGpu();
       const c = loadCases('conv2d_patch').find((k) => k.name === name)!;
       const g = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.t('b').shape, options(c));
       const chunks = conv2dForwardStatsChunks(g, gpu)!;

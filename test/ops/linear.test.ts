@@ -9,9 +9,7 @@ import { MATMUL_VARIANTS, runMatmul } from '../../src/kernels/matmul.js';
 import { expectClose } from '../helpers/compare.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { loadCases } from '../helpers/fixtures.js';
-import { testGpu } from '../helpers/gpu.js';
-import { Gpu } from '../../src/runtime/gpu.js';
-import { createNodePlatform } from '../../src/platform/node.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
 
 describe('linear', () => {
   for (const c of loadCases('linear')) {
@@ -39,18 +37,15 @@ describe('linear', () => {
 
   it('matches PyTorch with a long K split as a hardware GPU splits it (hundreds of chunks)', async () => {
     const c = loadCases('linear').find((k) => k.name === 'long_k')!;
-    const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
-    try {
-      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
-      const w = Tensor.fromData(gpu, c.t('w').data, c.t('w').shape);
-      const b = Tensor.fromData(gpu, c.t('b').data, c.t('b').shape);
-      gpu.startProfiling();
-      const y = linear(x, w, b);
-      expect((await gpu.stopProfiling()).map((k) => k.name)).toContain('matmul.splitk_nt_tm4');
-      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
-    } finally {
-      gpu.destroy();
-    }
+    const gpu = await hardwareTestGpu();
+    const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+    const w = Tensor.fromData(gpu, c.t('w').data, c.t('w').shape);
+    const b = Tensor.fromData(gpu, c.t('b').data, c.t('b').shape);
+    gpu.startProfiling();
+    const y = linear(x, w, b);
+    expect((await gpu.stopProfiling()).map((k) => k.name)).toContain('matmul.splitk_nt_tm4');
+    expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+    [x, w, b, y].forEach((t) => t.dispose());
   });
 
   for (const name of ['c4', 'k_vec4', 'long_k']) {

@@ -9,9 +9,7 @@ import { embedChannels, splitChannels } from '../helpers/channel_slot.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
-import { testGpu } from '../helpers/gpu.js';
-import { createNodePlatform } from '../../src/platform/node.js';
-import { Gpu } from '../../src/runtime/gpu.js';
+import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
 import { normalised } from '../helpers/normalised.js';
 import { createRng, shuffleInPlace } from '../../src/data/prng.js';
 
@@ -180,20 +178,15 @@ describe('maxpool2d', () => {
     expect([stem, cnnx].map((g) => choosePoolBackwardVariant(g, { isSoftware: true }))).toEqual(['vec4', 'vec4']);
     expect([stem, cnnx].map((g) => choosePoolBackwardVariant(g, { isSoftware: false }))).toEqual(['vec4', 'direct']);
     // The op on a device choosing as a hardware GPU runs the direct kernel and gives the same maxima.
-    const gpu = await Gpu.create(createNodePlatform(), { poison: true, kernelsFor: 'hardware' });
-    try {
-      const c = loadCases('maxpool2d').find((k) => k.name === 'k3s2_odd')!;
-      const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
-      gpu.startProfiling();
-      const y = maxpool2d(x, options(c));
-      const kernels = (await gpu.stopProfiling()).map((k) => k.name).filter((name) => name.startsWith('maxpool2d'));
-      expect(kernels).toEqual(['maxpool2d.forward']);
-      expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
-      [x, y].forEach((t) => t.dispose());
-      await gpu.sync();
-    } finally {
-      gpu.destroy();
-    }
+    const gpu = await hardwareTestGpu();
+    const c = loadCases('maxpool2d').find((k) => k.name === 'k3s2_odd')!;
+    const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
+    gpu.startProfiling();
+    const y = maxpool2d(x, options(c));
+    const kernels = (await gpu.stopProfiling()).map((k) => k.name).filter((name) => name.startsWith('maxpool2d'));
+    expect(kernels).toEqual(['maxpool2d.forward']);
+    expectClose('y', await y.read(), c.t('y').data, c.t('y').shape);
+    [x, y].forEach((t) => t.dispose());
   });
 
   it('agrees with finite differences (overlapping, padded, dilated, ceil mode)', async () => {

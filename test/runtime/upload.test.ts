@@ -4,23 +4,13 @@
  * where and when writeBuffer would have put it, across steps that reuse the staging buffers while earlier ones are
  * still being read.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runAdd } from '../../src/kernels/add.js';
-import { createNodePlatform } from '../../src/platform/node.js';
-import { Gpu } from '../../src/runtime/gpu.js';
-
-let hardware: Promise<Gpu> | null = null;
-function hardwareGpu(): Promise<Gpu> {
-  hardware ??= Gpu.create(createNodePlatform(), { kernelsFor: 'hardware' });
-  return hardware;
-}
-afterAll(async () => {
-  if (hardware) (await hardware).destroy();
-});
+import { hardwareTestGpu } from '../helpers/gpu.js';
 
 describe('staged uploads', () => {
   it('land in order with the dispatches around them, step after step, at an offset too', async () => {
-    const gpu = await hardwareGpu();
+    const gpu = await hardwareTestGpu();
     const n = 100_000; // 400 KB: over the staging threshold
     const x = gpu.alloc(n * 4, 'test:x');
     const sum = gpu.alloc(n * 4, 'test:sum');
