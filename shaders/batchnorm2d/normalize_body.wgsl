@@ -1,9 +1,16 @@
-// The body of batchnorm2d's normalize passes (included by normalize, normalize_1_vec4, normalize_running and
-// normalize_running_1_vec4): y = (x - mean) * scale + beta per channel, max(y, 0) with RELU = 1; each workgroup
-// takes one chunk of one (n, c) plane, so the channel is uniform per workgroup (no division per element).
-// Subtracting the mean first keeps y accurate when |mean| is large against the spread.
-// Needs Params fields hw, c, items, chunks, groups; bindings x, y: array<Elem>; `alias Elem` (f32 or vec4f);
-// override WG_X and RELU; and fn affine(ch: u32) -> vec3f, the channel's (mean, scale, beta).
+// The body of batchnorm2d's normalize passes (included through normalize_by_stats or normalize_by_running, which
+// form each channel's mean, scale and beta): y = (x - mean) * scale + beta per channel, max(y, 0) with RELU = 1;
+// each workgroup takes one chunk of one (n, c) plane, so the channel is uniform per workgroup (no division per
+// element). Subtracting the mean first keeps y accurate when |mean| is large against the spread.
+// Declares the bindings @1 x: array<Elem> (read) and @2 y: array<Elem> (read_write), NCHW f32 (viewed as vec4s when
+// Elem is vec4f), and the overrides WG_X and RELU. Needs `alias Elem` (f32 or vec4f), Params fields hw, c, items,
+// chunks, groups, and fn affine(ch: u32) -> vec3f, the channel's (mean, scale, beta).
+
+override WG_X: u32;
+// 1: fused ReLU, y = max(y, 0) (batchnorm2d_relu); 0: plain batch norm.
+override RELU: u32 = 0u;
+@group(0) @binding(1) var<storage, read> x: array<Elem>;
+@group(0) @binding(2) var<storage, read_write> y: array<Elem>;
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

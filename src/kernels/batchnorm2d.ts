@@ -131,8 +131,8 @@ export const batchnorm2dStatsRunning = defineKernel({
 
 const NORMALIZE_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
-  { name: 'stats', access: 'read' },
   { name: 'y', access: 'read_write' },
+  { name: 'stats', access: 'read' },
 ];
 const normalize = (relu: boolean) =>
   planePass('batchnorm2d.normalize', 'batchnorm2d/normalize', NORMALIZE_BINDINGS, relu);
@@ -141,11 +141,11 @@ export const batchnorm2dNormalizeRelu = normalize(true);
 
 const NORMALIZE_RUNNING_BINDINGS: readonly BindingSpec[] = [
   { name: 'x', access: 'read' },
+  { name: 'y', access: 'read_write' },
   { name: 'rm', access: 'read' },
   { name: 'rv', access: 'read' },
   { name: 'w', access: 'read' },
   { name: 'b', access: 'read' },
-  { name: 'y', access: 'read_write' },
 ];
 const NORMALIZE_RUNNING_PARAMS = [...PLANE_PARAMS, ['eps', 'f32'], ['hasWeight', 'u32'], ['hasBias', 'u32']] as const;
 const normalizeRunning = (relu: boolean) =>
@@ -404,8 +404,8 @@ export function runBatchnorm2dNormalize(
   const spec = (relu ? batchnorm2dNormalizeRelu : batchnorm2dNormalize)(gpu, variant);
   runInBatchSlices(gpu, spec, s.n, (n) => planeLayout(gpu, { ...s, n }, variant), [
     planes(x, s, 'read', 'x'),
-    stats,
     planes(y, s, 'write', 'y'),
+    stats,
   ]);
 }
 
@@ -427,11 +427,11 @@ export function runBatchnorm2dNormalizeRunning(
   const affine = { eps, hasWeight: w ? 1 : 0, hasBias: b ? 1 : 0 };
   runInBatchSlices(gpu, spec, s.n, (n) => ({ ...planeLayout(gpu, { ...s, n }, variant), ...affine }), [
     planes(x, s, 'read', 'x'),
+    planes(y, s, 'write', 'y'),
     rm,
     rv,
     w ?? rm,
     b ?? rm,
-    planes(y, s, 'write', 'y'),
   ]);
 }
 
