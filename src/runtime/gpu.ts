@@ -309,6 +309,7 @@ export class Gpu {
   async sync(): Promise<void> {
     this.flush();
     await this.waitFor(this.device.queue.onSubmittedWorkDone());
+    await this.staging.settled(); // so a destroy() after sync() leaves no map request behind
     this.throwPendingErrors();
   }
 

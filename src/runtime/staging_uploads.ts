@@ -13,6 +13,8 @@ export class StagingUploads {
   private readonly free: GPUBuffer[] = [];
   /** Written and recorded into the open command encoder, not yet submitted. */
   private readonly recorded: GPUBuffer[] = [];
+  /** mapAsync calls not yet settled: a device destroyed under one leaves Dawn a callback to a freed buffer. */
+  private readonly mapping = new Set<Promise<void>>();
   private held = 0;
   private destroyed = false;
 
@@ -54,14 +56,20 @@ export class StagingUploads {
   /** The recorded copies were submitted: each staging buffer returns to the free list once the GPU has read it. */
   submitted(): void {
     for (const staging of this.recorded.splice(0)) {
-      staging.mapAsync(GPUMapMode.WRITE).then(
+      const mapped: Promise<void> = staging.mapAsync(GPUMapMode.WRITE).then(
         () => {
           if (this.destroyed) staging.destroy();
           else this.free.push(staging);
         },
         () => staging.destroy(), // the device went away
-      );
+      ).finally(() => this.mapping.delete(mapped));
+      this.mapping.add(mapped);
     }
+  }
+
+  /** Resolves once every staging buffer handed to the GPU is mapped again (after the work that reads it is done). */
+  async settled(): Promise<void> {
+    await Promise.all([...this.mapping]);
   }
 
   destroy(): void {
