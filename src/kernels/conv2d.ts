@@ -26,7 +26,9 @@
  *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
  *   broadcasts; devices with subgroups of >= 8 lanes); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
- *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'patch'
+ *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
+ *   (backward_weight_6_pointwise.wgsl: 1x1 kernels at stride 1 without padding over planes of a multiple of 4
+ *   pixels: 'subgroup''s tiles with x and dy read as vec4 quads, no taps and no edge tests); 'patch'
  *   (backward_weight_5_patch.wgsl: forward_7_patch's shapes with few input channels: dy and the input patch of a
  *   4 x 32 block staged in workgroup memory, each thread summing one kernel row). All write per-part partials that sum_partials.wgsl adds in a
  *   fixed order, so gradients are deterministic.
@@ -69,7 +71,7 @@ export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
   forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise', 'patch'],
   backwardInput: ['direct', 'gemm', 'strided'],
-  backwardWeight: ['direct', 'gemm', 'subgroup', 'depthwise', 'patch'],
+  backwardWeight: ['direct', 'gemm', 'subgroup', 'pointwise', 'depthwise', 'patch'],
 };
 
 /**
@@ -111,7 +113,9 @@ export function conv2dVariantApplies(
   if (variant === 'subgroup' || variant === 'pointwise') {
     if (pass === 'backwardInput' || device?.hasSubgroups !== true) return false;
     if (variant === 'subgroup') return true;
-    return pass === 'forward' && g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
+    const pointwise = g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0;
+    if (pass === 'forward') return pointwise;
+    return pointwise && g.strideH === 1 && g.strideW === 1 && (g.oh * g.ow) % 4 === 0;
   }
   if (variant === 'tiled') return pass === 'forward';
   if (variant === 'strided') {
@@ -529,6 +533,25 @@ const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias
     shader: 'conv2d/backward_weight_3_subgroup',
     bindings: conv2dBackwardWeight.bindings,
     params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
+    constants: { TM: tm, TC: tc, BIAS: bias },
+  }),
+);
+
+/**
+ * backward_weight_6_pointwise specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
+ * bias gradient too when bias = 1.
+ */
+const backwardWeightPointwise = memoize((tm: number, tc: number, wg: number, bias: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_6_pointwise',
+    shader: 'conv2d/backward_weight_6_pointwise',
+    bindings: conv2dBackwardWeight.bindings,
+    params: [
+      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['plane4', 'u32'], ['imagesPerPart', 'u32'],
+      ['chunks', 'u32'], ['chunkQuads', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32'],
+    ],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
     constants: { TM: tm, TC: tc, BIAS: bias },
@@ -978,6 +1001,8 @@ export function runConv2dBackwardWeight(
     parts = Math.ceil(rows / rowsPerPart);
     spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+  } else if (chosen === 'pointwise') {
+    ({ spec, params, parts } = backwardWeightPointwisePlan(g, gpu, maxParts, db !== null));
   } else if (chosen === 'patch') {
     // As many channels per workgroup (up to 16) as one thread per (channel, input channel, kernel row) allows.
     let tm = pow2AtMost(g.cout, 16);
@@ -1032,6 +1057,38 @@ export function runConv2dBackwardWeight(
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
   }
   gpu.free(partial);
+}
+
+/**
+ * backward_weight_6_pointwise's launch: 'subgroup''s tile and workgroup, and the pixels split into as many parts as
+ * its workgroup target asks (whole images per part while there are enough of them, else ranges of each plane's quads).
+ */
+function backwardWeightPointwisePlan(
+  g: Conv2dGeometry,
+  gpu: Gpu,
+  maxParts: number,
+  bias: boolean,
+): { spec: KernelSpec; params: Record<string, number>; parts: number } {
+  const coutG = g.cout / g.groups;
+  const cinG = g.cin / g.groups;
+  const { tm, tc } = backwardWeightSubgroupTile(coutG);
+  const wg = subgroupWorkgroup(Math.ceil(cinG / tc), gpu);
+  const mBlocks = Math.ceil(coutG / tm);
+  const kBlocks = Math.ceil(cinG / (wg * tc));
+  const plane4 = (g.oh * g.ow) / 4;
+  const software = gpu.isSoftware !== false;
+  const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
+  const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
+  const wanted = Math.max(1, Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap));
+  let imagesPerPart = 1;
+  let chunks = 1;
+  if (wanted <= g.batch) imagesPerPart = Math.ceil(g.batch / wanted);
+  else chunks = Math.min(plane4, Math.max(1, Math.floor(wanted / g.batch)));
+  const chunkQuads = Math.ceil(plane4 / chunks);
+  chunks = Math.ceil(plane4 / chunkQuads);
+  const parts = Math.ceil(g.batch / imagesPerPart) * chunks;
+  const params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, plane4, imagesPerPart, chunks, chunkQuads, parts, mBlocks, kBlocks };
+  return { spec: backwardWeightPointwise(tm, tc, wg, bias ? 1 : 0), params, parts };
 }
 
 /** The fastest backward_bias variant for this geometry. */

@@ -18,6 +18,7 @@ export const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   direct: 'conv2d.backward_weight',
   gemm: 'conv2d.backward_weight_2_gemm',
   subgroup: 'conv2d.backward_weight_3_subgroup',
+  pointwise: 'conv2d.backward_weight_6_pointwise',
   depthwise: 'conv2d.backward_weight_4_depthwise',
   patch: 'conv2d.backward_weight_5_patch',
 };

@@ -40,8 +40,8 @@ const HARDWARE = { hasSubgroups: true, isSoftware: false };
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
-  // conv2d_depthwise, conv2d_patch: the edges of the depthwise and patch variants.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch')]) {
+  // conv2d_depthwise, conv2d_patch, conv2d_pointwise: the edges of the depthwise, patch and pointwise variants.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
