@@ -23,7 +23,8 @@
  *   flipped weights, then spread over dx by scatter_strided.wgsl.
  * - backward_weight: 'direct' (backward_weight.wgsl: one workgroup per weight and chunk of batch*oh*ow, the
  *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
- *   weight rows x all kw taps over its own output rows; kw <= 16); 'subgroup' (backward_weight_3_subgroup.wgsl: a
+ *   weight rows x all kw taps over its own output rows; kw <= 16; over rows of a multiple of 4 pixels
+ *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
  *   broadcasts; devices with subgroups of >= 8 lanes); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
  *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
@@ -515,6 +516,19 @@ const backwardWeightGemm = memoize((tm: number, tr: number, kw: number, bias: nu
   defineKernel({
     name: 'conv2d.backward_weight_2_gemm',
     shader: 'conv2d/backward_weight_2_gemm',
+    bindings: conv2dBackwardWeight.bindings,
+    params: BW_GEMM_PARAMS,
+    workgroupSize: [BW_WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
+    constants: { TM: tm, TR: tr, KW: kw, BIAS: bias },
+  }),
+);
+
+/** backward_weight_2_gemm_quads (output rows of a multiple of 4 pixels) specialised as backwardWeightGemm. */
+const backwardWeightGemmQuads = memoize((tm: number, tr: number, kw: number, bias: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_2_gemm_quads',
+    shader: 'conv2d/backward_weight_2_gemm_quads',
     bindings: conv2dBackwardWeight.bindings,
     params: BW_GEMM_PARAMS,
     workgroupSize: [BW_WG, 1, 1],
@@ -1038,7 +1052,7 @@ export function runConv2dBackwardWeight(
     const rows = g.batch * g.oh;
     const rowsPerPart = Math.ceil(rows / Math.min(BW_PARTS, maxParts));
     parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightGemm(tm, tr, g.kw, db ? 1 : 0);
+    spec = (g.ow % 4 === 0 ? backwardWeightGemmQuads : backwardWeightGemm)(tm, tr, g.kw, db ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks: Math.ceil(coutG / tm), rBlocks: Math.ceil(rowsTotal / tr) };
   } else {
     const chunk = Math.max(REDUCE_CHUNK, Math.ceil((g.batch * g.oh * g.ow) / maxParts));
