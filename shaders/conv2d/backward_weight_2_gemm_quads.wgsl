@@ -1,10 +1,12 @@
 // conv2d.backward_weight (variant 2 over pixel quads): backward_weight_2_gemm for output rows of a multiple of 4
 //   pixels, with dy read a quad at a time: per 4 pixels a thread loads each of its TM dy rows as one vec4 instead of
 //   4 scalars (under lavapipe a load costs about as much as 5 vec4 FMAs, a vec4 load about 1.4 scalar ones: CNN-X's
-//   9x9 weight gradient 82 -> 65 ms at batch 15). The pixels of the quad then run as in backward_weight_2_gemm:
+//   9x9 weight gradient 82 -> 68 ms at batch 15). The pixels of the quad then run as in backward_weight_2_gemm:
 //   the window slides (or is reloaded), TM x TR x KW FMAs. Same partials, same order of additions per thread, same
 //   bias gradient (BIAS = 1). Loading the window's new inputs a quad at a time too (one aligned vec4 where the taps
 //   allow) measured no faster at 9x9 and slower at 5x5: the tile's accumulators, not its loads, bound it there.
+//   backward_weight_2_gemm itself keeps its pixel-by-pixel loop: the same body walked by quads with a partial last
+//   quad ran 15-19% slower on rows of 14 and 222 pixels.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
 //   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write).
 // Params: as backward_weight_2_gemm (the conv shape, rowsPerPart, parts, mBlocks, rBlocks); ow % 4 == 0.

@@ -1,8 +1,7 @@
 """Reference data for conv2d at the edges of backward_weight_2_gemm_quads ('gemm' weight gradient over output rows of
-a multiple of 4 pixels): a 9x9 with padding 4 over rows of 24 (each quad's new inputs one aligned vec4, the last
-quads past the row end, rows above and below the image), a 1x1 (aligned, no padding), a 5x5 and 7-channel tile cut
-short (new inputs one by one), a stride-2 and a dilated 3x3 (taps that do not slide), more output channels than a
-tile. forward, dx, dw and db."""
+a multiple of 4 pixels): a 9x9 with padding 4 over rows of 24 (taps past both ends of a row, rows above and below
+the image), a 1x1, a 5x5 with a 7-channel tile cut short, a stride-2 and a dilated 3x3 (windows that do not slide),
+a 9x5 with uneven padding and more output channels than a tile. forward, dx, dw and db."""
 import torch
 from common import write_fixture
 from conv2d_cases import conv2d_cases
