@@ -26,7 +26,8 @@
  *   weight rows x all kw taps over its own output rows; kw <= 16; over rows of a multiple of 4 pixels
  *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
- *   broadcasts; devices with subgroups of >= 8 lanes); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
+ *   broadcasts; devices with subgroups of >= 8 lanes; over rows of a multiple of 4 pixels
+ *   backward_weight_3_subgroup_quads.wgsl, dy read as vec4 quads); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
  *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
  *   (backward_weight_6_pointwise.wgsl: 1x1 kernels at stride 1 without padding over planes of a multiple of 4
  *   pixels: 'subgroup''s tiles with x and dy read as vec4 quads, no taps and no edge tests); 'patch'
@@ -539,12 +540,12 @@ const backwardWeightGemmQuads = memoize((tm: number, tr: number, kw: number, bia
 
 /**
  * backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
- * bias gradient too when bias = 1.
+ * bias gradient too when bias = 1; with quads = 1 the sibling that reads dy as vec4s (rows of a multiple of 4 pixels).
  */
-const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number) =>
+const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number, quads: number) =>
   defineKernel({
-    name: 'conv2d.backward_weight_3_subgroup',
-    shader: 'conv2d/backward_weight_3_subgroup',
+    name: quads ? 'conv2d.backward_weight_3_subgroup_quads' : 'conv2d.backward_weight_3_subgroup',
+    shader: quads ? 'conv2d/backward_weight_3_subgroup_quads' : 'conv2d/backward_weight_3_subgroup',
     bindings: conv2dBackwardWeight.bindings,
     params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
     workgroupSize: [wg, 1, 1],
@@ -1013,7 +1014,7 @@ export function runConv2dBackwardWeight(
     const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
     const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
     parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
+    spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0, g.ow % 4 === 0 ? 1 : 0);
     params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
   } else if (chosen === 'pointwise') {
     ({ spec, params, parts } = backwardWeightPointwisePlan(g, gpu, maxParts, db !== null));
