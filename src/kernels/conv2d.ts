@@ -26,8 +26,8 @@
  *   weight rows x all kw taps over its own output rows; kw <= 16; over rows of a multiple of 4 pixels
  *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup' (backward_weight_3_subgroup.wgsl: a
  *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
- *   broadcasts; devices with subgroups of >= 8 lanes; over rows of a multiple of 4 pixels
- *   backward_weight_3_subgroup_quads.wgsl, dy read as vec4 quads); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
+ *   broadcasts; devices with subgroups of >= 8 lanes; over planes of a multiple of 4 pixels and rows of 4 or more
+ *   backward_weight_3_subgroup_planes.wgsl, which walks each plane a quad at a time across rows, dy read as vec4s); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
  *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
  *   (backward_weight_6_pointwise.wgsl: 1x1 kernels at stride 1 without padding over planes of a multiple of 4
  *   pixels: 'subgroup''s tiles with x and dy read as vec4 quads, no taps and no edge tests); 'patch'
@@ -510,6 +510,11 @@ export const conv2dBackwardWeight = defineKernel({
   grid: (p, max) => linearGrid(weightCount(p) * p.chunks, max),
 });
 
+/** How backward_weight_6_pointwise and backward_weight_3_subgroup_planes split the pixels (planeQuadParts). */
+const PLANE_PARTS_PARAMS = [
+  ['plane4', 'u32'], ['imagesPerPart', 'u32'], ['chunks', 'u32'], ['chunkQuads', 'u32'], ['parts', 'u32'],
+] as const;
+
 const BW_GEMM_PARAMS = [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['rBlocks', 'u32']] as const;
 
 /** backward_weight_2_gemm specialised for a tm x tr x kw tile, summing the bias gradient too when bias = 1. */
@@ -540,12 +545,12 @@ const backwardWeightGemmQuads = memoize((tm: number, tr: number, kw: number, bia
 
 /**
  * backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
- * bias gradient too when bias = 1; with quads = 1 the sibling that reads dy as vec4s (rows of a multiple of 4 pixels).
+ * bias gradient too when bias = 1.
  */
-const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number, quads: number) =>
+const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number) =>
   defineKernel({
-    name: quads ? 'conv2d.backward_weight_3_subgroup_quads' : 'conv2d.backward_weight_3_subgroup',
-    shader: quads ? 'conv2d/backward_weight_3_subgroup_quads' : 'conv2d/backward_weight_3_subgroup',
+    name: 'conv2d.backward_weight_3_subgroup',
+    shader: 'conv2d/backward_weight_3_subgroup',
     bindings: conv2dBackwardWeight.bindings,
     params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
     workgroupSize: [wg, 1, 1],
@@ -563,10 +568,20 @@ const backwardWeightPointwise = memoize((tm: number, tc: number, wg: number, bia
     name: 'conv2d.backward_weight_6_pointwise',
     shader: 'conv2d/backward_weight_6_pointwise',
     bindings: conv2dBackwardWeight.bindings,
-    params: [
-      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['plane4', 'u32'], ['imagesPerPart', 'u32'],
-      ['chunks', 'u32'], ['chunkQuads', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32'],
-    ],
+    params: [['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
+    constants: { TM: tm, TC: tc, BIAS: bias },
+  }),
+);
+
+/** backward_weight_3_subgroup_planes (whole planes of quads, subgroupPlanesApply) specialised as backwardWeightSubgroup. */
+const backwardWeightSubgroupPlanes = memoize((tm: number, tc: number, wg: number, bias: number) =>
+  defineKernel({
+    name: 'conv2d.backward_weight_3_subgroup_planes',
+    shader: 'conv2d/backward_weight_3_subgroup_planes',
+    bindings: conv2dBackwardWeight.bindings,
+    params: [...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
     constants: { TM: tm, TC: tc, BIAS: bias },
@@ -1012,10 +1027,17 @@ export function runConv2dBackwardWeight(
     const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
     const wanted = Math.ceil(target / (mBlocks * kBlocks * g.groups));
     const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
-    const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
-    parts = Math.ceil(rows / rowsPerPart);
-    spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0, g.ow % 4 === 0 ? 1 : 0);
-    params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+    if (subgroupPlanesApply(g)) {
+      const split = planeQuadParts(g, Math.min(wanted, cap));
+      parts = split.parts;
+      spec = backwardWeightSubgroupPlanes(tm, tc, wg, db ? 1 : 0);
+      params = { ...geometryParams(g), ...split, mBlocks, kBlocks };
+    } else {
+      const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
+      parts = Math.ceil(rows / rowsPerPart);
+      spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
+      params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
+    }
   } else if (chosen === 'pointwise') {
     ({ spec, params, parts } = backwardWeightPointwisePlan(g, gpu, maxParts, db !== null));
   } else if (chosen === 'patch') {
@@ -1090,20 +1112,34 @@ function backwardWeightPointwisePlan(
   const wg = subgroupWorkgroup(Math.ceil(cinG / tc), gpu);
   const mBlocks = Math.ceil(coutG / tm);
   const kBlocks = Math.ceil(cinG / (wg * tc));
-  const plane4 = (g.oh * g.ow) / 4;
   const software = gpu.isSoftware !== false;
   const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
   const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
-  const wanted = Math.max(1, Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap));
+  const split = planeQuadParts(g, Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap));
+  const params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, ...split, mBlocks, kBlocks };
+  return { spec: backwardWeightPointwise(tm, tc, wg, bias ? 1 : 0), params, parts: split.parts };
+}
+
+/**
+ * The weight-gradient kernels that walk whole planes a quad at a time (backward_weight_6_pointwise,
+ * backward_weight_3_subgroup_planes) split the pixels into about `wanted` parts: whole images per part while there
+ * are at least that many images, else ranges of each plane's quads.
+ */
+function planeQuadParts(g: Conv2dGeometry, wanted: number): ParamValues<(typeof PLANE_PARTS_PARAMS)[number][0]> {
+  const plane4 = (g.oh * g.ow) / 4;
+  const parts = Math.max(1, wanted);
   let imagesPerPart = 1;
   let chunks = 1;
-  if (wanted <= g.batch) imagesPerPart = Math.ceil(g.batch / wanted);
-  else chunks = Math.min(plane4, Math.max(1, Math.floor(wanted / g.batch)));
+  if (parts <= g.batch) imagesPerPart = Math.ceil(g.batch / parts);
+  else chunks = Math.min(plane4, Math.floor(parts / g.batch));
   const chunkQuads = Math.ceil(plane4 / chunks);
   chunks = Math.ceil(plane4 / chunkQuads);
-  const parts = Math.ceil(g.batch / imagesPerPart) * chunks;
-  const params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, plane4, imagesPerPart, chunks, chunkQuads, parts, mBlocks, kBlocks };
-  return { spec: backwardWeightPointwise(tm, tc, wg, bias ? 1 : 0), params, parts };
+  return { plane4, imagesPerPart, chunks, chunkQuads, parts: Math.ceil(g.batch / imagesPerPart) * chunks };
+}
+
+/** Whether backward_weight_3_subgroup_planes takes this geometry: planes of a multiple of 4 pixels, rows of 4 or more. */
+function subgroupPlanesApply(g: Conv2dGeometry): boolean {
+  return (g.oh * g.ow) % 4 === 0 && g.ow >= 4;
 }
 
 /** The fastest backward_bias variant for this geometry. */

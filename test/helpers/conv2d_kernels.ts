@@ -2,7 +2,7 @@
  * The kernel each conv2d variant dispatches for a pass, so a test can say which kernels should run for whatever
  * variant this device's rules pick (the rules differ between software and hardware GPUs).
  */
-import type { Conv2dVariant } from '../../src/kernels/conv2d.js';
+import type { Conv2dGeometry, Conv2dVariant } from '../../src/kernels/conv2d.js';
 
 export const FORWARD_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   direct: 'conv2d.forward',
@@ -14,7 +14,7 @@ export const FORWARD_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   patch: 'conv2d.forward_7_patch',
 };
 
-export const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
+const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   direct: 'conv2d.backward_weight',
   gemm: 'conv2d.backward_weight_2_gemm',
   subgroup: 'conv2d.backward_weight_3_subgroup',
@@ -22,3 +22,14 @@ export const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   depthwise: 'conv2d.backward_weight_4_depthwise',
   patch: 'conv2d.backward_weight_5_patch',
 };
+
+/**
+ * The kernel a weight-gradient variant runs at this geometry: 'gemm' walks rows of a multiple of 4 pixels by quads
+ * (backward_weight_2_gemm_quads), 'subgroup' planes of a multiple of 4 pixels with rows of 4 or more
+ * (backward_weight_3_subgroup_planes).
+ */
+export function weightGradientKernel(variant: Conv2dVariant, g: Conv2dGeometry): string | undefined {
+  if (variant === 'gemm' && g.ow % 4 === 0) return 'conv2d.backward_weight_2_gemm_quads';
+  if (variant === 'subgroup' && (g.oh * g.ow) % 4 === 0 && g.ow >= 4) return 'conv2d.backward_weight_3_subgroup_planes';
+  return WEIGHT_GRADIENT_KERNELS[variant];
+}

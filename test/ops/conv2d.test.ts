@@ -40,9 +40,9 @@ const HARDWARE = { hasSubgroups: true, isSoftware: false };
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
-  // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads: the edges of the depthwise, patch and pointwise
-  // variants and of the 'gemm' weight gradient over pixel quads.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise'), ...loadCases('conv2d_quads')]) {
+  // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes: the edges of the depthwise, patch
+  // and pointwise variants, of the 'gemm' weight gradient over pixel quads and of the 'subgroup' one over planes.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise'), ...loadCases('conv2d_quads'), ...loadCases('conv2d_planes')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);

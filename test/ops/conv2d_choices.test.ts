@@ -8,7 +8,7 @@ import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { adapterIdentity, KernelChoiceError, KernelChoices } from '../../src/runtime/kernel_choices.js';
 import { expectClose } from '../helpers/compare.js';
-import { FORWARD_KERNELS, WEIGHT_GRADIENT_KERNELS } from '../helpers/conv2d_kernels.js';
+import { FORWARD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 
 // Its own device: these tests change the device's kernel choices, which other files' devices must not see.
@@ -61,7 +61,7 @@ describe('conv2d kernel choices', () => {
     const rule = heuristics(gpu);
     const heuristic = await runCase(gpu, c, null);
     expect(heuristic).toContain(FORWARD_KERNELS[rule.forward]);
-    expect(heuristic).toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
+    expect(heuristic).toContain(weightGradientKernel(rule.weight, geometry));
 
     // Tuned to variants the rules did not pick.
     const forward = rule.forward === 'gemm' ? 'direct' : 'gemm';
@@ -73,10 +73,10 @@ describe('conv2d kernel choices', () => {
     ]);
     const kernels = await runCase(gpu, c, tuned);
     expect(kernels).toContain(FORWARD_KERNELS[forward]);
-    expect(kernels).toContain(WEIGHT_GRADIENT_KERNELS[weight]);
+    expect(kernels).toContain(weightGradientKernel(weight, geometry));
     expect(kernels).toContain('conv2d.backward_input');
     expect(kernels).not.toContain(FORWARD_KERNELS[rule.forward]);
-    expect(kernels).not.toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
+    expect(kernels).not.toContain(weightGradientKernel(rule.weight, geometry));
   });
 
   it('ignores a tuned variant that does not handle the shape, or that the pass does not have', async () => {
@@ -88,7 +88,7 @@ describe('conv2d kernel choices', () => {
     const kernels = await runCase(gpu, c, tuned);
     const rule = heuristics(gpu);
     expect(kernels).toContain(FORWARD_KERNELS[rule.forward]);
-    expect(kernels).toContain(WEIGHT_GRADIENT_KERNELS[rule.weight]);
+    expect(kernels).toContain(weightGradientKernel(rule.weight, geometry));
   });
 
   it('records the shapes asked about while collecting, including the forward conv an input gradient runs', async () => {
