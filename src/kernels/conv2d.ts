@@ -10,7 +10,8 @@
  *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices); 'tiled'
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
- *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once);
+ *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once; with a
+ *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread);
  *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
  *   16 x 32 output pixels per workgroup from an input patch and the weights staged in workgroup memory, neighbouring
  *   threads on neighbouring pixels; for hardware GPUs and convs with few input channels, CNN-X's).
@@ -281,6 +282,8 @@ const BW_SG_MAX_PARTS = 4096;
  * for sum_partials to add).
  */
 const DW_MAX_K = 7;
+/** forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. */
+const DW_MAX_WEIGHTS = 64;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
  * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the
@@ -394,18 +397,30 @@ const forwardTiled = memoize((tile: number) =>
     constants: { TILE: tile },
   }),
 );
-/** forward_6_depthwise for `strip` columns per thread and a kh x kw kernel. */
-const forwardDepthwise = memoize((strip: number, kh: number, kw: number) =>
+/**
+ * forward_6_depthwise for `strip` columns per thread and a kh x kw kernel; with tmc > 1 forward_6_depthwise_multi,
+ * `tmc` output channels per thread.
+ */
+const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number) =>
   defineKernel({
-    name: 'conv2d.forward_6_depthwise',
-    shader: 'conv2d/forward_6_depthwise',
+    name: tmc > 1 ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
+    shader: tmc > 1 ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
     bindings: conv2dForward.bindings,
     params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32']],
     workgroupSize: [DW_WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil((p.batch * p.cout * p.chunks * p.strips) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw },
+    grid: (p, max) => linearGrid(Math.ceil((p.batch * (p.cout / tmc) * p.chunks * p.strips) / DW_WG), max),
+    constants: { STRIP: strip, KH: kh, KW: kw, ...(tmc > 1 ? { TMC: tmc } : {}) },
   }),
 );
+
+/**
+ * forward_6_depthwise's output channels per thread: with a channel multiplier, the most of 4, 2, 1 that divides it
+ * and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3, 2 at 5x5).
+ */
+function depthwiseChannels(g: Conv2dGeometry): number {
+  const multiplier = g.cout / g.groups;
+  return [4, 2, 1].find((t) => multiplier % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHTS) ?? 1;
+}
 /** forward_7_patch: blocks of PATCH_FORWARD_BLOCK pixels x 16 channels, 128 threads. */
 const conv2dForwardPatch = defineKernel({
   name: 'conv2d.forward_7_patch',
@@ -859,7 +874,7 @@ export function runConv2dForward(
   if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
-    gpu.run(forwardDepthwise(strip, g.kh, g.kw), depthwise, [x, w, b ?? w, y]);
+    gpu.run(forwardDepthwise(strip, g.kh, g.kw, depthwiseChannels(g)), depthwise, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'patch') {

@@ -14,6 +14,12 @@ CASES = [
     ("dw_5x5_multiplier2", (2, 3, 11, 13), 6, (5, 5), 1, 2, 1, 3, True),
     ("dw_7x5_pad0", (1, 2, 12, 10), 2, (7, 5), 1, 0, 1, 2, True),
     ("dw_pad_gt_kernel", (1, 2, 5, 6), 2, (3, 3), 1, 3, 1, 2, False),
+    # Channel multipliers (forward_6_depthwise_multi): 4 and 16 channels per thread block at 3x3, 2 at 5x5, 6 (2 a
+    # thread) with two groups; CNN-X's 1-channel convs have 16.
+    ("dw_multiplier4_3x3", (2, 1, 13, 21), 4, (3, 3), 1, 1, 1, 1, True),
+    ("dw_multiplier16_3x3_rows_chunked", (1, 1, 70, 30), 16, (3, 3), 1, 1, 1, 1, False),
+    ("dw_multiplier16_5x5", (2, 1, 9, 17), 16, (5, 5), 1, 2, 1, 1, True),
+    ("dw_multiplier6_groups2", (1, 2, 10, 11), 12, (3, 3), 1, 1, 1, 2, True),
 ]
 
 write_fixture("conv2d_depthwise", conv2d_cases(CASES, g))
