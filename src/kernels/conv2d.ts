@@ -25,11 +25,12 @@
  * - backward_weight: 'direct' (backward_weight.wgsl: one workgroup per weight and chunk of batch*oh*ow, the
  *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
  *   weight rows x all kw taps over its own output rows; kw <= 16; over rows of a multiple of 4 pixels
- *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup' (backward_weight_3_subgroup.wgsl: a
- *   workgroup sums 8 or 16 output channels x up to 256 weight columns over a part of the pixels, dy shared by
- *   broadcasts; devices with subgroups of >= 8 lanes; over planes of a multiple of 4 pixels and rows of 4 or more
- *   backward_weight_3_subgroup_planes.wgsl, which walks each plane a quad at a time across rows, dy read as vec4s); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's
- *   sliding window over the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
+ *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup'
+ *   (backward_weight_3_subgroup.wgsl: a workgroup sums 8 or 16 output channels x up to 256 weight columns over a
+ *   part of the pixels, dy shared by broadcasts; devices with subgroups of >= 8 lanes; over planes of a multiple of
+ *   4 pixels with rows of 4 or more backward_weight_3_subgroup_planes.wgsl, which walks each plane a quad at a time
+ *   across rows, dy read as vec4s); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's sliding window over
+ *   the shapes forward_6_depthwise takes, each thread summing one channel's taps); 'pointwise'
  *   (backward_weight_6_pointwise.wgsl: 1x1 kernels at stride 1 without padding over planes of a multiple of 4
  *   pixels: 'subgroup''s tiles with x and dy read as vec4 quads, no taps and no edge tests); 'patch'
  *   (backward_weight_5_patch.wgsl: forward_7_patch's shapes with few input channels: dy and the input patch of a
@@ -583,14 +584,17 @@ const backwardWeightPointwise = memoize((tm: number, tc: number, wg: number, bia
     name: 'conv2d.backward_weight_6_pointwise',
     shader: 'conv2d/backward_weight_6_pointwise',
     bindings: conv2dBackwardWeight.bindings,
-    params: [['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+    params: [
+      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS,
+      ['mBlocks', 'u32'], ['kBlocks', 'u32'],
+    ],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
     constants: { TM: tm, TC: tc, BIAS: bias },
   }),
 );
 
-/** backward_weight_3_subgroup_planes (whole planes of quads, subgroupPlanesApply) specialised as backwardWeightSubgroup. */
+/** backward_weight_3_subgroup_planes (planes walked by quads: subgroupPlanesApply), as backwardWeightSubgroup. */
 const backwardWeightSubgroupPlanes = memoize((tm: number, tc: number, wg: number, bias: number) =>
   defineKernel({
     name: 'conv2d.backward_weight_3_subgroup_planes',
@@ -1152,7 +1156,7 @@ function planeQuadParts(g: Conv2dGeometry, wanted: number): ParamValues<(typeof 
   return { plane4, imagesPerPart, chunks, chunkQuads, parts: Math.ceil(g.batch / imagesPerPart) * chunks };
 }
 
-/** Whether backward_weight_3_subgroup_planes takes this geometry: planes of a multiple of 4 pixels, rows of 4 or more. */
+/** Whether backward_weight_3_subgroup_planes takes this geometry: planes of a multiple of 4 pixels, rows of 4+. */
 function subgroupPlanesApply(g: Conv2dGeometry): boolean {
   return (g.oh * g.ow) % 4 === 0 && g.ow >= 4;
 }
