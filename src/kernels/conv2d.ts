@@ -163,12 +163,14 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * it loads each input about once where 'gemm' loads it up to kh times; measured 2-3x faster than 'gemm' on Xception's
  * depthwise convs and 1.2-1.5x than the best other variant on CNN-X's 5x5, level with it on CNN-X's 3x3 forward. Its
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
- * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, keeps it.
+ * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
+ * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
   if (device?.isSoftware === false) return hardwareConv2dVariant(pass, g, device);
-  const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS;
+  const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS ||
+    depthwiseWeightChannels(g, device) > 1;
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
@@ -285,6 +287,11 @@ const BW_SG_MAX_PARTS = 4096;
 const DW_MAX_K = 7;
 /** forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. */
 const DW_MAX_WEIGHTS = 64;
+/**
+ * backward_weight_4_depthwise_multi's sums per thread at most: TMC * kh * kw (its acc array holds 100, but a 5x5
+ * with TMC = 4 ran 1.6x slower than with 1 on lavapipe, 2 and 4 at 3x3 or 2 at 5x5 1.5-1.7x faster).
+ */
+const DW_MAX_WEIGHT_SUMS = 64;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
  * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the
@@ -415,10 +422,12 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: nu
 );
 
 /**
- * forward_6_depthwise's output channels per thread: with a channel multiplier, the most of 4, 2, 1 that divides it
- * and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3, 2 at 5x5).
+ * forward_6_depthwise's output channels per thread on a software device: with a channel multiplier, the most of 4,
+ * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3, 2 at 5x5). Hardware
+ * GPUs keep one channel a thread (measured on lavapipe only).
  */
-function depthwiseChannels(g: Conv2dGeometry): number {
+function depthwiseChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
+  if (device?.isSoftware === false) return 1;
   const multiplier = g.cout / g.groups;
   return [4, 2, 1].find((t) => multiplier % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHTS) ?? 1;
 }
@@ -624,17 +633,29 @@ const backwardWeightPatch = memoize((tm: number, wg: number, nv: number, bias: n
 );
 
 /** backward_weight_4_depthwise for `strip` columns per thread and a kh x kw kernel, with the bias gradient when bias = 1. */
-const backwardWeightDepthwise = memoize((strip: number, kh: number, kw: number, bias: number) =>
+const backwardWeightDepthwise = memoize((strip: number, kh: number, kw: number, bias: number, tmc: number) =>
   defineKernel({
-    name: 'conv2d.backward_weight_4_depthwise',
-    shader: 'conv2d/backward_weight_4_depthwise',
+    name: tmc > 1 ? 'conv2d.backward_weight_4_depthwise_multi' : 'conv2d.backward_weight_4_depthwise',
+    shader: tmc > 1 ? 'conv2d/backward_weight_4_depthwise_multi' : 'conv2d/backward_weight_4_depthwise',
     bindings: conv2dBackwardWeight.bindings,
     params: [...GEOMETRY, ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32'], ['imagesPerPart', 'u32'], ['parts', 'u32']],
     workgroupSize: [DW_WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil((p.cout * p.parts) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw, BIAS: bias },
+    grid: (p, max) => linearGrid(Math.ceil(((p.cout / tmc) * p.parts) / DW_WG), max),
+    constants: { STRIP: strip, KH: kh, KW: kw, BIAS: bias, ...(tmc > 1 ? { TMC: tmc } : {}) },
   }),
 );
+
+/**
+ * backward_weight_4_depthwise's output channels per thread on a software device: with a channel multiplier and rows
+ * of a multiple of 4 pixels (its multi sibling reads dy as vec4s), the most of 4, 2, 1 that divides the multiplier
+ * and keeps the thread's sums within DW_MAX_WEIGHT_SUMS (CNN-X: 4 at 3x3, 2 at 5x5). Hardware GPUs keep one channel a
+ * thread: the multi kernels are measured on lavapipe only.
+ */
+function depthwiseWeightChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
+  if (device?.isSoftware === false || g.ow % 4 !== 0) return 1;
+  const multiplier = g.cout / g.groups;
+  return [4, 2, 1].find((t) => multiplier % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHT_SUMS) ?? 1;
+}
 
 export const conv2dBackwardBias = defineKernel({
   name: 'conv2d.backward_bias',
@@ -878,7 +899,7 @@ export function runConv2dForward(
   if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
-    gpu.run(forwardDepthwise(strip, g.kh, g.kw, depthwiseChannels(g)), depthwise, [x, w, b ?? w, y]);
+    gpu.run(forwardDepthwise(strip, g.kh, g.kw, depthwiseChannels(g, gpu)), depthwise, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'patch') {
@@ -1080,12 +1101,13 @@ export function runConv2dBackwardWeight(
     // Several images per part while that leaves enough threads (fewer partials to write and add up), and as many
     // as it takes for the parts to fit one binding.
     const target = gpu.isSoftware !== false ? DW_WEIGHT_THREADS.software : DW_WEIGHT_THREADS.hardware;
-    const threadsPerImage = g.cout * strips * chunks;
+    const tmc = depthwiseWeightChannels(g, gpu);
+    const threadsPerImage = (g.cout / tmc) * strips * chunks;
     const fits = Math.ceil(g.batch / Math.max(1, Math.floor(maxParts / (strips * chunks))));
     const byThreads = Math.max(1, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)));
     const imagesPerPart = Math.max(fits, byThreads);
     parts = Math.ceil(g.batch / imagesPerPart) * chunks * strips;
-    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0);
+    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0, tmc);
     params = { ...geometryParams(g), strips, rowsPerChunk, chunks, imagesPerPart, parts };
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;

@@ -20,6 +20,12 @@ CASES = [
     ("dw_multiplier16_3x3_rows_chunked", (1, 1, 70, 30), 16, (3, 3), 1, 1, 1, 1, False),
     ("dw_multiplier16_5x5", (2, 1, 9, 17), 16, (5, 5), 1, 2, 1, 1, True),
     ("dw_multiplier6_groups2", (1, 2, 10, 11), 12, (3, 3), 1, 1, 1, 2, True),
+    # Rows of a multiple of 4 with a multiplier (backward_weight_4_depthwise_multi, dy read as vec4s): 4 channels a
+    # thread in two blocks, 2 at 5x5 with a strip past the row's end, two groups over rows of 4, chunked rows.
+    ("dw_weight_multi_3x3_rows8", (2, 1, 9, 8), 8, (3, 3), 1, 1, 1, 1, True),
+    ("dw_weight_multi_5x5_rows12", (2, 1, 7, 12), 16, (5, 5), 1, 2, 1, 1, True),
+    ("dw_weight_multi_groups2_rows4", (1, 2, 6, 4), 4, (3, 3), 1, 1, 1, 2, False),
+    ("dw_weight_multi_rows_chunked", (1, 1, 70, 8), 4, (3, 3), 1, 1, 1, 1, True),
 ]
 
 write_fixture("conv2d_depthwise", conv2d_cases(CASES, g))
