@@ -5,8 +5,8 @@ enable subgroups;
 //   plane a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a row of 14 pixels
 //   no longer ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the
 //   row (under lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a
-//   row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at 14 x 14, batch 15:
-//   240 -> 162 ms; at 56 x 56 level with the row walk over vec4 quads.
+//   row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench,
+//   row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56.
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
 //   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its
