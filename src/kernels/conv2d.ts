@@ -1055,31 +1055,26 @@ export function runConv2dBackwardWeight(
   let params: Record<string, number>;
   let parts: number;
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
-  if (chosen === 'subgroup') {
-    const coutG = g.cout / g.groups;
-    const kSize = (g.cin / g.groups) * g.kh * g.kw;
-    const { tm, tc } = backwardWeightSubgroupTile(coutG);
-    const wg = subgroupWorkgroup(Math.ceil(kSize / tc), gpu);
-    const mBlocks = Math.ceil(coutG / tm);
-    const kBlocks = Math.ceil(kSize / (wg * tc));
-    const rows = g.batch * g.oh;
-    const software = gpu.isSoftware !== false;
-    const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
-    const wanted = Math.ceil(target / (mBlocks * kBlocks * g.groups));
-    const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
-    if (subgroupPlanesApply(g)) {
-      const split = planeQuadParts(g, Math.min(wanted, cap));
+  if (chosen === 'subgroup' || chosen === 'pointwise') {
+    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts);
+    const bias = db ? 1 : 0;
+    if (chosen === 'pointwise') {
+      const split = planeQuadParts(g, wanted);
       parts = split.parts;
-      spec = backwardWeightSubgroupPlanes(tm, tc, wg, db ? 1 : 0);
+      spec = backwardWeightPointwise(tm, tc, wg, bias);
+      params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, ...split, mBlocks, kBlocks };
+    } else if (subgroupPlanesApply(g)) {
+      const split = planeQuadParts(g, wanted);
+      parts = split.parts;
+      spec = backwardWeightSubgroupPlanes(tm, tc, wg, bias);
       params = { ...geometryParams(g), ...split, mBlocks, kBlocks };
     } else {
-      const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, cap, rows)));
+      const rows = g.batch * g.oh;
+      const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, rows)));
       parts = Math.ceil(rows / rowsPerPart);
-      spec = backwardWeightSubgroup(tm, tc, wg, db ? 1 : 0);
+      spec = backwardWeightSubgroup(tm, tc, wg, bias);
       params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
     }
-  } else if (chosen === 'pointwise') {
-    ({ spec, params, parts } = backwardWeightPointwisePlan(g, gpu, maxParts, db !== null));
   } else if (chosen === 'patch') {
     // As many channels per workgroup (up to 16) as one thread per (channel, input channel, kernel row) allows.
     let tm = pow2AtMost(g.cout, 16);
@@ -1138,27 +1133,26 @@ export function runConv2dBackwardWeight(
 }
 
 /**
- * backward_weight_6_pointwise's launch: 'subgroup''s tile and workgroup, and the pixels split into as many parts as
- * its workgroup target asks (whole images per part while there are enough of them, else ranges of each plane's quads).
+ * The tiling 'subgroup' and 'pointwise' weight gradients share: their tile (backwardWeightSubgroupTile), workgroup
+ * (one thread per TC of the K = cin/groups*kh*kw columns), block counts, and the parts the pixels are split into
+ * (`wanted`: enough for the device's workgroup target, at most what one binding and the device allow).
  */
-function backwardWeightPointwisePlan(
+function subgroupWeightTiling(
   g: Conv2dGeometry,
   gpu: Gpu,
   maxParts: number,
-  bias: boolean,
-): { spec: KernelSpec; params: Record<string, number>; parts: number } {
+): { tm: number; tc: number; wg: number; mBlocks: number; kBlocks: number; wanted: number } {
   const coutG = g.cout / g.groups;
-  const cinG = g.cin / g.groups;
+  const kSize = (g.cin / g.groups) * g.kh * g.kw;
   const { tm, tc } = backwardWeightSubgroupTile(coutG);
-  const wg = subgroupWorkgroup(Math.ceil(cinG / tc), gpu);
+  const wg = subgroupWorkgroup(Math.ceil(kSize / tc), gpu);
   const mBlocks = Math.ceil(coutG / tm);
-  const kBlocks = Math.ceil(cinG / (wg * tc));
+  const kBlocks = Math.ceil(kSize / (wg * tc));
   const software = gpu.isSoftware !== false;
   const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
   const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
-  const split = planeQuadParts(g, Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap));
-  const params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, ...split, mBlocks, kBlocks };
-  return { spec: backwardWeightPointwise(tm, tc, wg, bias ? 1 : 0), params, parts: split.parts };
+  const wanted = Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap);
+  return { tm, tc, wg, mBlocks, kBlocks, wanted };
 }
 
 /**
