@@ -11,7 +11,10 @@
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
  *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once; with a
- *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread);
+ *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread;
+ *   and for the transpose, one output channel per group and several input channels, over rows of a multiple of 4
+ *   inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a block of rows once per
+ *   input channel, the sums kept across channels; CNN-X's input gradients run it);
  *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
  *   16 x 32 output pixels per workgroup from an input patch and the weights staged in workgroup memory, neighbouring
  *   threads on neighbouring pixels; for hardware GPUs and convs with few input channels, CNN-X's).
@@ -126,8 +129,9 @@ export function conv2dVariantApplies(
     return pass === 'backwardInput' && (g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1;
   }
   if (variant === 'depthwise') {
-    return pass !== 'backwardInput' && g.cin === g.groups && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 &&
-      g.dilW === 1 && g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
+    if (pass === 'backwardInput' || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
+    if (g.cin === g.groups) return g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
+    return pass === 'forward' && depthwiseReduceApplies(g);
   }
   if (variant === 'patch') return pass !== 'backwardInput' && patchApplies(pass, g);
   if (variant === 'direct' || pass === 'forward') return true;
@@ -165,6 +169,7 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
  * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
+ * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 1.7-2.2x there.
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
@@ -199,7 +204,9 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
   const coutG = g.cout / g.groups;
   const patch = g.cin <= HW_PATCH_MAX_CIN && g.kh * g.kw >= (pass === 'forward' ? 2 : HW_PATCH_WEIGHT_MIN_TAPS);
   if (patch && conv2dVariantApplies(pass, 'patch', g)) return 'patch';
-  const depthwise = coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS);
+  // forward_6_depthwise_reduce (one output channel per group) is measured on lavapipe only: not picked here.
+  const depthwise = g.cin === g.groups &&
+    (coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS));
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
   if (pass === 'forward') {
     if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
@@ -285,6 +292,15 @@ const BW_SG_MAX_PARTS = 4096;
  * for sum_partials to add).
  */
 const DW_MAX_K = 7;
+/**
+ * forward_6_depthwise_reduce (one output channel per group): the largest kernel side (its window's MAX_K), its strip
+ * width, and its output rows per thread (the first KH - 1 input rows of each channel serve no output row of a block,
+ * so taller blocks for taller kernels). Lavapipe, CNN-X's input gradients, ms at 8 columns x 4 / 8 / 16 rows and 4 x 8:
+ * 3x3 16.5 / 20.6 / 18.6 and 18.8; 5x5 42 / 30.5 / 32.6 and 41; 9x9 122 / 102 / 110 and 159.
+ */
+const DW_REDUCE_MAX_K = 9;
+const DW_REDUCE_STRIP = 8;
+const reduceRows = (kh: number): number => (kh <= 3 ? 4 : 8);
 /** forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. */
 const DW_MAX_WEIGHTS = 64;
 /**
@@ -420,6 +436,27 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: nu
     constants: { STRIP: strip, KH: kh, KW: kw, ...(tmc > 1 ? { TMC: tmc } : {}) },
   }),
 );
+
+/**
+ * forward_6_depthwise_reduce for `strip` columns x `rows` rows per thread, a kh x kw kernel, and input rows starting
+ * `off` columns into their first quad.
+ */
+const forwardDepthwiseReduce = memoize((strip: number, rows: number, kh: number, kw: number, off: number) =>
+  defineKernel({
+    name: 'conv2d.forward_6_depthwise_reduce',
+    shader: 'conv2d/forward_6_depthwise_reduce',
+    bindings: conv2dForward.bindings,
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['blocks', 'u32'], ['wgPerPlane', 'u32']],
+    workgroupSize: [DW_WG, 1, 1],
+    grid: (p, max) => linearGrid(p.batch * p.cout * p.wgPerPlane, max),
+    constants: { STRIP: strip, ROWS: rows, KH: kh, KW: kw, OFF: off },
+  }),
+);
+
+/** Whether forward_6_depthwise_reduce takes a conv (stride and dilation 1 checked by the caller). */
+function depthwiseReduceApplies(g: Conv2dGeometry): boolean {
+  return g.cout === g.groups && g.w % 4 === 0 && g.kh <= DW_REDUCE_MAX_K && g.kw <= DW_REDUCE_MAX_K;
+}
 
 /**
  * forward_6_depthwise's output channels per thread on a software device: with a channel multiplier, the most of 4,
@@ -894,6 +931,15 @@ export function runConv2dForward(
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
     gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu)), pointwise, [x, w, b ?? w, y]);
+    return;
+  }
+  if (chosen === 'depthwise' && g.cin !== g.groups) {
+    const rows = reduceRows(g.kh);
+    const strips = Math.ceil(g.ow / DW_REDUCE_STRIP);
+    const blocks = Math.ceil(g.oh / rows);
+    const reduce = { ...params, strips, blocks, wgPerPlane: Math.ceil((strips * blocks) / DW_WG) };
+    const spec = forwardDepthwiseReduce(DW_REDUCE_STRIP, rows, g.kh, g.kw, (4 - (g.padW % 4)) % 4);
+    gpu.run(spec, reduce, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'depthwise') {

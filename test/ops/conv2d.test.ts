@@ -40,9 +40,10 @@ const HARDWARE = { hasSubgroups: true, isSoftware: false };
 
 describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
-  // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes: the edges of the depthwise, patch
-  // and pointwise variants, of the 'gemm' weight gradient over pixel quads and of the 'subgroup' one over planes.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise'), ...loadCases('conv2d_quads'), ...loadCases('conv2d_planes')]) {
+  // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes, conv2d_reduce: the edges of the
+  // depthwise, patch and pointwise variants, of the 'gemm' weight gradient over pixel quads, of the 'subgroup' one
+  // over planes and of the depthwise forward that reduces input channels into one output channel.
+  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise'), ...loadCases('conv2d_quads'), ...loadCases('conv2d_planes'), ...loadCases('conv2d_reduce')]) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
@@ -298,6 +299,27 @@ describe('conv2d', () => {
     [dy, w, dx].forEach((t) => t!.dispose());
   });
 
+  it("runs the input gradient of CNN-X's 1 -> 16 convs as a depthwise forward that sums 16 channels into one", async () => {
+    const gpu = await testGpu();
+    const g = conv2dGeometry([2, 1, 12, 16], [8, 1, 9, 9], [8], { padding: 4 });
+    const [dy, w, dx] = [[2, 8, 12, 16], [8, 1, 9, 9], [2, 1, 12, 16]].map((shape) => Tensor.zeros(gpu, shape));
+    gpu.startProfiling();
+    runConv2dBackwardInput(gpu, dy!.buffer, w!.buffer, dx!.buffer, g);
+    const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+    // dy convolved with the flipped weights: 8 input channels, 1 output channel, rows of 16.
+    const transposed = { ...g, cin: 8, cout: 1 };
+    const forward = chooseConv2dVariant('forward', transposed, gpu);
+    if (gpu.isSoftware) {
+      expect(forward).toBe('depthwise');
+      expect(kernels).toEqual(['conv2d.flip_weights', 'conv2d.forward_6_depthwise_reduce']);
+    } else {
+      expect(kernels).toEqual(['conv2d.flip_weights', FORWARD_KERNELS[forward]]);
+    }
+    // Rows not a multiple of 4 inputs long keep 'gemm'.
+    expect(chooseConv2dVariant('forward', { ...transposed, w: 14, ow: 14 }, gpu)).toBe('gemm');
+    [dy, w, dx].forEach((t) => t!.dispose());
+  });
+
   it('runs the fast variants on most fixtures and refuses a forced variant that does not apply', async () => {
     const gpu = await testGpu();
     const cases = loadCases('conv2d').map((c) =>
@@ -323,6 +345,7 @@ describe('conv2d', () => {
     const cnnx5x5 = conv2dGeometry([15, 1, 224, 224], [16, 1, 5, 5], [16], { padding: 2 });
     const cnnx3x3 = conv2dGeometry([15, 1, 224, 224], [16, 1, 3, 3], [16], { padding: 1 });
     const stem = conv2dGeometry([1, 3, 224, 224], [64, 3, 7, 7], null, { stride: 2, padding: 3 });
+    const cnnx9x9Transposed = conv2dGeometry([15, 16, 224, 224], [1, 16, 9, 9], null, { padding: 4 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
@@ -338,6 +361,7 @@ describe('conv2d', () => {
       ['backwardWeight', resnet3x3, 'subgroup'],
       ['backwardWeight', depthwise, 'depthwise'],
       ['backwardWeight', cnnx9x9, 'gemm'],
+      ['forward', cnnx9x9Transposed, 'depthwise'], // its input gradient: one output channel from 16
     ];
     for (const [pass, g, variant] of expected) {
       expect(chooseConv2dVariant(pass, g, WITH_SUBGROUPS), `${pass} ${JSON.stringify(g)}`).toBe(variant);
@@ -368,6 +392,7 @@ describe('conv2d', () => {
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
       ['backwardInput', largeDown, 'strided'],
+      ['forward', cnnx9x9Transposed, 'gemm'], // forward_6_depthwise_reduce is unmeasured on hardware GPUs
     ];
     for (const [pass, g, variant] of hardware) {
       expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);
