@@ -7,10 +7,11 @@
 //   channels. For each channel it slides a window of KH input rows (read as aligned vec4s: a lane's scalar loads cost
 //   lavapipe 3x as much per value) down the block, as forward_6_depthwise does, loading ROWS + KH - 1 rows for
 //   ROWS x KH x KW taps; the block's sums stay with the thread across the channels. A workgroup's threads share one
-//   output plane, so every lane loads the same weights. Lavapipe, CNN-X's input gradients at batch 15 (forward_2_gemm
-//   before): 3x3 34 -> 16.5 ms, 5x5 67 -> 30.5, 9x9 174 -> 102 (21, 32 and 30% of the FMA roof). The compiler does
-//   not unroll the rows and taps of a 9x9 block (72 vector multiplies in its code, where 1,296 vec4 FMAs a channel
-//   are summed), so the window and sums are indexed at run time: an unrolled body is what would lift it.
+//   output plane, so every lane loads the same weights. Rows and tap rows are summed by one call each (sumRow,
+//   sumTaps) rather than by loops: lavapipe's compiler leaves a loop that large rolled, and the window and sums then
+//   get indexed at run time (a loop over the rows: 1.8-4.9x slower; over the tap rows: 9x9 1.6x slower, 3x3 and
+//   5x5 level). Lavapipe, CNN-X's input gradients at batch 15 (forward_2_gemm before): 3x3 34 -> 15-18 ms, 5x5 67 ->
+//   30, 9x9 174 -> 63 (about 21, 32 and 48% of the FMA roof; the small kernels are bound by their loads).
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] as vec4s (read; w % 4 == 0); @2 w: OIHW f32
 //   [cout, cin/groups, kh, kw] (read); @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32
 //   [batch, cout, oh, ow] (read_write, overwritten).
@@ -62,19 +63,32 @@ fn tap(row: array<f32, ROW>, q: u32, kx: u32) -> vec4f {
   return vec4f(row[j], row[j + 1u], row[j + 2u], row[j + 3u]);
 }
 
+// Tap row ky of output row oy0 + r of the block: its KW taps for each quad of the strip.
+fn sumTaps(acc: ptr<function, array<vec4f, MAX_ACC>>, r: u32, ky: u32, row: ptr<function, array<f32, ROW>>,
+           wk: ptr<function, array<f32, 81>>) {
+  for (var kx = 0u; kx < KW; kx++) {
+    for (var q = 0u; q < STRIP / 4u; q++) {
+      let i = r * STRIP / 4u + q;
+      (*acc)[i] = fma(vec4f((*wk)[ky * KW + kx]), tap(*row, q, kx), (*acc)[i]);
+    }
+  }
+}
+
 // Output row oy0 + r of the block: slides the window down a row (loading its new bottom row) and adds its taps.
 fn sumRow(acc: ptr<function, array<vec4f, MAX_ACC>>, r: u32, win: ptr<function, array<array<f32, ROW>, MAX_K>>,
           wk: ptr<function, array<f32, 81>>, xPlane: u32, iyTop: i32, ix0: i32) {
   for (var ky = 0u; ky + 1u < KH; ky++) { (*win)[ky] = (*win)[ky + 1u]; }
   (*win)[KH - 1u] = inputRow(xPlane, iyTop + i32(r + KH) - 1, ix0);
-  for (var ky = 0u; ky < KH; ky++) {
-    for (var kx = 0u; kx < KW; kx++) {
-      for (var q = 0u; q < STRIP / 4u; q++) {
-        let i = r * STRIP / 4u + q;
-        (*acc)[i] = fma(vec4f((*wk)[ky * KW + kx]), tap((*win)[ky], q, kx), (*acc)[i]);
-      }
-    }
-  }
+  var row: array<f32, ROW>;
+  row = (*win)[0]; sumTaps(acc, r, 0u, &row, wk);
+  if (KH > 1u) { row = (*win)[1]; sumTaps(acc, r, 1u, &row, wk); }
+  if (KH > 2u) { row = (*win)[2]; sumTaps(acc, r, 2u, &row, wk); }
+  if (KH > 3u) { row = (*win)[3]; sumTaps(acc, r, 3u, &row, wk); }
+  if (KH > 4u) { row = (*win)[4]; sumTaps(acc, r, 4u, &row, wk); }
+  if (KH > 5u) { row = (*win)[5]; sumTaps(acc, r, 5u, &row, wk); }
+  if (KH > 6u) { row = (*win)[6]; sumTaps(acc, r, 6u, &row, wk); }
+  if (KH > 7u) { row = (*win)[7]; sumTaps(acc, r, 7u, &row, wk); }
+  if (KH > 8u) { row = (*win)[8]; sumTaps(acc, r, 8u, &row, wk); }
 }
 
 @compute @workgroup_size(WG_X)
@@ -104,7 +118,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     // win[ky] holds input row oy0 + r - padH + ky while output row oy0 + r is summed.
     var win: array<array<f32, ROW>, MAX_K>;
     for (var ky = 1u; ky < KH; ky++) { win[ky] = inputRow(xPlane, iyTop + i32(ky) - 1, ix0); }
-    // One call per row, not a loop over the rows: 1.8-4.9x faster on lavapipe (CNN-X's input gradients, 4 and 8 rows).
     sumRow(&acc, 0u, &win, &wk, xPlane, iyTop, ix0);
     if (ROWS > 1u) { sumRow(&acc, 1u, &win, &wk, xPlane, iyTop, ix0); }
     if (ROWS > 2u) { sumRow(&acc, 2u, &win, &wk, xPlane, iyTop, ix0); }

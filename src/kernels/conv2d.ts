@@ -169,7 +169,7 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
  * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
- * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 1.7-2.2x there.
+ * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
@@ -295,8 +295,9 @@ const DW_MAX_K = 7;
 /**
  * forward_6_depthwise_reduce (one output channel per group): the largest kernel side (its window's MAX_K), its strip
  * width, and its output rows per thread (the first KH - 1 input rows of each channel serve no output row of a block,
- * so taller blocks for taller kernels). Lavapipe, CNN-X's input gradients, ms at 8 columns x 4 / 8 / 16 rows and 4 x 8:
- * 3x3 16.5 / 20.6 / 18.6 and 18.8; 5x5 42 / 30.5 / 32.6 and 41; 9x9 122 / 102 / 110 and 159.
+ * so taller blocks for taller kernels). Lavapipe, CNN-X's input gradients, ms at 8 columns x 4 / 6 / 8 rows: 3x3
+ * 15-17 / 14-19 / 18-21, 5x5 41 / 35 / 30, 9x9 95 / 72 / 63; 4 columns were 1.1-1.6x slower (measured before the tap
+ * rows were unrolled).
  */
 const DW_REDUCE_MAX_K = 9;
 const DW_REDUCE_STRIP = 8;
