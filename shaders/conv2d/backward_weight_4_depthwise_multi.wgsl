@@ -27,6 +27,7 @@ override TMC: u32 = 2u;
 
 //!include conv2d/padded_input
 //!include conv2d/depthwise_window
+const MAX_K = 7u;
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,

@@ -4,11 +4,13 @@
 //   consecutive output channels of its group from the one window, so each input load serves TMC times as many FMAs.
 //   Lavapipe, batch 15, 224 x 224, 16 channels, alternating with one channel a thread: the 3x3 (TMC = 4) 19-21 ->
 //   16 ms, the 5x5 (TMC = 2) 27-28 -> 24-25. forward_6_depthwise itself keeps one channel a thread: this shader with
-//   TMC = 1 ran Xception's 147 x 147 depthwise conv in 80-84 ms against its 71-72.
+//   TMC = 1 ran Xception's 147 x 147 depthwise conv in 80-84 ms against its 71-72. With the tap rows summed by one
+//   call each (a loop over a 9x9's is left rolled) and up to 162 weights a thread: CNN-X's 9x9 (TMC = 2) 42 ms
+//   against 61-64 for 'subgroup', its 5x5 (TMC = 4) 17-20 against 21-22 with TMC = 2; TMC = 4 at 9x9 ran 139.
 // Bindings: as forward_6_depthwise (@2 w: OIHW f32 [cout, 1, kh, kw]).
 // Params: as forward_6_depthwise.
 // Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, and TMC (output channels per thread: 2 or
-//   4, dividing cout/groups; TMC * KH * KW <= 64).
+//   4, dividing cout/groups; TMC * KH * KW <= 162).
 // Grid: linearGrid(ceil(batch * cout/TMC * chunks * strips / WG_X)), strips fastest, then chunks, then channel blocks.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
@@ -29,6 +31,20 @@ override TMC: u32 = 1u;
 
 //!include conv2d/padded_input
 //!include conv2d/depthwise_window
+const MAX_K = 9u;
+
+// Tap row ky of the output row: its KW taps for each of the TMC channels and quads of the strip.
+fn sumTaps(acc: ptr<function, array<vec4f, 8>>, ky: u32, row: ptr<function, array<f32, MAX_ROW>>,
+           wk: ptr<function, array<f32, 162>>) {
+  for (var kx = 0u; kx < KW; kx++) {
+    for (var c = 0u; c < TMC; c++) {
+      for (var q = 0u; q < STRIP / 4u; q++) {
+        let i = c * STRIP / 4u + q;
+        (*acc)[i] = fma(vec4f((*wk)[(c * KH + ky) * KW + kx]), tapQuad(*row, q, kx), (*acc)[i]);
+      }
+    }
+  }
+}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -53,7 +69,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let bias = select(vec4f(0.0), vec4f(b[co0], b[min(co0 + 1u, last)], b[min(co0 + 2u, last)], b[min(co0 + 3u, last)]),
                     p.hasBias == 1u);
 
-  var wk: array<f32, 64>; // [c * KH * KW + ky * KW + kx]
+  var wk: array<f32, 162>; // [c * KH * KW + ky * KW + kx]
   for (var k = 0u; k < TMC * KH * KW; k++) { wk[k] = w[co0 * KH * KW + k]; }
   // win[ky] holds input row oy - padH + ky for the output row oy being computed; rows 1 .. KH-1 of oy0 - 1 first.
   var win: array<array<f32, MAX_ROW>, MAX_K>;
@@ -66,16 +82,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     for (var c = 0u; c < TMC; c++) {
       for (var q = 0u; q < STRIP / 4u; q++) { acc[c * STRIP / 4u + q] = vec4f(bias[c]); }
     }
-    for (var ky = 0u; ky < KH; ky++) {
-      for (var kx = 0u; kx < KW; kx++) {
-        for (var c = 0u; c < TMC; c++) {
-          for (var q = 0u; q < STRIP / 4u; q++) {
-            let i = c * STRIP / 4u + q;
-            acc[i] = fma(vec4f(wk[(c * KH + ky) * KW + kx]), tapQuad(win[ky], q, kx), acc[i]);
-          }
-        }
-      }
-    }
+    // One call per tap row, not a loop: lavapipe's compiler leaves a loop over a 9x9's tap rows rolled.
+    var row: array<f32, MAX_ROW>;
+    row = win[0]; sumTaps(&acc, 0u, &row, &wk);
+    if (KH > 1u) { row = win[1]; sumTaps(&acc, 1u, &row, &wk); }
+    if (KH > 2u) { row = win[2]; sumTaps(&acc, 2u, &row, &wk); }
+    if (KH > 3u) { row = win[3]; sumTaps(&acc, 3u, &row, &wk); }
+    if (KH > 4u) { row = win[4]; sumTaps(&acc, 4u, &row, &wk); }
+    if (KH > 5u) { row = win[5]; sumTaps(&acc, 5u, &row, &wk); }
+    if (KH > 6u) { row = win[6]; sumTaps(&acc, 6u, &row, &wk); }
+    if (KH > 7u) { row = win[7]; sumTaps(&acc, 7u, &row, &wk); }
+    if (KH > 8u) { row = win[8]; sumTaps(&acc, 8u, &row, &wk); }
     for (var c = 0u; c < TMC; c++) {
       let base = ((n * p.cout + co0 + c) * p.oh + oy) * p.ow;
       for (var q = 0u; q < STRIP / 4u; q++) {

@@ -11,8 +11,8 @@
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
  *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once; with a
- *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread;
- *   and for the transpose, one output channel per group and several input channels, over rows of a multiple of 4
+ *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread
+ *   and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over rows of a multiple of 4
  *   inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a block of rows once per
  *   input channel, the sums kept across channels; CNN-X's input gradients run it);
  *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
@@ -130,7 +130,11 @@ export function conv2dVariantApplies(
   }
   if (variant === 'depthwise') {
     if (pass === 'backwardInput' || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
-    if (g.cin === g.groups) return g.kh <= DW_MAX_K && g.kw <= DW_MAX_K;
+    const side = Math.max(g.kh, g.kw);
+    if (g.cin === g.groups) {
+      const multi = pass === 'forward' && side <= DW_MULTI_MAX_K && depthwiseChannels(g, device) > 1;
+      return side <= DW_MAX_K || multi;
+    }
     return pass === 'forward' && depthwiseReduceApplies(g);
   }
   if (variant === 'patch') return pass !== 'backwardInput' && patchApplies(pass, g);
@@ -163,9 +167,11 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * On a software device: for the weight gradient of a conv with few input channels (CNN-X's 1-channel 9x9), 'gemm''s
  * inputs sliding along the kernel row beat loading every tap; they slide only when strideW == dilW, so ResNet's
  * 3-channel 7x7 stride-2 stem keeps 'subgroup' (14 vs 32 ms at batch 1).
- * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7):
+ * On a software device a conv with one input channel per group runs 'depthwise' where it applies (kernels up to 7x7,
+ * and 9x9 forwards with a channel multiplier):
  * it loads each input about once where 'gemm' loads it up to kh times; measured 2-3x faster than 'gemm' on Xception's
- * depthwise convs and 1.2-1.5x than the best other variant on CNN-X's 5x5, level with it on CNN-X's 3x3 forward. Its
+ * depthwise convs and 1.2-1.5x than the best other variant on CNN-X's 5x5, level with it on CNN-X's 3x3 forward,
+ * 1.5x faster than 'subgroup' on CNN-X's 9x9 forward (2 channels a thread, its tap rows unrolled: 42 vs 61-64 ms). Its
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
  * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
@@ -176,7 +182,7 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
   if (device?.isSoftware === false) return hardwareConv2dVariant(pass, g, device);
   const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS ||
     depthwiseWeightChannels(g, device) > 1;
-  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
+  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g, device)) return 'depthwise';
   const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
@@ -207,7 +213,7 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
   // forward_6_depthwise_reduce (one output channel per group) is measured on lavapipe only: not picked here.
   const depthwise = g.cin === g.groups &&
     (coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS));
-  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g)) return 'depthwise';
+  if (depthwise && conv2dVariantApplies(pass, 'depthwise', g, device)) return 'depthwise';
   if (pass === 'forward') {
     if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
     if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
@@ -292,6 +298,8 @@ const BW_SG_MAX_PARTS = 4096;
  * for sum_partials to add).
  */
 const DW_MAX_K = 7;
+/** forward_6_depthwise_multi's largest kernel side (its MAX_K). */
+const DW_MULTI_MAX_K = 9;
 /**
  * forward_6_depthwise_reduce (one output channel per group): the largest kernel side (its window's MAX_K), its strip
  * width, and its output rows per thread (the first KH - 1 input rows of each channel serve no output row of a block,
@@ -302,8 +310,11 @@ const DW_MAX_K = 7;
 const DW_REDUCE_MAX_K = 9;
 const DW_REDUCE_STRIP = 8;
 const reduceRows = (kh: number): number => (kh <= 3 ? 4 : 8);
-/** forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. */
-const DW_MAX_WEIGHTS = 64;
+/**
+ * forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw (CNN-X's 9x9 with 4 channels,
+ * 324 weights, ran 3.3x slower than with 2).
+ */
+const DW_MAX_WEIGHTS = 162;
 /**
  * backward_weight_4_depthwise_multi's sums per thread at most: TMC * kh * kw (its acc array holds 100, but a 5x5
  * with TMC = 4 ran 1.6x slower than with 1 on lavapipe, 2 and 4 at 3x3 or 2 at 5x5 1.5-1.7x faster).
@@ -461,7 +472,7 @@ function depthwiseReduceApplies(g: Conv2dGeometry): boolean {
 
 /**
  * forward_6_depthwise's output channels per thread on a software device: with a channel multiplier, the most of 4,
- * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3, 2 at 5x5). Hardware
+ * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3 and 5x5, 2 at 9x9). Hardware
  * GPUs keep one channel a thread (measured on lavapipe only).
  */
 function depthwiseChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {

@@ -26,6 +26,13 @@ CASES = [
     ("dw_weight_multi_5x5_rows12", (2, 1, 7, 12), 16, (5, 5), 1, 2, 1, 1, True),
     ("dw_weight_multi_groups2_rows4", (1, 2, 6, 4), 4, (3, 3), 1, 1, 1, 2, False),
     ("dw_weight_multi_rows_chunked", (1, 1, 70, 8), 4, (3, 3), 1, 1, 1, 1, True),
+    # Kernels of 8 and 9 (forward_6_depthwise_multi only, 2 channels a thread; the one-channel kernels stop at 7):
+    # CNN-X's 9x9 shape with 2 channel blocks and a strip past the row's end, a 9x7 with two groups, an 8x8 with a
+    # multiplier of 6, and a 9x9 without a multiplier (no depthwise variant: 'gemm').
+    ("dw_9x9_multiplier4", (2, 1, 11, 13), 4, (9, 9), 1, 4, 1, 1, True),
+    ("dw_9x7_multiplier2_groups2", (1, 2, 12, 10), 4, (9, 7), 1, (4, 2), 1, 2, False),
+    ("dw_8x8_multiplier6", (1, 1, 14, 9), 6, (8, 8), 1, 3, 1, 1, True),
+    ("dw_9x9_one_channel", (1, 3, 10, 10), 3, (9, 9), 1, 4, 1, 3, True),
 ]
 
 write_fixture("conv2d_depthwise", conv2d_cases(CASES, g))
