@@ -132,8 +132,8 @@ export function conv2dVariantApplies(
     if (pass === 'backwardInput' || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
     const side = Math.max(g.kh, g.kw);
     if (g.cin === g.groups) {
-      const multi = pass === 'forward' && side <= DW_MULTI_MAX_K && depthwiseChannels(g, device) > 1;
-      return side <= DW_MAX_K || multi;
+      const channels = pass === 'forward' ? depthwiseChannels(g, device) : depthwiseWeightChannels(g, device);
+      return side <= DW_MAX_K || (side <= DW_MULTI_MAX_K && channels > 1);
     }
     return pass === 'forward' && depthwiseReduceApplies(g);
   }
@@ -298,7 +298,7 @@ const BW_SG_MAX_PARTS = 4096;
  * for sum_partials to add).
  */
 const DW_MAX_K = 7;
-/** forward_6_depthwise_multi's largest kernel side (its MAX_K). */
+/** forward_6_depthwise_multi's and backward_weight_4_depthwise_multi's largest kernel side (their MAX_K). */
 const DW_MULTI_MAX_K = 9;
 /**
  * forward_6_depthwise_reduce (one output channel per group): the largest kernel side (its window's MAX_K), its strip
@@ -316,10 +316,11 @@ const reduceRows = (kh: number): number => (kh <= 3 ? 4 : 8);
  */
 const DW_MAX_WEIGHTS = 162;
 /**
- * backward_weight_4_depthwise_multi's sums per thread at most: TMC * kh * kw (its acc array holds 100, but a 5x5
- * with TMC = 4 ran 1.6x slower than with 1 on lavapipe, 2 and 4 at 3x3 or 2 at 5x5 1.5-1.7x faster).
+ * backward_weight_4_depthwise_multi's sums per thread at most: TMC * kh * kw (its acc array). With its tap rows
+ * summed by one call each, CNN-X's 5x5 ran 16.0 ms with TMC = 4 against 16.6 with 2, its 9x9 35 with TMC = 2
+ * (162 sums) against 68 for 'gemm'; before that, a 5x5 with TMC = 4 ran 1.6x slower than with 1.
  */
-const DW_MAX_WEIGHT_SUMS = 64;
+const DW_MAX_WEIGHT_SUMS = 162;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
  * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the

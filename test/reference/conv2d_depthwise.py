@@ -33,6 +33,8 @@ CASES = [
     ("dw_9x7_multiplier2_groups2", (1, 2, 12, 10), 4, (9, 7), 1, (4, 2), 1, 2, False),
     ("dw_8x8_multiplier6", (1, 1, 14, 9), 6, (8, 8), 1, 3, 1, 1, True),
     ("dw_9x9_one_channel", (1, 3, 10, 10), 3, (9, 9), 1, 4, 1, 3, True),
+    # An 8x8 weight gradient over rows of 12 with two groups (backward_weight_4_depthwise_multi, 2 channels a thread).
+    ("dw_weight_multi_8x8_groups2", (1, 2, 12, 13), 4, (8, 8), 1, 3, 1, 2, True),
 ]
 
 write_fixture("conv2d_depthwise", conv2d_cases(CASES, g))
