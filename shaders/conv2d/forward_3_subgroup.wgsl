@@ -13,7 +13,8 @@ enable subgroups;
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), one per thread), mBlocks (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
-//   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory). Every
+//   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
+//   KW = kw (the kernel row as a constant: ResNet-50's 3x3s 17-18% faster on lavapipe than with kw a Param). Every
 //   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
 //   only skip the store; channels past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -26,6 +27,7 @@ struct Params {
 override WG_X: u32;
 override TM: u32 = 8u;
 override QPL: u32 = 1u;
+override KW: u32 = 3u; // = kw: a constant trip count lets the compiler unroll the loop over a kernel row
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -78,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                        xAt(plane, iy, ix + 2 * sw));
         }
       }
-      for (var kx = 0u; kx < p.kw; kx++) {
+      for (var kx = 0u; kx < KW; kx++) {
         let ix = ix0 + i32(kx * p.dilW);
         if (slide) {
           for (var q = 0u; q + 1u < QPL; q++) { v[q] = vec4f(v[q].yzw, v[q + 1u].x); }
