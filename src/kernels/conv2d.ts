@@ -203,16 +203,17 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * it at 5 of 6 ResNet-50 shapes. Depthwise convs (one input channel and under 8 output channels per group) run
  * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at
  * 19 x 19 level and 0.16 vs 0.83 ms), and so does the weight gradient of CNN-X's 1-channel 3x3 (0.15 vs 0.26 ms
- * for 'subgroup'). Convs with up to 4 input channels run 'patch' (CNN-X's forwards 2x faster than 'gemm' or 'tiled',
+ * for 'subgroup'), and the forward of one output channel per group from 5x5 (HW_DW_REDUCE_MIN_TAPS: CNN-X's input
+ * gradients). 1x1 weight gradients run 'pointwise' (ResNet-50's at batch 15: 0.18-0.31 vs 0.24-0.39 ms). Convs with up to 4 input channels run 'patch' (CNN-X's forwards 2x faster than 'gemm' or 'tiled',
  * its 5x5 and 9x9 weight gradients 1.1-1.4x faster than 'subgroup': HW_PATCH_MAX_CIN).
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
   const patch = g.cin <= HW_PATCH_MAX_CIN && g.kh * g.kw >= (pass === 'forward' ? 2 : HW_PATCH_WEIGHT_MIN_TAPS);
   if (patch && conv2dVariantApplies(pass, 'patch', g)) return 'patch';
-  // forward_6_depthwise_reduce (one output channel per group) is measured on lavapipe only: not picked here.
-  const depthwise = g.cin === g.groups &&
-    (coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS));
+  const depthwise = g.cin === g.groups ?
+    coutG < SG_LANES || (pass === 'backwardWeight' && g.kh * g.kw <= HW_DW_WEIGHT_MAX_TAPS) :
+    pass === 'forward' && g.kh * g.kw >= HW_DW_REDUCE_MIN_TAPS; // forward_6_depthwise_reduce
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g, device)) return 'depthwise';
   if (pass === 'forward') {
     if (coutG >= TILED_MIN_COUT && (g.cin / g.groups) * g.kh * g.kw >= TILED_MIN_K) return 'tiled';
@@ -220,6 +221,7 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
     return 'gemm';
   }
   if (pass === 'backwardWeight') {
+    if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     if (coutG >= SG_LANES && conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
     return conv2dVariantApplies(pass, 'gemm', g) ? 'gemm' : 'direct';
   }
@@ -351,6 +353,11 @@ const DW_WEIGHT_ROWS = 64;
 const DW_WEIGHT_MIN_TAPS = 25;
 /** On a hardware GPU the other way round: it beats 'subgroup' on CNN-X's 3x3, not from 5x5. */
 const HW_DW_WEIGHT_MAX_TAPS = 9;
+/**
+ * Kernel taps from which a hardware GPU runs forward_6_depthwise_reduce (one output channel per group): on an H100,
+ * CNN-X's input gradients at batch 15, 0.42 vs 0.89 ms for 'gemm' at 9x9, 0.27 vs 0.32 at 5x5, 0.156 vs 0.143 at 3x3.
+ */
+const HW_DW_REDUCE_MIN_TAPS = 25;
 /** Threads backward_weight_4_depthwise aims for at least, summing several images per thread above that. */
 const DW_WEIGHT_THREADS = { software: 8192, hardware: 65536 };
 /**

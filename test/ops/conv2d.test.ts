@@ -308,13 +308,8 @@ describe('conv2d', () => {
     const kernels = (await gpu.stopProfiling()).map((k) => k.name);
     // dy convolved with the flipped weights: 8 input channels, 1 output channel, rows of 16.
     const transposed = { ...g, cin: 8, cout: 1 };
-    const forward = chooseConv2dVariant('forward', transposed, gpu);
-    if (gpu.isSoftware) {
-      expect(forward).toBe('depthwise');
-      expect(kernels).toEqual(['conv2d.flip_weights', 'conv2d.forward_6_depthwise_reduce']);
-    } else {
-      expect(kernels).toEqual(['conv2d.flip_weights', FORWARD_KERNELS[forward]]);
-    }
+    expect(chooseConv2dVariant('forward', transposed, gpu)).toBe('depthwise'); // software and hardware rules alike
+    expect(kernels).toEqual(['conv2d.flip_weights', 'conv2d.forward_6_depthwise_reduce']);
     // Rows not a multiple of 4 inputs long keep 'gemm'.
     expect(chooseConv2dVariant('forward', { ...transposed, w: 14, ow: 14 }, gpu)).toBe('gemm');
     [dy, w, dx].forEach((t) => t!.dispose());
@@ -346,6 +341,7 @@ describe('conv2d', () => {
     const cnnx3x3 = conv2dGeometry([15, 1, 224, 224], [16, 1, 3, 3], [16], { padding: 1 });
     const stem = conv2dGeometry([1, 3, 224, 224], [64, 3, 7, 7], null, { stride: 2, padding: 3 });
     const cnnx9x9Transposed = conv2dGeometry([15, 16, 224, 224], [1, 16, 9, 9], null, { padding: 4 });
+    const cnnx3x3Transposed = conv2dGeometry([15, 16, 224, 224], [1, 16, 3, 3], null, { padding: 1 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
@@ -392,7 +388,9 @@ describe('conv2d', () => {
       ['backwardInput', resnet3x3, 'gemm'],
       ['backwardInput', resnetDown, 'direct'],
       ['backwardInput', largeDown, 'strided'],
-      ['forward', cnnx9x9Transposed, 'gemm'], // forward_6_depthwise_reduce is unmeasured on hardware GPUs
+      ['forward', cnnx9x9Transposed, 'depthwise'], // one output channel from 16: forward_6_depthwise_reduce
+      ['forward', cnnx3x3Transposed, 'gemm'], // ... but not at 3x3
+      ['backwardWeight', resnet1x1, 'pointwise'],
     ];
     for (const [pass, g, variant] of hardware) {
       expect(chooseConv2dVariant(pass, g, HARDWARE), `hardware ${pass} ${JSON.stringify(g)}`).toBe(variant);
