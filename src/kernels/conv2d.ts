@@ -12,9 +12,9 @@
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
  *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once; with a
  *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread
- *   and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over rows of a multiple of 4
- *   inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a block of rows once per
- *   input channel, the sums kept across channels; CNN-X's input gradients run it);
+ *   and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over
+ *   rows of a multiple of 4 inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a
+ *   block of rows once per input channel, the sums kept across channels; CNN-X's input gradients run it);
  *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
  *   16 x 32 output pixels per workgroup from an input patch and the weights staged in workgroup memory, neighbouring
  *   threads on neighbouring pixels; for hardware GPUs and convs with few input channels, CNN-X's).
@@ -204,8 +204,9 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
  * 'depthwise' (Xception at 147 x 147: forward 0.78 vs 2.01 ms for 'gemm', weight gradient 0.42 vs 10.4 ms; at
  * 19 x 19 level and 0.16 vs 0.83 ms), and so does the weight gradient of CNN-X's 1-channel 3x3 (0.15 vs 0.26 ms
  * for 'subgroup'), and the forward of one output channel per group from 5x5 (HW_DW_REDUCE_MIN_TAPS: CNN-X's input
- * gradients). 1x1 weight gradients run 'pointwise' (ResNet-50's at batch 15: 0.18-0.31 vs 0.24-0.39 ms). Convs with up to 4 input channels run 'patch' (CNN-X's forwards 2x faster than 'gemm' or 'tiled',
- * its 5x5 and 9x9 weight gradients 1.1-1.4x faster than 'subgroup': HW_PATCH_MAX_CIN).
+ * gradients). 1x1 weight gradients run 'pointwise' (ResNet-50's at batch 15: 0.18-0.31 vs 0.24-0.39 ms). Convs with
+ * up to 4 input channels run 'patch' (CNN-X's forwards 2x faster than 'gemm' or 'tiled', its 5x5 and 9x9 weight
+ * gradients 1.1-1.4x faster than 'subgroup': HW_PATCH_MAX_CIN).
  */
 function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv2dDevice): Conv2dVariant {
   const coutG = g.cout / g.groups;
@@ -483,8 +484,8 @@ function depthwiseReduceApplies(g: Conv2dGeometry): boolean {
 
 /**
  * forward_6_depthwise's output channels per thread on a software device: with a channel multiplier, the most of 4,
- * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3 and 5x5, 2 at 9x9). Hardware
- * GPUs keep one channel a thread (measured on lavapipe only).
+ * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3 and 5x5, 2 at 9x9).
+ * Hardware GPUs keep one channel a thread (measured on lavapipe only).
  */
 function depthwiseChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
   if (device?.isSoftware === false) return 1;

@@ -43,7 +43,9 @@ describe('conv2d', () => {
   // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes, conv2d_reduce: the edges of the
   // depthwise, patch and pointwise variants, of the 'gemm' weight gradient over pixel quads, of the 'subgroup' one
   // over planes and of the depthwise forward that reduces input channels into one output channel.
-  for (const c of [...loadCases('conv2d'), ...loadCases('conv2d_tiles'), ...loadCases('conv2d_depthwise'), ...loadCases('conv2d_patch'), ...loadCases('conv2d_pointwise'), ...loadCases('conv2d_quads'), ...loadCases('conv2d_planes'), ...loadCases('conv2d_reduce')]) {
+  const fixtureSets = ['conv2d', 'conv2d_tiles', 'conv2d_depthwise', 'conv2d_patch', 'conv2d_pointwise', 'conv2d_quads',
+    'conv2d_planes', 'conv2d_reduce'];
+  for (const c of fixtureSets.flatMap((set) => loadCases(set))) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
       const x = Tensor.fromData(gpu, c.t('x').data, c.t('x').shape);
@@ -299,7 +301,7 @@ describe('conv2d', () => {
     [dy, w, dx].forEach((t) => t!.dispose());
   });
 
-  it("runs the input gradient of CNN-X's 1 -> 16 convs as a depthwise forward that sums 16 channels into one", async () => {
+  it("runs the input gradient of CNN-X's 1 -> 16 convs as a depthwise forward summing 16 channels into 1", async () => {
     const gpu = await testGpu();
     const g = conv2dGeometry([2, 1, 12, 16], [8, 1, 9, 9], [8], { padding: 4 });
     const [dy, w, dx] = [[2, 8, 12, 16], [8, 1, 9, 9], [2, 1, 12, 16]].map((shape) => Tensor.zeros(gpu, shape));
