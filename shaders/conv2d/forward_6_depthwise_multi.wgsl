@@ -10,7 +10,7 @@
 // Bindings: as forward_6_depthwise (@2 w: OIHW f32 [cout, 1, kh, kw]).
 // Params: as forward_6_depthwise.
 // Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, and TMC (output channels per thread: 2 or
-//   4, dividing cout/groups; TMC * KH * KW <= 162).
+//   4, dividing cout/groups; TMC * KH * KW <= 162); KH, KW <= MAX_K (9).
 // Grid: linearGrid(ceil(batch * cout/TMC * chunks * strips / WG_X)), strips fastest, then chunks, then channel blocks.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,

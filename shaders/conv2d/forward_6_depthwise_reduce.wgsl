@@ -11,7 +11,7 @@
 //   sumTaps) rather than by loops: lavapipe's compiler leaves a loop that large rolled, and the window and sums then
 //   get indexed at run time (a loop over the rows: 1.8-4.9x slower; over the tap rows: 9x9 1.6x slower, 3x3 and
 //   5x5 level). Lavapipe, CNN-X's input gradients at batch 15 (forward_2_gemm before): 3x3 34 -> 15-18 ms, 5x5 67 ->
-//   30, 9x9 174 -> 63 (about 21, 32 and 48% of the FMA roof; the small kernels are bound by their loads).
+//   30, 9x9 174 -> 63 (38.5, 30.4 and 48.6% of the binding roof in the 14:03 bench: copy for the 3x3, FMA else).
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] as vec4s (read; w % 4 == 0); @2 w: OIHW f32
 //   [cout, cin/groups, kh, kw] (read); @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32
 //   [batch, cout, oh, ow] (read_write, overwritten).
