@@ -157,6 +157,7 @@ export class Gpu {
       try {
         gpu.useKernelChoices(options.kernelChoices);
       } catch (error) {
+        await gpu.sync(); // see destroy(): even a new device's setup work must finish first
         gpu.destroy(); // a device left open keeps the process alive
         throw error;
       }

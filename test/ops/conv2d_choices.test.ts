@@ -18,7 +18,10 @@ function choicesGpu(): Promise<Gpu> {
   return shared;
 }
 afterAll(async () => {
-  if (shared) (await shared).destroy();
+  if (!shared) return;
+  const gpu = await shared;
+  await gpu.sync(); // see Gpu.destroy: destroying a device with work queued can crash Dawn at exit
+  gpu.destroy();
 });
 
 /** Runs the case's forward and backward with `choices`, returning the kernels that ran; checks every output. */
@@ -113,6 +116,7 @@ describe('conv2d kernel choices', () => {
     const own = new KernelChoices(adapterIdentity(gpu.info), [['k', 'gemm']]);
     const opened = await Gpu.create(createNodePlatform(), { kernelChoices: own });
     expect(opened.kernelChoices).toBe(own);
+    await opened.sync();
     opened.destroy();
   });
 });

@@ -29,7 +29,8 @@ const LR = 1e-3;
 
 const root = mkdtempSync(join(tmpdir(), 'cnnx-cam-shortcut-'));
 let gpu: Gpu | null = null;
-afterAll(() => {
+afterAll(async () => {
+  await gpu?.sync(); // see Gpu.destroy: destroying a device with work queued can crash Dawn at exit
   gpu?.destroy();
   rmSync(root, { recursive: true, force: true });
 });

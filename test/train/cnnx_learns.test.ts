@@ -33,7 +33,8 @@ const MIN_TEST_ACCURACY = 0.6;
 
 const root = mkdtempSync(join(tmpdir(), 'cnnx-learns-'));
 let gpu: Gpu | null = null;
-afterAll(() => {
+afterAll(async () => {
+  await gpu?.sync(); // see Gpu.destroy: destroying a device with work queued can crash Dawn at exit
   gpu?.destroy();
   rmSync(root, { recursive: true, force: true });
 });

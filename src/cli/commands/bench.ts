@@ -61,6 +61,7 @@ export function registerBench(cli: Argv): Argv {
         }
         process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : `${[...header(report), '', markdownTables(report)].join('\n')}\n`);
       } finally {
+        await gpu.sync().catch(() => undefined); // see Gpu.destroy; a failure being thrown is the one to report
         gpu.destroy();
       }
     },
