@@ -603,79 +603,65 @@ const PLANE_PARTS_PARAMS = [
 
 const BW_GEMM_PARAMS = [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['rBlocks', 'u32']] as const;
 
-/** backward_weight_2_gemm specialised for a tm x tr x kw tile, summing the bias gradient too when bias = 1. */
-const backwardWeightGemm = memoize((tm: number, tr: number, kw: number, bias: number) =>
-  defineKernel({
-    name: 'conv2d.backward_weight_2_gemm',
-    shader: 'conv2d/backward_weight_2_gemm',
-    bindings: conv2dBackwardWeight.bindings,
-    params: BW_GEMM_PARAMS,
-    workgroupSize: [BW_WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
-    constants: { TM: tm, TR: tr, KW: kw, BIAS: bias },
-  }),
-);
+/**
+ * A weight-gradient kernel tiled as backward_weight_2_gemm (tm channels x tr weight rows x kw taps per thread, one
+ * thread per part, the bias gradient too when bias = 1), one spec per tile.
+ */
+function gemmWeightKernel(shader: string): (tm: number, tr: number, kw: number, bias: number) => KernelSpec {
+  return memoize((tm: number, tr: number, kw: number, bias: number) =>
+    defineKernel({
+      name: `conv2d.${shader}`,
+      shader: `conv2d/${shader}`,
+      bindings: conv2dBackwardWeight.bindings,
+      params: BW_GEMM_PARAMS,
+      workgroupSize: [BW_WG, 1, 1],
+      grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
+      constants: { TM: tm, TR: tr, KW: kw, BIAS: bias },
+    }),
+  );
+}
 
-/** backward_weight_2_gemm_quads (output rows of a multiple of 4 pixels) specialised as backwardWeightGemm. */
-const backwardWeightGemmQuads = memoize((tm: number, tr: number, kw: number, bias: number) =>
-  defineKernel({
-    name: 'conv2d.backward_weight_2_gemm_quads',
-    shader: 'conv2d/backward_weight_2_gemm_quads',
-    bindings: conv2dBackwardWeight.bindings,
-    params: BW_GEMM_PARAMS,
-    workgroupSize: [BW_WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil(p.parts / BW_WG) * p.mBlocks * p.rBlocks * p.groups, max),
-    constants: { TM: tm, TR: tr, KW: kw, BIAS: bias },
-  }),
-);
+const backwardWeightGemm = gemmWeightKernel('backward_weight_2_gemm');
+/** Output rows of a multiple of 4 pixels: dy read as vec4 quads. */
+const backwardWeightGemmQuads = gemmWeightKernel('backward_weight_2_gemm_quads');
+
+type SubgroupWeightParam = 'groups' | 'parts' | 'mBlocks' | 'kBlocks';
 
 /**
- * backward_weight_3_subgroup specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
- * bias gradient too when bias = 1.
+ * A weight-gradient kernel tiled as backward_weight_3_subgroup (tm channels x tc weight columns per thread, `wg`
+ * threads per workgroup, one workgroup per part, column block, channel block and group; the bias gradient too when
+ * bias = 1), one spec per tile. `params` are its shader's Params fields.
  */
-const backwardWeightSubgroup = memoize((tm: number, tc: number, wg: number, bias: number) =>
-  defineKernel({
-    name: 'conv2d.backward_weight_3_subgroup',
-    shader: 'conv2d/backward_weight_3_subgroup',
-    bindings: conv2dBackwardWeight.bindings,
-    params: [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
-    workgroupSize: [wg, 1, 1],
-    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
-    constants: { TM: tm, TC: tc, BIAS: bias },
-  }),
-);
+function subgroupWeightKernel<P extends string>(
+  shader: string,
+  params: readonly (readonly [P | SubgroupWeightParam, 'u32'])[],
+): (tm: number, tc: number, wg: number, bias: number) => KernelSpec {
+  return memoize((tm: number, tc: number, wg: number, bias: number) =>
+    defineKernel<P | SubgroupWeightParam>({
+      name: `conv2d.${shader}`,
+      shader: `conv2d/${shader}`,
+      bindings: conv2dBackwardWeight.bindings,
+      params,
+      workgroupSize: [wg, 1, 1],
+      grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
+      constants: { TM: tm, TC: tc, BIAS: bias },
+    }),
+  );
+}
 
-/**
- * backward_weight_6_pointwise specialised for a tm x tc tile per thread and `wg` threads per workgroup, summing the
- * bias gradient too when bias = 1.
- */
-const backwardWeightPointwise = memoize((tm: number, tc: number, wg: number, bias: number) =>
-  defineKernel({
-    name: 'conv2d.backward_weight_6_pointwise',
-    shader: 'conv2d/backward_weight_6_pointwise',
-    bindings: conv2dBackwardWeight.bindings,
-    params: [
-      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS,
-      ['mBlocks', 'u32'], ['kBlocks', 'u32'],
-    ],
-    workgroupSize: [wg, 1, 1],
-    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
-    constants: { TM: tm, TC: tc, BIAS: bias },
-  }),
-);
-
-/** backward_weight_3_subgroup_planes (planes walked by quads: subgroupPlanesApply), as backwardWeightSubgroup. */
-const backwardWeightSubgroupPlanes = memoize((tm: number, tc: number, wg: number, bias: number) =>
-  defineKernel({
-    name: 'conv2d.backward_weight_3_subgroup_planes',
-    shader: 'conv2d/backward_weight_3_subgroup_planes',
-    bindings: conv2dBackwardWeight.bindings,
-    params: [...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
-    workgroupSize: [wg, 1, 1],
-    grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
-    constants: { TM: tm, TC: tc, BIAS: bias },
-  }),
-);
+/** Walks the pixels row by row, each part a range of output rows. */
+const backwardWeightSubgroup = subgroupWeightKernel('backward_weight_3_subgroup', [
+  ...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32'],
+]);
+/** 1x1 kernels at stride 1 without padding: x and dy read as vec4 quads (planeQuadParts). */
+const backwardWeightPointwise = subgroupWeightKernel('backward_weight_6_pointwise', [
+  ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS,
+  ['mBlocks', 'u32'], ['kBlocks', 'u32'],
+]);
+/** Planes walked by quads across rows (subgroupPlanesApply, planeQuadParts). */
+const backwardWeightSubgroupPlanes = subgroupWeightKernel('backward_weight_3_subgroup_planes', [
+  ...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32'],
+]);
 
 /**
  * backward_weight_5_patch for `tm` channels per workgroup of `wg` threads and kernels up to 4 * nv wide, with the bias
