@@ -11,7 +11,8 @@
 // Params as matmul.naive: rows, cols, depth, lda, ldb, ldc, offA, offB, offC (in floats), kChunk, splits,
 // splitStride (unused: no split), accumulate (1: C += result, 0: C = result). Overrides: TRANS_A, TRANS_B (must be
 // false), TM (rows per pass: 4, 8 or 16), CPT (vec4 columns per thread; TM * CPT <= 16), ROW_BLOCK (rows per
-// workgroup, a multiple of TM).
+// workgroup, a multiple of TM), DEPTH (p.depth where the loop over K is to be unrolled, else 0: lavapipe leaves a
+// loop to a uniform bound rolled).
 // Workgroup: WG_X threads, CPT vec4 columns each; grid = (linearGrid(ceil(cols / (4 * CPT * WG_X))), ceil(rows /
 // ROW_BLOCK)).
 struct Params {
@@ -27,6 +28,7 @@ override TRANS_B: bool;
 override TM: u32;
 override CPT: u32 = 1u;
 override ROW_BLOCK: u32;
+override DEPTH: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
@@ -44,9 +46,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let cols4 = p.cols / 4u;
   if (first >= cols4) { return; }
   let rowEnd = min(p.rows, (wid.z + 1u) * ROW_BLOCK);
+  let depth = select(p.depth, DEPTH, DEPTH > 0u);
   for (var row0 = wid.z * ROW_BLOCK; row0 < rowEnd; row0 += TM) {
     var acc = array<vec4f, 16>(); // [i * CPT + j]; initialised explicitly: lavapipe did not re-zero a bare declaration per pass
-    for (var k = 0u; k < p.depth; k++) {
+    for (var k = 0u; k < depth; k++) {
       // Columns past the edge read the last one (no branch in the loop); their results are not stored.
       var bv: array<vec4f, 4>;
       for (var j = 0u; j < CPT; j++) { bv[j] = b[(p.offB + k * p.ldb) / 4u + min(first + j * WG_X, cols4 - 1u)]; }

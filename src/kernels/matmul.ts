@@ -77,6 +77,11 @@ const SPLITK_MAX_CHUNK = SPLITK_WG * 256;
 const SPLITK_MIN_CHUNK = { software: SPLITK_WG * 16, hardware: SPLITK_WG * 4 };
 /** K up to which a product is a few outer products (the columns variants, on any device). */
 const SHORT_DEPTH = 32;
+/**
+ * K up to which columns_vec4 runs its loop over K unrolled (K an override, one pipeline per K): linear's dx (K 4) 8.6
+ * -> 6.7 ms on lavapipe, whose compiler leaves a loop to a uniform bound rolled; its dw (K 15) ran 6.4 -> 7.3 unrolled.
+ */
+const UNROLLED_DEPTH = 4;
 /** Below this many columns-variant threads, a long K is split instead (the fc layer: C is 15 x 4). */
 const MIN_COLUMN_THREADS = 256;
 
@@ -90,21 +95,35 @@ function tileRows(rows: number): 4 | 8 | 16 {
 /**
  * columns_vec4's register tile, TM rows x CPT vec4 columns (16 vec4 accumulators): one vec4 column and all rows for a
  * long K (B is then too large to read more than once), else the tile with the fewest loads per vec4 column of C:
- * each of ceil(rows / TM) passes loads depth x (TM values of A + CPT vec4s of B) for CPT columns. Linear's dx (15 rows,
- * K 4): 4 x 4 loads 128 per 4 columns where 16 x 1 loads 272.
+ * each of ceil(rows / TM) passes loads depth x (TM values of A + CPT vec4s of B) for CPT columns (linear's dw, 4 rows
+ * and K 15: 4 x 4). An unrolled K is measured instead.
  */
 function columnsVec4Tile(rows: number, depth: number): { tm: number; cpt: number } {
   if (depth > SHORT_DEPTH) return { tm: tileRows(rows), cpt: 1 };
+  // Unrolled, the load count stops deciding: linear's dx ran 6.7 ms as 8 x 2, 6.9 as 4 x 2, 7.8 as 4 x 4, 8.0 as 16 x 1.
+  if (depth <= UNROLLED_DEPTH && rows > 4) return { tm: 8, cpt: 2 };
   const loads = ({ tm, cpt }: { tm: number; cpt: number }): number => (Math.ceil(rows / tm) * (tm + cpt)) / cpt;
   const tiles = [{ tm: 16, cpt: 1 }, { tm: 8, cpt: 2 }, { tm: 4, cpt: 4 }].filter((t) => t.tm <= tileRows(rows));
   return tiles.reduce((best, t) => (loads(t) < loads(best) ? t : best));
 }
 
+/** columns_vec4's DEPTH override: K where the loop over it is unrolled, else 0 (the loop runs to Params.depth). */
+function unrolledDepth(depth: number): number {
+  return depth <= UNROLLED_DEPTH ? depth : 0;
+}
+
 /** The part of a variant's kernel name (and cache key) that its tile adds: what changes the shader's constants. */
-function specShape(variant: MatmulVariant, rows: number, vec4Tile: { tm: number; cpt: number }): string {
+function specShape(
+  variant: MatmulVariant,
+  rows: number,
+  depth: number,
+  vec4Tile: { tm: number; cpt: number },
+): string {
   if (variant === 'naive') return '';
   if (variant === 'tiled') return rows <= 16 ? '_short' : '';
-  if (variant === 'columns_vec4') return `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}`;
+  if (variant === 'columns_vec4') {
+    return `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}${unrolledDepth(depth) ? `_k${depth}` : ''}`;
+  }
   return `_tm${tileRows(rows)}`;
 }
 
@@ -116,7 +135,7 @@ function matmulSpec(
   depth: number,
 ): KernelSpec<MatmulParam> {
   const vec4Tile = columnsVec4Tile(rows, depth);
-  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${specShape(variant, rows, vec4Tile)}`;
+  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${specShape(variant, rows, depth, vec4Tile)}`;
   let spec = specs.get(key);
   if (spec) return spec;
   const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
@@ -169,7 +188,7 @@ function matmulSpec(
     spec = defineKernel({
       ...common,
       shader: 'matmul/forward_5_columns_vec4',
-      constants: { ...constants, TM: tm, CPT: cpt, ROW_BLOCK: COLUMNS_ROW_BLOCK },
+      constants: { ...constants, TM: tm, CPT: cpt, ROW_BLOCK: COLUMNS_ROW_BLOCK, DEPTH: unrolledDepth(depth) },
       workgroupSize: [COLUMNS_WG, 1, 1],
       grid: (p, max) => {
         const [x, y] = linearGrid(Math.ceil(p.cols / (4 * cpt * COLUMNS_WG)), max);

@@ -121,6 +121,7 @@ describe('matmul variants', () => {
     [70, 67, 300],
     [3, 2, 50001],
     [15, 2100, 4], // linear's dx: a short K, several vec4 columns per thread across workgroups
+    [9, 70, 3], // an unrolled K with a second pass of one row
     [4, 1030, 15], // linear's dw
   ];
   for (const variant of MATMUL_VARIANTS) {
