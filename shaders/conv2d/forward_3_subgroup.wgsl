@@ -14,7 +14,8 @@ enable subgroups;
 //   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), one per thread), mBlocks (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
-//   KW = kw (the kernel row as a constant: ResNet-50's 3x3s 17-18% faster on lavapipe than with kw a Param). Every
+//   KW = kw and KH = kh (the kernel as constants, so the compiler unrolls its loops: with kw a Param ResNet-50's 3x3s
+//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower). Every
 //   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
 //   only skip the store; channels past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -28,6 +29,7 @@ override WG_X: u32;
 override TM: u32 = 8u;
 override QPL: u32 = 1u;
 override KW: u32 = 3u; // = kw: a constant trip count lets the compiler unroll the loop over a kernel row
+override KH: u32 = 3u; // = kh, likewise for the loop over the kernel's rows
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -69,7 +71,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var wm = array<f32, 32>(); // the TM weights of the current K step
   for (var ci = 0u; ci < cinG; ci++) {
     let plane = (n * p.cin + g * cinG + ci) * p.h * p.w;
-    for (var ky = 0u; ky < p.kh; ky++) {
+    for (var ky = 0u; ky < KH; ky++) {
       let iy = iy0 + i32(ky * p.dilH);
       let tap = (ci * p.kh + ky) * p.kw;
       if (slide) {

@@ -402,10 +402,10 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
 );
 
 /**
- * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup and kernel
- * rows of `kw`.
+ * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup and a
+ * kh x kw kernel.
  */
-const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kw: number) =>
+const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number, kw: number) =>
   defineKernel({
     name: 'conv2d.forward_3_subgroup',
     shader: 'conv2d/forward_3_subgroup',
@@ -413,7 +413,7 @@ const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kw: number
     params: FWD_GEMM_PARAMS,
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
-    constants: { TM: tm, QPL: qpl, KW: kw },
+    constants: { TM: tm, QPL: qpl, KH: kh, KW: kw },
   }),
 );
 
@@ -974,7 +974,7 @@ export function runConv2dForward(
   if (chosen === 'subgroup') {
     const { tm, qpl } = subgroupTile(coutG, SG_MAX_TM);
     const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
-    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kw);
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw);
     gpu.run(spec, { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
     return;
   }
