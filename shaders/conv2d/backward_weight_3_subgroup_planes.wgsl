@@ -6,7 +6,9 @@ enable subgroups;
 //   no longer ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the
 //   row (under lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a
 //   row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench,
-//   row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56.
+//   row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded first
+//   and each broadcast dy channel is added as it arrives (addChannel) rather than all TM kept: fewer registers live,
+//   175-179 -> 162-172 ms on lavapipe at both sizes.
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
 //   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its
@@ -33,6 +35,11 @@ override BIAS: u32 = 0u;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 //!include conv2d/padded_input
+
+// Channel m's dy quad dm times each column's inputs under the quad.
+fn addChannel(acc: ptr<function, array<vec4f, 32>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 4>>) {
+  for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
+}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -69,7 +76,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (var j = 0u; j < TM / 8u; j++) { dyChan[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * plane; }
 
   var acc = array<vec4f, 32>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
-  var d = array<vec4f, 16>(); // dy of channels m0 .. m0+TM-1 under the current quad
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   let chunk = part % p.chunks;
   let n0 = (part / p.chunks) * p.imagesPerPart;
@@ -83,18 +89,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     var oy = (4u * q0) / p.ow;
     var ox = (4u * q0) % p.ow;
     for (var q = q0; q < qEnd; q++) {
-      for (var j = 0u; j < TM / 8u; j++) {
-        let dv = dy[(dyImage + dyChan[j]) / 4u + q];
-        if (BIAS == 1u) { biasAcc[j] += dv; }
-        d[8u * j] = subgroupBroadcast(dv, 0u);
-        d[8u * j + 1u] = subgroupBroadcast(dv, 1u);
-        d[8u * j + 2u] = subgroupBroadcast(dv, 2u);
-        d[8u * j + 3u] = subgroupBroadcast(dv, 3u);
-        d[8u * j + 4u] = subgroupBroadcast(dv, 4u);
-        d[8u * j + 5u] = subgroupBroadcast(dv, 5u);
-        d[8u * j + 6u] = subgroupBroadcast(dv, 6u);
-        d[8u * j + 7u] = subgroupBroadcast(dv, 7u);
-      }
       // Input coordinates of the quad's 4 pixels before the taps (a pixel past its row's end is the next row's).
       var iy = vec4i();
       var ix = vec4i();
@@ -103,12 +97,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         iy[i] = i32(select(oy, oy + 1u, wraps) * p.strideH);
         ix[i] = i32(select(ox + i, ox + i - p.ow, wraps) * p.strideW);
       }
+      var xv = array<vec4f, 4>();
       for (var c = 0u; c < TC; c++) {
         let xPlane = xImage + chan[c];
         let ty = iy + tapY[c];
         let tx = ix + tapX[c];
-        let xv = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z), xAt(xPlane, ty.w, tx.w));
-        for (var m = 0u; m < TM; m++) { acc[m * TC + c] = fma(d[m], xv, acc[m * TC + c]); }
+        xv[c] = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z), xAt(xPlane, ty.w, tx.w));
+      }
+      for (var j = 0u; j < TM / 8u; j++) {
+        let dv = dy[(dyImage + dyChan[j]) / 4u + q];
+        if (BIAS == 1u) { biasAcc[j] += dv; }
+        addChannel(&acc, 8u * j, subgroupBroadcast(dv, 0u), &xv);
+        addChannel(&acc, 8u * j + 1u, subgroupBroadcast(dv, 1u), &xv);
+        addChannel(&acc, 8u * j + 2u, subgroupBroadcast(dv, 2u), &xv);
+        addChannel(&acc, 8u * j + 3u, subgroupBroadcast(dv, 3u), &xv);
+        addChannel(&acc, 8u * j + 4u, subgroupBroadcast(dv, 4u), &xv);
+        addChannel(&acc, 8u * j + 5u, subgroupBroadcast(dv, 5u), &xv);
+        addChannel(&acc, 8u * j + 6u, subgroupBroadcast(dv, 6u), &xv);
+        addChannel(&acc, 8u * j + 7u, subgroupBroadcast(dv, 7u), &xv);
       }
       ox += 4u;
       if (ox >= p.ow) { ox -= p.ow; oy += 1u; }
