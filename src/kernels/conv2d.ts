@@ -417,8 +417,11 @@ const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number
   }),
 );
 
-/** forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread and `wg` threads per workgroup. */
-const forwardPointwise = memoize((tm: number, qpl: number, wg: number) =>
+/**
+ * forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, and
+ * whether it loads a block's inputs first (INPUTS_FIRST, 1 or 0).
+ */
+const forwardPointwise = memoize((tm: number, qpl: number, wg: number, inputsFirst: number) =>
   defineKernel({
     name: 'conv2d.forward_4_pointwise',
     shader: 'conv2d/forward_4_pointwise',
@@ -429,7 +432,7 @@ const forwardPointwise = memoize((tm: number, qpl: number, wg: number) =>
     ],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil((p.batch * p.runsPerPlane) / wg) * p.mBlocks * p.groups, max),
-    constants: { TM: tm, QPL: qpl },
+    constants: { TM: tm, QPL: qpl, INPUTS_FIRST: inputsFirst },
   }),
 );
 
@@ -850,17 +853,33 @@ function subgroupTile(coutG: number, maxTm: number): { tm: number; qpl: number }
 }
 
 /**
+ * Output planes up to which a software device runs forward_4_pointwise with its inputs loaded first, 32 x 1 tiles
+ * (lavapipe, ResNet-50's 1x1s at batch 15: 52-56 ms against 60-74 at 28 x 28, 14 x 14 and 7 x 7; at 56 x 56 78-83
+ * against 63-73).
+ */
+const POINTWISE_INPUTS_FIRST_MAX_PLANE = 28 * 28;
+
+/**
  * forward_4_pointwise's tile: 16 channels x 2 quads, or 32 x 1 when that wastes fewer threads (plane 196: 25 runs of 8
  * pixels pad to 32 threads, 49 runs of 4 to 56 for half the channel blocks). Both do 128 FMAs per thread and K step.
+ * A software device loads the inputs first (one quad a thread) on planes up to POINTWISE_INPUTS_FIRST_MAX_PLANE.
  */
-function pointwiseTile(coutG: number, batch: number, plane: number): { tm: number; qpl: number } {
+function pointwiseTile(
+  coutG: number,
+  batch: number,
+  plane: number,
+  software: boolean,
+): { tm: number; qpl: number; inputsFirst: boolean } {
+  if (software && plane <= POINTWISE_INPUTS_FIRST_MAX_PLANE) {
+    return { tm: subgroupTile(coutG, SG_MAX_TM).tm, qpl: 1, inputsFirst: true };
+  }
   const cost = (t: { tm: number; qpl: number }): number => {
     const runs = batch * Math.ceil(plane / (4 * t.qpl));
     return Math.ceil(runs / SG_LANES) * SG_LANES * Math.ceil(coutG / t.tm) * t.tm * t.qpl;
   };
   const pair = subgroupTile(coutG, 16);
   const single = subgroupTile(coutG, SG_MAX_TM);
-  return single.qpl === 1 && cost(single) < cost(pair) ? single : pair;
+  return { ...(single.qpl === 1 && cost(single) < cost(pair) ? single : pair), inputsFirst: false };
 }
 
 /**
@@ -934,13 +953,14 @@ export function runConv2dForward(
   const coutG = g.cout / g.groups;
   if (chosen === 'pointwise') {
     const plane = g.oh * g.ow;
-    const { tm, qpl } = pointwiseTile(coutG, g.batch, plane);
+    const { tm, qpl, inputsFirst } = pointwiseTile(coutG, g.batch, plane, gpu.isSoftware !== false);
     const runsPerPlane = Math.ceil(plane / (4 * qpl));
     const pointwise = {
       batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, w: g.w, inPlane: g.h * g.w, ow: g.ow, plane,
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
-    gpu.run(forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu)), pointwise, [x, w, b ?? w, y]);
+    const spec = forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu), inputsFirst ? 1 : 0);
+    gpu.run(spec, pointwise, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'depthwise' && g.cin !== g.groups) {
