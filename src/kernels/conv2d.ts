@@ -274,6 +274,13 @@ const SG_LANES = 8;
 const SG_MAX_TM = 32;
 const SG_ACC = 32;
 const SG_WG = 64;
+/**
+ * Vec4 accumulators per thread of the weight-gradient kernels that walk planes a quad at a time
+ * (backward_weight_3_subgroup_planes, backward_weight_6_pointwise) on a software device: they add each broadcast dy
+ * quad as it arrives, so 16 x 4 tiles fit (lavapipe, ResNet-50 at batch 15: 3x3 at 56 x 56 155 -> 126 ms, 1x1s
+ * 58-60 -> 53-57 against 16 x 2; the row-walking backward_weight_3_subgroup ran 295 -> 338 at 7 x 7, so keeps 32).
+ */
+const SG_QUAD_WEIGHT_ACC = 64;
 
 /**
  * backward_weight_2_gemm tile: scalar accumulators per thread (TM * TR * KW: lavapipe's loop unroller gives up past
@@ -895,10 +902,13 @@ function subgroupWorkgroup(runs: number, device: Conv2dDevice): number {
   return wg;
 }
 
-/** backward_weight_3_subgroup's tile: TM channels (16 unless that pads the group's by over a quarter) x TC columns. */
-function backwardWeightSubgroupTile(coutG: number): { tm: number; tc: number } {
+/**
+ * backward_weight_3_subgroup's tile: TM channels (16 unless that pads the group's by over a quarter) x TC columns
+ * (at most 4, the shaders' column arrays), `acc` vec4 accumulators.
+ */
+function backwardWeightSubgroupTile(coutG: number, acc: number): { tm: number; tc: number } {
   const tm = Math.ceil(coutG / 16) * 16 <= 1.25 * coutG ? 16 : SG_LANES;
-  return { tm, tc: SG_ACC / tm };
+  return { tm, tc: Math.min(4, acc / tm) };
 }
 
 /**
@@ -1132,7 +1142,8 @@ export function runConv2dBackwardWeight(
   let parts: number;
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
   if (chosen === 'subgroup' || chosen === 'pointwise') {
-    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts);
+    const quads = chosen === 'pointwise' || subgroupPlanesApply(g);
+    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, quads);
     const bias = db ? 1 : 0;
     if (chosen === 'pointwise') {
       const split = planeQuadParts(g, wanted);
@@ -1209,7 +1220,8 @@ export function runConv2dBackwardWeight(
 }
 
 /**
- * The tiling 'subgroup' and 'pointwise' weight gradients share: their tile (backwardWeightSubgroupTile), workgroup
+ * The tiling 'subgroup' and 'pointwise' weight gradients share: their tile (backwardWeightSubgroupTile; `quads`: the
+ * kernels that walk planes a quad at a time, wider on a software device, SG_QUAD_WEIGHT_ACC), workgroup
  * (one thread per TC of the K = cin/groups*kh*kw columns), block counts, and the parts the pixels are split into
  * (`wanted`: enough for the device's workgroup target, at most what one binding and the device allow).
  */
@@ -1217,14 +1229,15 @@ function subgroupWeightTiling(
   g: Conv2dGeometry,
   gpu: Gpu,
   maxParts: number,
+  quads: boolean,
 ): { tm: number; tc: number; wg: number; mBlocks: number; kBlocks: number; wanted: number } {
   const coutG = g.cout / g.groups;
   const kSize = (g.cin / g.groups) * g.kh * g.kw;
-  const { tm, tc } = backwardWeightSubgroupTile(coutG);
+  const software = gpu.isSoftware !== false;
+  const { tm, tc } = backwardWeightSubgroupTile(coutG, software && quads ? SG_QUAD_WEIGHT_ACC : SG_ACC);
   const wg = subgroupWorkgroup(Math.ceil(kSize / tc), gpu);
   const mBlocks = Math.ceil(coutG / tm);
   const kBlocks = Math.ceil(kSize / (wg * tc));
-  const software = gpu.isSoftware !== false;
   const target = software ? BW_SG_WORKGROUPS.software : BW_SG_WORKGROUPS.hardware;
   const cap = software ? maxParts : Math.min(maxParts, BW_SG_MAX_PARTS);
   const wanted = Math.min(Math.ceil(target / (mBlocks * kBlocks * g.groups)), cap);
