@@ -8,7 +8,10 @@ enable subgroups;
 //   row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench,
 //   row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded first
 //   and each broadcast dy channel is added as it arrives (addChannel) rather than all TM kept: fewer registers live,
-//   175-179 -> 162-172 ms on lavapipe at both sizes.
+//   175-179 -> 162-172 ms on lavapipe at both sizes. With SLIDE (stride and dilation 1 across rows, TC a multiple of
+//   kw, so a thread's columns are whole kernel rows) a quad that lies in one row takes each tap's inputs but the
+//   row's first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3 with two kernel rows
+//   a thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4 unslid before).
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
 //   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its
@@ -17,9 +20,9 @@ enable subgroups;
 //   oh*ow % 4 == 0, ow >= 4), plane4 (= oh*ow / 4), imagesPerPart, chunks (quad ranges per plane), chunkQuads (quads
 //   per range), parts (= ceil(batch / imagesPerPart) * chunks), mBlocks (= ceil(cout/groups / TM)), kBlocks
 //   (= ceil(K / (WG_X*TC))).
-// Workgroup: as backward_weight_3_subgroup (WG_X, TM, TC, BIAS) but TM * TC <= 64: with no broadcasts kept, lavapipe
-//   ran 16 x 4 tiles faster than 16 x 2 (ResNet-50's 3x3 at 56 x 56 155 -> 126 ms). Grid: linearGrid(parts * kBlocks *
-//   mBlocks * groups), parts fastest.
+// Workgroup: as backward_weight_3_subgroup (WG_X, TM, TC, BIAS) but TC <= 8 and TM * TC <= 96: with no broadcasts kept,
+//   lavapipe ran 16 x 4 tiles faster than 16 x 2 (ResNet-50's 3x3 at 56 x 56 155 -> 126 ms), 16 x 6 as fast, 16 x 8 9x
+//   slower (spilled); SLIDE = kw or 0 (above). Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
   strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
@@ -30,6 +33,7 @@ override WG_X: u32;
 override TM: u32 = 8u;
 override TC: u32 = 4u;
 override BIAS: u32 = 0u;
+override SLIDE: u32 = 0u; // kw where each tap's inputs may come from the previous tap's (see above), else 0
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
@@ -38,7 +42,7 @@ override BIAS: u32 = 0u;
 //!include conv2d/padded_input
 
 // Channel m's dy quad dm times each column's inputs under the quad.
-fn addChannel(acc: ptr<function, array<vec4f, 64>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 4>>) {
+fn addChannel(acc: ptr<function, array<vec4f, 96>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 8>>) {
   for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
 }
 
@@ -60,9 +64,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
   // This thread's columns k0 .. k0+TC-1 (clamped to the last one): input channel and tap offsets of each.
   let k0 = (kb * WG_X + lid) * TC;
-  var chan = array<u32, 4>(); // (g*cinG + ci) * h * w, without the image offset
-  var tapY = array<i32, 4>(); // ky*dilH - padH
-  var tapX = array<i32, 4>(); // kx*dilW - padW
+  var chan = array<u32, 8>(); // (g*cinG + ci) * h * w, without the image offset
+  var tapY = array<i32, 8>(); // ky*dilH - padH
+  var tapX = array<i32, 8>(); // kx*dilW - padW
   for (var c = 0u; c < TC; c++) {
     let k = min(k0 + c, kSize - 1u);
     let kx = k % p.kw;
@@ -76,7 +80,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var dyChan = array<u32, 2>();
   for (var j = 0u; j < TM / 8u; j++) { dyChan[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * plane; }
 
-  var acc = array<vec4f, 64>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
+  var acc = array<vec4f, 96>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   let chunk = part % p.chunks;
   let n0 = (part / p.chunks) * p.imagesPerPart;
@@ -98,12 +102,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         iy[i] = i32(select(oy, oy + 1u, wraps) * p.strideH);
         ix[i] = i32(select(ox + i, ox + i - p.ow, wraps) * p.strideW);
       }
-      var xv = array<vec4f, 4>();
+      var xv = array<vec4f, 8>();
+      let inRow = ox + 3u < p.ow; // the quad's pixels in one row: the next tap's inputs are one pixel on
       for (var c = 0u; c < TC; c++) {
         let xPlane = xImage + chan[c];
         let ty = iy + tapY[c];
         let tx = ix + tapX[c];
-        xv[c] = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z), xAt(xPlane, ty.w, tx.w));
+        if (SLIDE > 0u && c % max(SLIDE, 1u) != 0u && inRow) { // the same kernel row, one tap on
+          xv[c] = vec4f(xv[c - 1u].yzw, xAt(xPlane, ty.w, tx.w));
+        } else {
+          xv[c] = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z), xAt(xPlane, ty.w, tx.w));
+        }
       }
       for (var j = 0u; j < TM / 8u; j++) {
         let dv = dy[(dyImage + dyChan[j]) / 4u + q];

@@ -281,6 +281,11 @@ const SG_WG = 64;
  * 58-60 -> 53-57 against 16 x 2; the row-walking backward_weight_3_subgroup ran 295 -> 338 at 7 x 7, so keeps 32).
  */
 const SG_QUAD_WEIGHT_ACC = 64;
+/**
+ * Kernel rows per thread where backward_weight_3_subgroup_planes slides its taps (slidingTaps): 2 at 3x3, 16 x 6 tiles
+ * (lavapipe, ResNet-50's 3x3s: 107-113 ms against 123-135 with one row, 16 x 3).
+ */
+const SLIDE_ROWS = 2;
 
 /**
  * backward_weight_2_gemm tile: scalar accumulators per thread (TM * TR * KW: lavapipe's loop unroller gives up past
@@ -640,13 +645,14 @@ type SubgroupWeightParam = 'groups' | 'parts' | 'mBlocks' | 'kBlocks';
 /**
  * A weight-gradient kernel tiled as backward_weight_3_subgroup (tm channels x tc weight columns per thread, `wg`
  * threads per workgroup, one workgroup per part, column block, channel block and group; the bias gradient too when
- * bias = 1), one spec per tile. `params` are its shader's Params fields.
+ * bias = 1), one spec per tile. `params` are its shader's Params fields; `slides`: it takes SLIDE (the fifth argument).
  */
 function subgroupWeightKernel<P extends string>(
   shader: string,
   params: readonly (readonly [P | SubgroupWeightParam, 'u32'])[],
-): (tm: number, tc: number, wg: number, bias: number) => KernelSpec {
-  return memoize((tm: number, tc: number, wg: number, bias: number) =>
+  slides = false,
+): (tm: number, tc: number, wg: number, bias: number, slide: number) => KernelSpec {
+  return memoize((tm: number, tc: number, wg: number, bias: number, slide: number) =>
     defineKernel<P | SubgroupWeightParam>({
       name: `conv2d.${shader}`,
       shader: `conv2d/${shader}`,
@@ -654,7 +660,7 @@ function subgroupWeightKernel<P extends string>(
       params,
       workgroupSize: [wg, 1, 1],
       grid: (p, max) => linearGrid(p.parts * p.kBlocks * p.mBlocks * p.groups, max),
-      constants: { TM: tm, TC: tc, BIAS: bias },
+      constants: { TM: tm, TC: tc, BIAS: bias, ...(slides ? { SLIDE: slide } : {}) },
     }),
   );
 }
@@ -668,10 +674,12 @@ const backwardWeightPointwise = subgroupWeightKernel('backward_weight_6_pointwis
   ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS,
   ['mBlocks', 'u32'], ['kBlocks', 'u32'],
 ]);
-/** Planes walked by quads across rows (subgroupPlanesApply, planeQuadParts). */
-const backwardWeightSubgroupPlanes = subgroupWeightKernel('backward_weight_3_subgroup_planes', [
-  ...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32'],
-]);
+/** Planes walked by quads across rows (subgroupPlanesApply, planeQuadParts); taps slid along rows (slidingTaps). */
+const backwardWeightSubgroupPlanes = subgroupWeightKernel(
+  'backward_weight_3_subgroup_planes',
+  [...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+  true,
+);
 
 /**
  * backward_weight_5_patch for `tm` channels per workgroup of `wg` threads and kernels up to 4 * nv wide, with the bias
@@ -1142,24 +1150,25 @@ export function runConv2dBackwardWeight(
   let parts: number;
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
   if (chosen === 'subgroup' || chosen === 'pointwise') {
-    const quads = chosen === 'pointwise' || subgroupPlanesApply(g);
-    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, quads);
+    const planes = chosen === 'subgroup' && subgroupPlanesApply(g);
+    const slide = planes && slidingTaps(g, gpu) ? g.kw : 0;
+    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, chosen === 'pointwise' || planes, slide);
     const bias = db ? 1 : 0;
     if (chosen === 'pointwise') {
       const split = planeQuadParts(g, wanted);
       parts = split.parts;
-      spec = backwardWeightPointwise(tm, tc, wg, bias);
+      spec = backwardWeightPointwise(tm, tc, wg, bias, 0);
       params = { batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, ...split, mBlocks, kBlocks };
-    } else if (subgroupPlanesApply(g)) {
+    } else if (planes) {
       const split = planeQuadParts(g, wanted);
       parts = split.parts;
-      spec = backwardWeightSubgroupPlanes(tm, tc, wg, bias);
+      spec = backwardWeightSubgroupPlanes(tm, tc, wg, bias, slide);
       params = { ...geometryParams(g), ...split, mBlocks, kBlocks };
     } else {
       const rows = g.batch * g.oh;
       const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, rows)));
       parts = Math.ceil(rows / rowsPerPart);
-      spec = backwardWeightSubgroup(tm, tc, wg, bias);
+      spec = backwardWeightSubgroup(tm, tc, wg, bias, 0);
       params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
     }
   } else if (chosen === 'patch') {
@@ -1221,7 +1230,8 @@ export function runConv2dBackwardWeight(
 
 /**
  * The tiling 'subgroup' and 'pointwise' weight gradients share: their tile (backwardWeightSubgroupTile; `quads`: the
- * kernels that walk planes a quad at a time, wider on a software device, SG_QUAD_WEIGHT_ACC), workgroup
+ * kernels that walk planes a quad at a time, wider on a software device, SG_QUAD_WEIGHT_ACC; `slide`: kw where the
+ * planes kernel slides its taps, SLIDE_ROWS kernel rows a thread), workgroup
  * (one thread per TC of the K = cin/groups*kh*kw columns), block counts, and the parts the pixels are split into
  * (`wanted`: enough for the device's workgroup target, at most what one binding and the device allow).
  */
@@ -1230,11 +1240,13 @@ function subgroupWeightTiling(
   gpu: Gpu,
   maxParts: number,
   quads: boolean,
+  slide: number,
 ): { tm: number; tc: number; wg: number; mBlocks: number; kBlocks: number; wanted: number } {
   const coutG = g.cout / g.groups;
   const kSize = (g.cin / g.groups) * g.kh * g.kw;
   const software = gpu.isSoftware !== false;
-  const { tm, tc } = backwardWeightSubgroupTile(coutG, software && quads ? SG_QUAD_WEIGHT_ACC : SG_ACC);
+  const tile = backwardWeightSubgroupTile(coutG, software && quads ? SG_QUAD_WEIGHT_ACC : SG_ACC);
+  const { tm, tc } = slide > 0 ? { tm: tile.tm, tc: SLIDE_ROWS * slide } : tile;
   const wg = subgroupWorkgroup(Math.ceil(kSize / tc), gpu);
   const mBlocks = Math.ceil(coutG / tm);
   const kBlocks = Math.ceil(kSize / (wg * tc));
@@ -1259,6 +1271,14 @@ function planeQuadParts(g: Conv2dGeometry, wanted: number): ParamValues<(typeof 
   const chunkQuads = Math.ceil(plane4 / chunks);
   chunks = Math.ceil(plane4 / chunkQuads);
   return { plane4, imagesPerPart, chunks, chunkQuads, parts: Math.ceil(g.batch / imagesPerPart) * chunks };
+}
+
+/**
+ * Whether backward_weight_3_subgroup_planes slides its taps along kernel rows (SLIDE): on a software device, for 3x3
+ * kernels (the one size measured) at stride and dilation 1 across rows.
+ */
+function slidingTaps(g: Conv2dGeometry, device: Conv2dDevice): boolean {
+  return device.isSoftware !== false && g.kw === 3 && g.strideW === 1 && g.dilW === 1;
 }
 
 /** Whether backward_weight_3_subgroup_planes takes this geometry: planes of a multiple of 4 pixels, rows of 4+. */
