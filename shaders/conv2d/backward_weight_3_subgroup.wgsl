@@ -7,8 +7,12 @@ enable subgroups;
 //   of a quad. All threads of a workgroup walk the same pixels, so per quad of 4 pixels the TM dy rows are the same
 //   for every lane: in each block of 8 channels lane j loads channel j's quad and subgroupBroadcast hands it to all
 //   lanes (under lavapipe a load costs about as much per lane whether or not the lanes share the address, a broadcast
-//   about one FMA; see forward_3_subgroup). Each thread then loads its TC columns' inputs under the quad (zero outside
-//   the image) and does TM x TC vec4 FMAs. At the end the 4 lanes of each accumulator are added and the tile is
+//   about one FMA; see forward_3_subgroup). Each thread loads its TC columns' inputs under the quad first (zero outside
+//   the image) and adds each broadcast channel as it arrives (addChannel), TM x TC vec4 FMAs: keeping all TM
+//   broadcasts live cost lavapipe 13% (ResNet-50's 3x3 at 7 x 7, batch 15: 295 -> 257 ms). With SLIDE (= kw: stride
+//   and dilation 1 along rows, TC a multiple of kw, so a thread's columns are whole kernel rows) each tap but a row's
+//   first takes the previous tap's inputs one pixel on and loads one new value instead of 4: two 3x3 rows a thread
+//   (16 x 6), 7 x 7 257 -> 178 ms, 57 x 57 193 -> 116, 15 x 15 241 -> 158. At the end the 4 lanes of each accumulator are added and the tile is
 //   written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, oy, ox] comes along: every lane adds up the dy quads it
 //   loads for its subgroup, and in the first column block lanes 0-7 of the subgroup holding thread 0 (one lane per
@@ -19,8 +23,8 @@ enable subgroups;
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   rowsPerPart (output rows (n, oy) per part), parts (= ceil(batch*oh / rowsPerPart)), mBlocks (= ceil(cout/groups /
 //   TM)), kBlocks (= ceil(K / (WG_X*TC))).
-// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (1, 2 or 4) and BIAS (0 or 1),
-//   TM * TC <= 32 (past that the loop unroller gives up and the accumulators spill to memory). Needs subgroups of at least 8 lanes (the
+// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (at most 8), BIAS (0 or 1) and
+//   SLIDE (kw or 0), TM * TC <= 96 (16 x 8 spilled to memory, 9x slower). Needs subgroups of at least 8 lanes (the
 //   caller checks). Every subgroup operation sits in uniform control flow: columns past K and channels past the
 //   group's last one work on clamped (valid) addresses and are not stored; pixels past a row's end get dy = 0.
 // Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
@@ -34,12 +38,18 @@ override WG_X: u32;
 override TM: u32 = 8u;
 override TC: u32 = 4u;
 override BIAS: u32 = 0u;
+override SLIDE: u32 = 0u; // kw where each tap's inputs may come from the previous tap's (see above), else 0
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<f32>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 //!include conv2d/padded_input
+
+// Channel m's dy quad dm times each column's inputs under the quad.
+fn addChannel(acc: ptr<function, array<vec4f, 96>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 8>>) {
+  for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
+}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -59,9 +69,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
 
   // This thread's columns k0 .. k0+TC-1 (clamped to the last one): input channel and tap offsets of each.
   let k0 = (kb * WG_X + lid) * TC;
-  var chan = array<u32, 4>(); // (g*cinG + ci) * h * w, without the image offset
-  var tapY = array<i32, 4>(); // ky*dilH - padH
-  var tapX = array<i32, 4>(); // kx*dilW - padW
+  var chan = array<u32, 8>(); // (g*cinG + ci) * h * w, without the image offset
+  var tapY = array<i32, 8>(); // ky*dilH - padH
+  var tapX = array<i32, 8>(); // kx*dilW - padW
   for (var c = 0u; c < TC; c++) {
     let k = min(k0 + c, kSize - 1u);
     let kx = k % p.kw;
@@ -75,8 +85,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var dyChan = array<u32, 2>();
   for (var j = 0u; j < TM / 8u; j++) { dyChan[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * plane; }
 
-  var acc = array<vec4f, 32>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
-  var d = array<vec4f, 16>(); // dy of channels m0 .. m0+TM-1 under the current quad
+  var acc = array<vec4f, 96>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   let sw = i32(p.strideW);
   let rowEnd = min(p.batch * p.oh, (part + 1u) * p.rowsPerPart);
@@ -89,28 +98,32 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     for (var ox0 = 0u; ox0 < p.ow; ox0 += 4u) {
       let last = p.ow - 1u;
       let valid = vec4f(vec4<bool>(true, ox0 + 1u <= last, ox0 + 2u <= last, ox0 + 3u <= last));
+      let ix0 = i32(ox0) * sw;
+      var xv = array<vec4f, 8>();
+      for (var c = 0u; c < TC; c++) {
+        let xPlane = xImage + chan[c];
+        let iy = iy0 + tapY[c];
+        let ix = ix0 + tapX[c];
+        if (SLIDE > 0u && c % max(SLIDE, 1u) != 0u) { // the same kernel row, one tap on
+          xv[c] = vec4f(xv[c - 1u].yzw, xAt(xPlane, iy, ix + 3 * sw));
+        } else {
+          xv[c] = vec4f(xAt(xPlane, iy, ix), xAt(xPlane, iy, ix + sw), xAt(xPlane, iy, ix + 2 * sw),
+                        xAt(xPlane, iy, ix + 3 * sw));
+        }
+      }
       for (var j = 0u; j < TM / 8u; j++) {
         let at = dyRow + dyChan[j];
         let dv = valid * vec4f(dy[at + ox0], dy[at + min(ox0 + 1u, last)], dy[at + min(ox0 + 2u, last)],
                                dy[at + min(ox0 + 3u, last)]);
         if (BIAS == 1u) { biasAcc[j] += dv; }
-        d[8u * j] = subgroupBroadcast(dv, 0u);
-        d[8u * j + 1u] = subgroupBroadcast(dv, 1u);
-        d[8u * j + 2u] = subgroupBroadcast(dv, 2u);
-        d[8u * j + 3u] = subgroupBroadcast(dv, 3u);
-        d[8u * j + 4u] = subgroupBroadcast(dv, 4u);
-        d[8u * j + 5u] = subgroupBroadcast(dv, 5u);
-        d[8u * j + 6u] = subgroupBroadcast(dv, 6u);
-        d[8u * j + 7u] = subgroupBroadcast(dv, 7u);
-      }
-      let ix0 = i32(ox0) * sw;
-      for (var c = 0u; c < TC; c++) {
-        let xPlane = xImage + chan[c];
-        let iy = iy0 + tapY[c];
-        let ix = ix0 + tapX[c];
-        let xv = vec4f(xAt(xPlane, iy, ix), xAt(xPlane, iy, ix + sw), xAt(xPlane, iy, ix + 2 * sw),
-                       xAt(xPlane, iy, ix + 3 * sw));
-        for (var m = 0u; m < TM; m++) { acc[m * TC + c] = fma(d[m], xv, acc[m * TC + c]); }
+        addChannel(&acc, 8u * j, subgroupBroadcast(dv, 0u), &xv);
+        addChannel(&acc, 8u * j + 1u, subgroupBroadcast(dv, 1u), &xv);
+        addChannel(&acc, 8u * j + 2u, subgroupBroadcast(dv, 2u), &xv);
+        addChannel(&acc, 8u * j + 3u, subgroupBroadcast(dv, 3u), &xv);
+        addChannel(&acc, 8u * j + 4u, subgroupBroadcast(dv, 4u), &xv);
+        addChannel(&acc, 8u * j + 5u, subgroupBroadcast(dv, 5u), &xv);
+        addChannel(&acc, 8u * j + 6u, subgroupBroadcast(dv, 6u), &xv);
+        addChannel(&acc, 8u * j + 7u, subgroupBroadcast(dv, 7u), &xv);
       }
     }
   }

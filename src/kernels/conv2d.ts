@@ -282,8 +282,8 @@ const SG_WG = 64;
  */
 const SG_QUAD_WEIGHT_ACC = 64;
 /**
- * Kernel rows per thread where backward_weight_3_subgroup_planes slides its taps (slidingTaps): 2 at 3x3, 16 x 6 tiles
- * (lavapipe, ResNet-50's 3x3s: 107-113 ms against 123-135 with one row, 16 x 3).
+ * Kernel rows per thread where the 'subgroup' weight gradients slide their taps (slidingTaps): 2 at 3x3, 16 x 6 tiles
+ * (lavapipe, ResNet-50's 3x3s over planes: 107-113 ms against 123-135 with one row, 16 x 3).
  */
 const SLIDE_ROWS = 2;
 
@@ -665,16 +665,18 @@ function subgroupWeightKernel<P extends string>(
   );
 }
 
-/** Walks the pixels row by row, each part a range of output rows. */
-const backwardWeightSubgroup = subgroupWeightKernel('backward_weight_3_subgroup', [
-  ...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32'],
-]);
+/** Walks the pixels row by row, each part a range of output rows; taps slid along rows (slidingTaps). */
+const backwardWeightSubgroup = subgroupWeightKernel(
+  'backward_weight_3_subgroup',
+  [...GEOMETRY, ['rowsPerPart', 'u32'], ['parts', 'u32'], ['mBlocks', 'u32'], ['kBlocks', 'u32']],
+  true,
+);
 /** 1x1 kernels at stride 1 without padding: x and dy read as vec4 quads (planeQuadParts). */
 const backwardWeightPointwise = subgroupWeightKernel('backward_weight_6_pointwise', [
   ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ...PLANE_PARTS_PARAMS,
   ['mBlocks', 'u32'], ['kBlocks', 'u32'],
 ]);
-/** Planes walked by quads across rows (subgroupPlanesApply, planeQuadParts); taps slid along rows (slidingTaps). */
+/** Planes walked by quads across rows (subgroupPlanesApply, planeQuadParts); taps slid as the row walk's. */
 const backwardWeightSubgroupPlanes = subgroupWeightKernel(
   'backward_weight_3_subgroup_planes',
   [...GEOMETRY, ...PLANE_PARTS_PARAMS, ['mBlocks', 'u32'], ['kBlocks', 'u32']],
@@ -1151,7 +1153,7 @@ export function runConv2dBackwardWeight(
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
   if (chosen === 'subgroup' || chosen === 'pointwise') {
     const planes = chosen === 'subgroup' && subgroupPlanesApply(g);
-    const slide = planes && slidingTaps(g, gpu) ? g.kw : 0;
+    const slide = chosen === 'subgroup' && slidingTaps(g, gpu) ? g.kw : 0;
     const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, chosen === 'pointwise' || planes, slide);
     const bias = db ? 1 : 0;
     if (chosen === 'pointwise') {
@@ -1168,7 +1170,7 @@ export function runConv2dBackwardWeight(
       const rows = g.batch * g.oh;
       const rowsPerPart = Math.ceil(rows / Math.max(1, Math.min(wanted, rows)));
       parts = Math.ceil(rows / rowsPerPart);
-      spec = backwardWeightSubgroup(tm, tc, wg, bias, 0);
+      spec = backwardWeightSubgroup(tm, tc, wg, bias, slide);
       params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
     }
   } else if (chosen === 'patch') {
@@ -1231,7 +1233,7 @@ export function runConv2dBackwardWeight(
 /**
  * The tiling 'subgroup' and 'pointwise' weight gradients share: their tile (backwardWeightSubgroupTile; `quads`: the
  * kernels that walk planes a quad at a time, wider on a software device, SG_QUAD_WEIGHT_ACC; `slide`: kw where the
- * planes kernel slides its taps, SLIDE_ROWS kernel rows a thread), workgroup
+ * kernels slide their taps, SLIDE_ROWS kernel rows a thread), workgroup
  * (one thread per TC of the K = cin/groups*kh*kw columns), block counts, and the parts the pixels are split into
  * (`wanted`: enough for the device's workgroup target, at most what one binding and the device allow).
  */
@@ -1274,8 +1276,8 @@ function planeQuadParts(g: Conv2dGeometry, wanted: number): ParamValues<(typeof 
 }
 
 /**
- * Whether backward_weight_3_subgroup_planes slides its taps along kernel rows (SLIDE): on a software device, for 3x3
- * kernels (the one size measured) at stride and dilation 1 across rows.
+ * Whether the 'subgroup' weight gradients slide their taps along kernel rows (SLIDE): on a software device, for 3x3
+ * kernels (the one size measured) at stride and dilation 1 along rows.
  */
 function slidingTaps(g: Conv2dGeometry, device: Conv2dDevice): boolean {
   return device.isSoftware !== false && g.kw === 3 && g.strideW === 1 && g.dilW === 1;
