@@ -176,6 +176,8 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
  * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
  * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
+ * 1x1 forwards run 'pointwise' up to POINTWISE_INPUTS_FIRST_MAX_PLANE output pixels, 'subgroup' past it (ResNet-50 at
+ * 56 x 56, batch 15: 61-66 ms against 64-75; at 28 x 28 and below 'pointwise' 50-59 against 56-66).
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
@@ -185,7 +187,8 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g, device)) return 'depthwise';
   const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
-    if (conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
+    const largePlane = pass === 'forward' && g.oh * g.ow > POINTWISE_INPUTS_FIRST_MAX_PLANE;
+    if (!largePlane && conv2dVariantApplies(pass, 'pointwise', g, device)) return 'pointwise';
     if (conv2dVariantApplies(pass, 'subgroup', g, device)) return 'subgroup';
   }
   if (conv2dVariantApplies(pass, 'gemm', g)) return 'gemm';

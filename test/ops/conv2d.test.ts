@@ -335,6 +335,7 @@ describe('conv2d', () => {
 
   it('chooses the subgroup variants where they are faster, and only on devices with subgroups; depthwise on any', () => {
     const resnet1x1 = conv2dGeometry([1, 1024, 14, 14], [256, 1024, 1, 1], null);
+    const resnet1x1At56 = conv2dGeometry([1, 64, 56, 56], [256, 64, 1, 1], null);
     const resnetDown = conv2dGeometry([1, 512, 28, 28], [1024, 512, 1, 1], null, { stride: 2 });
     const resnet3x3 = conv2dGeometry([1, 256, 14, 14], [256, 256, 3, 3], null, { padding: 1 });
     const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
@@ -346,6 +347,8 @@ describe('conv2d', () => {
     const cnnx3x3Transposed = conv2dGeometry([15, 16, 224, 224], [1, 16, 3, 3], null, { padding: 1 });
     const expected: [Conv2dPass, Conv2dGeometry, Conv2dVariant][] = [
       ['forward', resnet1x1, 'pointwise'],
+      ['forward', resnet1x1At56, 'subgroup'], // past 28 x 28 outputs
+      ['backwardWeight', resnet1x1At56, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
       ['forward', resnet3x3, 'subgroup'],
       ['forward', depthwise, 'depthwise'],
