@@ -111,7 +111,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         if (SLIDE > 0u && c % max(SLIDE, 1u) != 0u && inRow) { // the same kernel row, one tap on
           xv[c] = vec4f(xv[c - 1u].yzw, xAt(xPlane, ty.w, tx.w));
         } else {
-          xv[c] = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z), xAt(xPlane, ty.w, tx.w));
+          xv[c] = vec4f(xAt(xPlane, ty.x, tx.x), xAt(xPlane, ty.y, tx.y), xAt(xPlane, ty.z, tx.z),
+                        xAt(xPlane, ty.w, tx.w));
         }
       }
       for (var j = 0u; j < TM / 8u; j++) {

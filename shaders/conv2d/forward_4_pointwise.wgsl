@@ -16,9 +16,9 @@ enable subgroups;
 //   per thread: 1 or 2), TM * QPL <= 32, and INPUTS_FIRST: load the 4 input channels' inputs first and add each
 //   output channel's broadcast weights as they arrive (addBlock), instead of keeping all TM x 4 broadcast weights live
 //   and then loading the inputs one channel at a time. Lavapipe, 32 x 1 tiles, batch 15, ResNet-50's 1x1s: at 28 x 28,
-//   14 x 14 and 7 x 7 inputs first 52-56 ms against 60-74; at 56 x 56 78-83 against 63-73. Every subgroup operation sits in uniform control flow: threads past the last run,
-//   pixels past the end of a plane and channels past the group's last one work on clamped (valid) addresses and only
-//   skip the store.
+//   14 x 14 and 7 x 7 inputs first 52-56 ms against 60-74; at 56 x 56 78-83 against 63-73. Every subgroup operation
+//   sits in uniform control flow: threads past the last run, pixels past the end of a plane and channels past the
+//   group's last one work on clamped (valid) addresses and only skip the store.
 // Grid: linearGrid(ceil(batch * runsPerPlane / WG_X) * mBlocks * groups), pixel blocks fastest.
 struct Params {
   batch: u32, cin: u32, cout: u32, groups: u32, w: u32, inPlane: u32, ow: u32, plane: u32, strideH: u32, strideW: u32,

@@ -29,7 +29,7 @@
  *   reference); 'gemm' (backward_weight_2_gemm.wgsl: each thread sums a tile of 8 output channels x up to 8
  *   weight rows x all kw taps over its own output rows; kw <= 16; over rows of a multiple of 4 pixels
  *   backward_weight_2_gemm_quads.wgsl, the same with dy read as vec4 quads); 'subgroup'
- *   (backward_weight_3_subgroup.wgsl: a workgroup sums 8 or 16 output channels x up to 256 weight columns over a
+ *   (backward_weight_3_subgroup.wgsl: a workgroup sums 8 or 16 output channels x up to 384 weight columns over a
  *   part of the pixels, dy shared by broadcasts; devices with subgroups of >= 8 lanes; over planes of a multiple of
  *   4 pixels with rows of 4 or more backward_weight_3_subgroup_planes.wgsl, which walks each plane a quad at a time
  *   across rows, dy read as vec4s); 'depthwise' (backward_weight_4_depthwise.wgsl: the forward's sliding window over
@@ -1157,7 +1157,8 @@ export function runConv2dBackwardWeight(
   if (chosen === 'subgroup' || chosen === 'pointwise') {
     const planes = chosen === 'subgroup' && subgroupPlanesApply(g);
     const slide = chosen === 'subgroup' && slidingTaps(g, gpu) ? g.kw : 0;
-    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, chosen === 'pointwise' || planes, slide);
+    const quads = chosen === 'pointwise' || planes;
+    const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, quads, slide);
     const bias = db ? 1 : 0;
     if (chosen === 'pointwise') {
       const split = planeQuadParts(g, wanted);
