@@ -2,18 +2,19 @@ enable subgroups;
 // conv2d.backward_weight (variant 3, GEMM with subgroup-shared output gradients): partial sums of the weight gradient,
 //   as backward_weight.wgsl. Per group, dw [cout/groups, K] = dy [cout/groups, P] * im2col(x)^T [P, K] with
 //   P = batch*oh*ow pixels and K = cin/groups*kh*kw weight columns k = (ci*kh + ky)*kw + kx.
-//   Each workgroup owns TM output channels of one group and WG_X*TC consecutive columns k, one part of the pixels
-//   (a range of output rows (n, oy)); each thread owns TC columns and TM x TC vec4 accumulators, one lane per pixel
-//   of a quad. All threads of a workgroup walk the same pixels, so per quad of 4 pixels the TM dy rows are the same
-//   for every lane: in each block of 8 channels lane j loads channel j's quad and subgroupBroadcast hands it to all
-//   lanes (under lavapipe a load costs about as much per lane whether or not the lanes share the address, a broadcast
-//   about one FMA; see forward_3_subgroup). Each thread loads its TC columns' inputs under the quad first (zero outside
-//   the image) and adds each broadcast channel as it arrives (addChannel), TM x TC vec4 FMAs: keeping all TM
-//   broadcasts live cost lavapipe 13% (ResNet-50's 3x3 at 7 x 7, batch 15: 295 -> 257 ms). With SLIDE (= kw: stride
-//   and dilation 1 along rows, TC a multiple of kw, so a thread's columns are whole kernel rows) each tap but a row's
-//   first takes the previous tap's inputs one pixel on and loads one new value instead of 4: two 3x3 rows a thread
-//   (16 x 6), 7 x 7 257 -> 178 ms, 57 x 57 193 -> 116, 15 x 15 241 -> 158. At the end the 4 lanes of each accumulator are added and the tile is
-//   written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
+//   Each workgroup owns TM output channels of one group and WG_X*TC consecutive columns k, one part of the pixels (a
+//   range of output rows (n, oy)); each thread owns TC columns and TM x TC vec4 accumulators, one lane per pixel of a
+//   quad. All threads of a workgroup walk the same pixels, so per quad of 4 pixels the TM dy rows are the same for
+//   every lane: in each block of 8 channels lane j loads channel j's quad and subgroupBroadcast hands it to all lanes
+//   (under lavapipe a load costs about as much per lane whether or not the lanes share the address, a broadcast about
+//   one FMA; see forward_3_subgroup). Each thread loads its TC columns' inputs under the quad first (zero outside the
+//   image) and adds each broadcast channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC vec4 FMAs: keeping
+//   all TM broadcasts live cost lavapipe 13% (ResNet-50's 3x3 at 7 x 7, batch 15: 295 -> 257 ms). With SLIDE (= kw:
+//   stride and dilation 1 along rows, TC a multiple of kw, so a thread's columns are whole kernel rows) each tap but a
+//   row's first takes the previous tap's inputs one pixel on and loads one new value instead of 4: two 3x3 rows a
+//   thread (16 x 6), 7 x 7 257 -> 178 ms, 57 x 57 193 -> 116, 15 x 15 241 -> 158. At the end the 4 lanes of each
+//   accumulator are added and the tile is written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed
+//   order, so the result is deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, oy, ox] comes along: every lane adds up the dy quads it
 //   loads for its subgroup, and in the first column block lanes 0-7 of the subgroup holding thread 0 (one lane per
 //   channel of each block of 8) write those sums after the weights.
@@ -45,11 +46,7 @@ override SLIDE: u32 = 0u; // kw where each tap's inputs may come from the previo
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 //!include conv2d/padded_input
-
-// Channel m's dy quad dm times each column's inputs under the quad.
-fn addChannel(acc: ptr<function, array<vec4f, 96>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 8>>) {
-  for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
-}
+//!include conv2d/dy_broadcast
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -116,14 +113,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         let dv = valid * vec4f(dy[at + ox0], dy[at + min(ox0 + 1u, last)], dy[at + min(ox0 + 2u, last)],
                                dy[at + min(ox0 + 3u, last)]);
         if (BIAS == 1u) { biasAcc[j] += dv; }
-        addChannel(&acc, 8u * j, subgroupBroadcast(dv, 0u), &xv);
-        addChannel(&acc, 8u * j + 1u, subgroupBroadcast(dv, 1u), &xv);
-        addChannel(&acc, 8u * j + 2u, subgroupBroadcast(dv, 2u), &xv);
-        addChannel(&acc, 8u * j + 3u, subgroupBroadcast(dv, 3u), &xv);
-        addChannel(&acc, 8u * j + 4u, subgroupBroadcast(dv, 4u), &xv);
-        addChannel(&acc, 8u * j + 5u, subgroupBroadcast(dv, 5u), &xv);
-        addChannel(&acc, 8u * j + 6u, subgroupBroadcast(dv, 6u), &xv);
-        addChannel(&acc, 8u * j + 7u, subgroupBroadcast(dv, 7u), &xv);
+        addDyBlock(&acc, j, dv, &xv);
       }
     }
   }

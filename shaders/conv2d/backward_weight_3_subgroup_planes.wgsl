@@ -1,17 +1,17 @@
 enable subgroups;
 // conv2d.backward_weight (variant 3 over whole planes): backward_weight_3_subgroup's tiles (see there: TM output
 //   channels x WG_X*TC weight columns per workgroup, dy shared by subgroup broadcasts, TM x TC vec4 accumulators per
-//   thread) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup walks each image's
-//   plane a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a row of 14 pixels
-//   no longer ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the
-//   row (under lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a
-//   row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench,
-//   row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded first
-//   and each broadcast dy channel is added as it arrives (addChannel) rather than all TM kept: fewer registers live,
+//   thread) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup walks each image's plane
+//   a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a row of 14 pixels no longer
+//   ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the row (under
+//   lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a row's end takes
+//   its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench, row walk -> this):
+//   241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded first and each broadcast dy
+//   channel is added as it arrives (addDyBlock, dy_broadcast.wgsl) rather than all TM kept: fewer registers live,
 //   175-179 -> 162-172 ms on lavapipe at both sizes. With SLIDE (stride and dilation 1 across rows, TC a multiple of
-//   kw, so a thread's columns are whole kernel rows) a quad that lies in one row takes each tap's inputs but the
-//   row's first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3 with two kernel rows
-//   a thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4 unslid before).
+//   kw, so a thread's columns are whole kernel rows) a quad that lies in one row takes each tap's inputs but the row's
+//   first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3 with two kernel rows a
+//   thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4 unslid before).
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
 //   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its
@@ -40,11 +40,7 @@ override SLIDE: u32 = 0u; // kw where each tap's inputs may come from the previo
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
 //!include conv2d/padded_input
-
-// Channel m's dy quad dm times each column's inputs under the quad.
-fn addChannel(acc: ptr<function, array<vec4f, 96>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 8>>) {
-  for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
-}
+//!include conv2d/dy_broadcast
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -118,14 +114,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       for (var j = 0u; j < TM / 8u; j++) {
         let dv = dy[(dyImage + dyChan[j]) / 4u + q];
         if (BIAS == 1u) { biasAcc[j] += dv; }
-        addChannel(&acc, 8u * j, subgroupBroadcast(dv, 0u), &xv);
-        addChannel(&acc, 8u * j + 1u, subgroupBroadcast(dv, 1u), &xv);
-        addChannel(&acc, 8u * j + 2u, subgroupBroadcast(dv, 2u), &xv);
-        addChannel(&acc, 8u * j + 3u, subgroupBroadcast(dv, 3u), &xv);
-        addChannel(&acc, 8u * j + 4u, subgroupBroadcast(dv, 4u), &xv);
-        addChannel(&acc, 8u * j + 5u, subgroupBroadcast(dv, 5u), &xv);
-        addChannel(&acc, 8u * j + 6u, subgroupBroadcast(dv, 6u), &xv);
-        addChannel(&acc, 8u * j + 7u, subgroupBroadcast(dv, 7u), &xv);
+        addDyBlock(&acc, j, dv, &xv);
       }
       ox += 4u;
       if (ox >= p.ow) { ox -= p.ow; oy += 1u; }

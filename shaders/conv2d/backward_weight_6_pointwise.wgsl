@@ -6,12 +6,13 @@ enable subgroups;
 //   dy alike, so both are read as vec4s (under lavapipe one vec4 load costs about 1.4 scalar ones, where
 //   backward_weight_3_subgroup loads each pixel of a quad on its own and tests it against the image's edges).
 //   Each workgroup owns TM output channels of one group and WG_X*TC consecutive input channels, and one part of the
-//   pixels (a run of images times a range of quads of each plane); each thread owns TC input channels and TM x TC
-//   vec4 accumulators, one lane per pixel of the quad. In each block of 8 output channels lane j loads channel j's
-//   dy quad and subgroupBroadcast hands it to all lanes; each thread loads its TC input quads first and adds each
-//   broadcast channel as it arrives (addChannel), TM x TC vec4 FMAs in all: keeping all TM broadcasts ran 5-10% slower
-//   on lavapipe (more registers live). The 4 lanes of each accumulator are added at the end and the tile is written to partial[part, :];
-//   conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
+//   pixels (a run of images times a range of quads of each plane); each thread owns TC input channels and TM x TC vec4
+//   accumulators, one lane per pixel of the quad. In each block of 8 output channels lane j loads channel j's dy quad
+//   and subgroupBroadcast hands it to all lanes; each thread loads its TC input quads first and adds each broadcast
+//   channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC vec4 FMAs in all: keeping all TM broadcasts ran
+//   5-10% slower on lavapipe (more registers live). The 4 lanes of each accumulator are added at the end and the tile
+//   is written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is
+//   deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, :] comes along, as in backward_weight_3_subgroup.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] as vec4s (read); @2 dy: NCHW f32 [batch, cout, h, w] as
 //   vec4s (read); @3 partial: f32 [parts, cout * cin/groups (+ cout with BIAS)] (read_write; each part its own tiles).
@@ -37,10 +38,7 @@ override BIAS: u32 = 0u;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
 
-// Channel m's dy quad dm times each column's inputs under the quad.
-fn addChannel(acc: ptr<function, array<vec4f, 64>>, m: u32, dm: vec4f, xv: ptr<function, array<vec4f, 4>>) {
-  for (var c = 0u; c < TC; c++) { (*acc)[m * TC + c] = fma(dm, (*xv)[c], (*acc)[m * TC + c]); }
-}
+//!include conv2d/dy_broadcast
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -70,25 +68,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let q0 = chunk * p.chunkQuads;
   let qEnd = min(p.plane4, q0 + p.chunkQuads);
 
-  var acc = array<vec4f, 64>(); // [m * TC + c], lane i of each vec4 the pixel 4q + i
+  var acc = array<vec4f, 96>(); // [m * TC + c], lane i of each vec4 the pixel 4q + i
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   for (var n = n0; n < nEnd; n++) {
     let xImage = n * p.cin * p.plane4;
     let dyImage = n * p.cout * p.plane4;
     for (var q = q0; q < qEnd; q++) {
-      var xv = array<vec4f, 4>();
+      var xv = array<vec4f, 8>();
       for (var c = 0u; c < TC; c++) { xv[c] = x[xImage + xChan[c] + q]; }
       for (var j = 0u; j < TM / 8u; j++) {
         let dv = dy[dyImage + dyChan[j] + q];
         if (BIAS == 1u) { biasAcc[j] += dv; }
-        addChannel(&acc, 8u * j, subgroupBroadcast(dv, 0u), &xv);
-        addChannel(&acc, 8u * j + 1u, subgroupBroadcast(dv, 1u), &xv);
-        addChannel(&acc, 8u * j + 2u, subgroupBroadcast(dv, 2u), &xv);
-        addChannel(&acc, 8u * j + 3u, subgroupBroadcast(dv, 3u), &xv);
-        addChannel(&acc, 8u * j + 4u, subgroupBroadcast(dv, 4u), &xv);
-        addChannel(&acc, 8u * j + 5u, subgroupBroadcast(dv, 5u), &xv);
-        addChannel(&acc, 8u * j + 6u, subgroupBroadcast(dv, 6u), &xv);
-        addChannel(&acc, 8u * j + 7u, subgroupBroadcast(dv, 7u), &xv);
+        addDyBlock(&acc, j, dv, &xv);
       }
     }
   }
