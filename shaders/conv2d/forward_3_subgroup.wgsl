@@ -8,14 +8,20 @@ enable subgroups;
 //   costs about as much per lane whether or not the lanes share the address (~1 ns, 6-7 FMAs), a broadcast about one
 //   FMA, so this turns TM loads per thread and K step into TM / 8. Needs subgroups of at least 8 lanes (the caller
 //   checks); a subgroup never spans two workgroups, so all its lanes share the channel block.
+//   With PAIRS a thread's 4 pixels are two pairs of adjacent pixels, pairs 2*run and 2*run + 1 of the batch's rows
+//   counted ow/2 to a row (ow even): the second pair may lie on the next row or image. Rows of 2 mod 4 pixels (ResNet's
+//   14 x 14) then waste no lanes where quads along a row leave half of each row's last quad idle, for one more load
+//   per tap (each pair slides on its own). Lavapipe, ResNet-50's 3x3 at 14 x 14, batch 15: forward 114-121 -> 101-110
+//   ms, input gradient 121-124 -> 105-114.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
 //   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
-//   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), one per thread), mBlocks (= ceil(cout/groups / TM)).
+//   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), or ceil(batch*oh*ow / 4) with PAIRS; one per thread), mBlocks
+//   (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
 //   KW = kw and KH = kh (the kernel as constants, so the compiler unrolls its loops: with kw a Param ResNet-50's 3x3s
-//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower). Every
+//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), and PAIRS (QPL = 1, strideW == dilW). Every
 //   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
 //   only skip the store; channels past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -30,6 +36,7 @@ override TM: u32 = 8u;
 override QPL: u32 = 1u;
 override KW: u32 = 3u; // = kw: a constant trip count lets the compiler unroll the loop over a kernel row
 override KH: u32 = 3u; // = kh, likewise for the loop over the kernel's rows
+override PAIRS: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -37,6 +44,18 @@ override KH: u32 = 3u; // = kh, likewise for the loop over the kernel's rows
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 //!include conv2d/padded_input
+
+// Pixel pair k of the batch's output rows (ow even, so a pair never crosses a row): its image, output row and first
+// column, and where its first pixel's window starts in the input.
+struct Pair { n: u32, oy: u32, ox: u32, iy: i32, ix: i32 }
+
+fn pairAt(k: u32) -> Pair {
+  let perRow = p.ow / 2u;
+  let row = k / perRow; // n * oh + oy
+  let ox = 2u * (k % perRow);
+  let oy = row % p.oh;
+  return Pair(row / p.oh, oy, ox, i32(oy * p.strideH) - i32(p.padH), i32(ox * p.strideW) - i32(p.padW));
+}
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -65,16 +84,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let ix0 = i32(ox0 * p.strideW) - i32(p.padW);
   let sw = i32(p.strideW);
   let slide = p.strideW == p.dilW;
+  // PAIRS: the run is pixel pairs 2 * run and 2 * run + 1 (the last pair where past it) of the batch's rows of ow/2.
+  let pairs = p.batch * p.oh * (p.ow / 2u);
+  let pairA = pairAt(min(2u * run, pairs - 1u));
+  let pairB = pairAt(min(2u * run + 1u, pairs - 1u));
 
   var acc = array<vec4f, 32>(); // [m * QPL + q]
   var v = array<vec4f, 4>(); // inputs of the run's pixels for the current (ci, ky, kx)
   var wm = array<f32, 32>(); // the TM weights of the current K step
   for (var ci = 0u; ci < cinG; ci++) {
     let plane = (n * p.cin + g * cinG + ci) * p.h * p.w;
+    let planeA = (pairA.n * p.cin + g * cinG + ci) * p.h * p.w;
+    let planeB = (pairB.n * p.cin + g * cinG + ci) * p.h * p.w;
     for (var ky = 0u; ky < KH; ky++) {
       let iy = iy0 + i32(ky * p.dilH);
       let tap = (ci * p.kh + ky) * p.kw;
-      if (slide) {
+      let iyA = pairA.iy + i32(ky * p.dilH);
+      let iyB = pairB.iy + i32(ky * p.dilH);
+      // Each pair slides as the quads do: its first pixel's input at kx = 0 now, the second's loaded per tap below.
+      var pa = vec2f();
+      var pb = vec2f();
+      if (PAIRS) {
+        pa.y = xAt(planeA, iyA, pairA.ix);
+        pb.y = xAt(planeB, iyB, pairB.ix);
+      }
+      if (slide && !PAIRS) {
         // Pixels 1 .. 4*QPL-1 of kx = 0 (shifted into place below); pixel 0's slot is filled by the shift.
         for (var q = 0u; q < QPL; q++) {
           let ix = ix0 + i32(4u * q) * sw;
@@ -84,7 +118,11 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
       for (var kx = 0u; kx < KW; kx++) {
         let ix = ix0 + i32(kx * p.dilW);
-        if (slide) {
+        if (PAIRS) {
+          pa = vec2f(pa.y, xAt(planeA, iyA, pairA.ix + i32(kx * p.dilW) + sw));
+          pb = vec2f(pb.y, xAt(planeB, iyB, pairB.ix + i32(kx * p.dilW) + sw));
+          v[0] = vec4f(pa, pb);
+        } else if (slide) {
           for (var q = 0u; q + 1u < QPL; q++) { v[q] = vec4f(v[q].yzw, v[q + 1u].x); }
           v[QPL - 1u] = vec4f(v[QPL - 1u].yzw, xAt(plane, iy, ix + i32(4u * QPL - 1u) * sw));
         } else {
@@ -112,6 +150,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
   }
   if (nb * WG_X + lid >= p.runs) { return; }
+  if (PAIRS) {
+    for (var m = 0u; m < TM; m++) {
+      if (m >= rows) { continue; }
+      let co = g * coutG + m0 + m;
+      let r = acc[m] + select(0.0, b[co], p.hasBias == 1u);
+      let at = ((pairA.n * p.cout + co) * p.oh + pairA.oy) * p.ow + pairA.ox;
+      y[at] = r.x;
+      y[at + 1u] = r.y;
+      if (2u * run + 1u < pairs) {
+        let bt = ((pairB.n * p.cout + co) * p.oh + pairB.oy) * p.ow + pairB.ox;
+        y[bt] = r.z;
+        y[bt + 1u] = r.w;
+      }
+    }
+    return;
+  }
   // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
   for (var m = 0u; m < TM; m++) {
     if (m >= rows) { continue; }

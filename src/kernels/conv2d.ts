@@ -418,10 +418,10 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
 );
 
 /**
- * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup and a
- * kh x kw kernel.
+ * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, a
+ * kh x kw kernel, and whether a thread's pixels are two pairs (PAIRS, 1 or 0) rather than a run along one row.
  */
-const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number, kw: number) =>
+const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number) =>
   defineKernel({
     name: 'conv2d.forward_3_subgroup',
     shader: 'conv2d/forward_3_subgroup',
@@ -429,7 +429,7 @@ const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number
     params: FWD_GEMM_PARAMS,
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
-    constants: { TM: tm, QPL: qpl, KH: kh, KW: kw },
+    constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs },
   }),
 );
 
@@ -874,6 +874,16 @@ function subgroupTile(coutG: number, maxTm: number): { tm: number; qpl: number }
 }
 
 /**
+ * Whether forward_3_subgroup's threads take two pixel pairs each (PAIRS) instead of a quad along one row: on a software
+ * device, for rows of 2 mod 4 pixels (ResNet-50's 14 x 14 stage, where a row's last quad would leave half its lanes
+ * idle) whose inputs slide along the kernel row (strideW == dilW). A pair loads one input per tap where a quad loads
+ * one for four pixels, so rows that quads fill keep them. Only with one quad a thread (QPL = 1).
+ */
+function forwardPairs(g: Conv2dGeometry, device: Conv2dDevice): boolean {
+  return device.isSoftware !== false && g.ow % 4 === 2 && g.strideW === g.dilW;
+}
+
+/**
  * Output planes up to which a software device runs forward_4_pointwise with its inputs loaded first, 32 x 1 tiles
  * (lavapipe, ResNet-50's 1x1s at batch 15: 52-56 ms against 60-74 at 28 x 28, 14 x 14 and 7 x 7; at 56 x 56 78-83
  * against 63-73).
@@ -1017,8 +1027,9 @@ export function runConv2dForward(
   }
   if (chosen === 'subgroup') {
     const { tm, qpl } = subgroupTile(coutG, SG_MAX_TM);
-    const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
-    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw);
+    const pairs = qpl === 1 && forwardPairs(g, gpu);
+    const runs = pairs ? Math.ceil((g.batch * g.oh * g.ow) / 4) : g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0);
     gpu.run(spec, { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
     return;
   }

@@ -1,6 +1,7 @@
 """Reference data for conv2d at the tile edges of the fast forward variants: batch 1 and small batches, 1x1 kernels
 with and without stride, planes that are not a multiple of 4, channel counts that fill part of a tile, input-channel
-counts that are not a multiple of 4, a long K, and more pixel runs than one workgroup holds. forward, dx, dw and db."""
+counts that are not a multiple of 4, a long K, more pixel runs than one workgroup holds, and rows of 2 mod 4 pixels
+(pixel pairs). forward, dx, dw and db."""
 import torch
 from common import write_fixture
 from conv2d_cases import conv2d_cases
@@ -21,6 +22,11 @@ CASES = [
     ("b1_long_k", (1, 128, 3, 3), 8, (3, 3), 1, 1, 1, 1, False),
     ("b3_groups_3x3", (3, 16, 6, 5), 32, (3, 3), 1, 1, 1, 2, True),
     ("b1_dilation2", (1, 12, 11, 10), 12, (3, 3), 1, 2, 2, 1, True),
+    # Rows of 2 mod 4 pixels with 32 channels a thread: forward_3_subgroup takes pixel pairs (forward and dx), a
+    # thread's second pair on the next row or in the next image (25 and 9 pairs an image), or past the last pair.
+    ("b2_pairs_rows", (2, 26, 5, 10), 26, (3, 3), 1, 1, 1, 1, True),
+    ("b3_pairs_images", (3, 8, 3, 6), 27, (3, 3), 1, 1, 1, 1, False),
+    ("b1_pairs_stride2_dil2", (1, 4, 12, 11), 27, (3, 3), 2, 2, 2, 1, True),
 ]
 
 write_fixture("conv2d_tiles", conv2d_cases(CASES, g))
