@@ -254,6 +254,8 @@ const GEOMETRY = [
 ] as const;
 type GeometryField = (typeof GEOMETRY)[number][0];
 
+/** Threads per workgroup of flip_weights (one pair of an input and an output channel each). */
+const FLIP_WG = 64;
 /** Parts conv2d.sum_partials adds in one pass; more go in two (runSumPartials). */
 const SUM_GROUP = 64;
 /** Threads per workgroup of the tree reductions (a power of two: the shaders halve it). */
@@ -598,8 +600,16 @@ export const conv2dFlipWeights = defineKernel({
     { name: 'wf', access: 'read_write' },
   ],
   params: [['cin', 'u32'], ['cout', 'u32'], ['kh', 'u32'], ['kw', 'u32'], ['groups', 'u32']],
-  workgroupSize: [ELEMENTWISE_WG, 1, 1],
-  grid: (p, max) => elementwiseGrid({ n: (p.cin * p.cout * p.kh * p.kw) / p.groups }, max),
+  workgroupSize: [FLIP_WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / p.groups / FLIP_WG), max),
+});
+
+/** flip_weights for 1x1 kernels with channels per group a multiple of 4: a 4 x 4 block a thread. */
+export const conv2dFlipWeightsPointwise = defineKernel({
+  ...conv2dFlipWeights,
+  name: 'conv2d.flip_weights_1_pointwise',
+  shader: 'conv2d/flip_weights_1_pointwise',
+  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / p.groups / 16 / FLIP_WG), max),
 });
 
 export const conv2dBackwardWeight = defineKernel({
@@ -1109,7 +1119,9 @@ export function runConv2dBackwardInput(
 /** The transposed, flipped weights the input gradient convolves dy with (a new buffer: the caller frees it). */
 function flipWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry): GPUBuffer {
   const wf = gpu.alloc(weightCount(g) * 4, 'conv2d.flip_weights:wf');
-  gpu.run(conv2dFlipWeights, { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, groups: g.groups }, [w, wf]);
+  const blocks = g.kh === 1 && g.kw === 1 && (g.cin / g.groups) % 4 === 0 && (g.cout / g.groups) % 4 === 0;
+  const spec = blocks ? conv2dFlipWeightsPointwise : conv2dFlipWeights;
+  gpu.run(spec, { cin: g.cin, cout: g.cout, kh: g.kh, kw: g.kw, groups: g.groups }, [w, wf]);
   return wf;
 }
 

@@ -301,6 +301,23 @@ describe('conv2d', () => {
     [dy, w, dx].forEach((t) => t!.dispose());
   });
 
+  it('flips 1x1 weights a 4 x 4 block a thread where the channels per group allow it', async () => {
+    const gpu = await testGpu();
+    const flipKernel = async (cin: number, cout: number, groups: number): Promise<string> => {
+      const g = conv2dGeometry([1, cin, 4, 4], [cout, cin / groups, 1, 1], null, { groups });
+      const [dy, w, dx] = [[1, cout, 4, 4], [cout, cin / groups, 1, 1], [1, cin, 4, 4]].map((s) => Tensor.zeros(gpu, s));
+      gpu.startProfiling();
+      runConv2dBackwardInput(gpu, dy!.buffer, w!.buffer, dx!.buffer, g);
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      [dy, w, dx].forEach((t) => t!.dispose());
+      return kernels[0]!;
+    };
+    // The values are checked on the pointwise and tile-edge fixtures (groups included); here which kernel flips.
+    expect(await flipKernel(16, 24, 2)).toBe('conv2d.flip_weights_1_pointwise');
+    expect(await flipKernel(12, 8, 2)).toBe('conv2d.flip_weights'); // 6 input channels a group
+    expect(await flipKernel(8, 10, 1)).toBe('conv2d.flip_weights');
+  });
+
   it("runs the input gradient of CNN-X's 1 -> 16 convs as a depthwise forward summing 16 channels into 1", async () => {
     const gpu = await testGpu();
     const g = conv2dGeometry([2, 1, 12, 16], [8, 1, 9, 9], [8], { padding: 4 });
