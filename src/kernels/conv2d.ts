@@ -580,6 +580,22 @@ const backwardInputStrided = memoize((tm: number, qpl: number) =>
   }),
 );
 
+/**
+ * backward_input_3_strided_subgroup specialised for `tm` input channels and `qpl` quads per thread and `wg` threads per
+ * workgroup.
+ */
+const backwardInputStridedSubgroup = memoize((tm: number, qpl: number, wg: number, ty: number, tx: number) =>
+  defineKernel({
+    name: 'conv2d.backward_input_3_strided_subgroup',
+    shader: 'conv2d/backward_input_3_strided_subgroup',
+    bindings: conv2dBackwardInput.bindings,
+    params: [...GEOMETRY, ['rowsJ', 'u32'], ['runsPerRow', 'u32'], ['runs', 'u32'], ['mBlocks', 'u32'], ['phase', 'u32']],
+    workgroupSize: [wg, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
+    constants: { TM: tm, QPL: qpl, TY: ty, TX: tx },
+  }),
+);
+
 export const conv2dScatterStrided = defineKernel({
   name: 'conv2d.scatter_strided',
   shader: 'conv2d/scatter_strided',
@@ -1125,17 +1141,40 @@ function flipWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry): GPUBuffer {
   return wf;
 }
 
-/** The input gradient of a strided conv as stride x stride phases (backward_input_2_strided). */
+/**
+ * The input gradient of a strided conv as stride x stride phases: on a software device with subgroups, one dispatch
+ * per phase of backward_input_3_strided_subgroup (3x faster on ResNet-50's stride-2 3x3s), else one of
+ * backward_input_2_strided for all phases.
+ */
 function runStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, dx: Binding, g: Conv2dGeometry): void {
   // A phase row is w / stride long (7 for ResNet's 14 x 14 stride-2 convs): a run no longer than it wastes fewer
   // lanes, and the accumulators it frees hold more channels.
   const phaseW = Math.ceil(g.w / g.strideW);
-  const qpl = Math.min(FWD_QPL, Math.ceil(phaseW / 4));
-  const tm = pow2AtMost(g.cin / g.groups, STRIDED_ACC / qpl);
   const rowsJ = Math.ceil(g.h / g.strideH);
+  const cinG = g.cin / g.groups;
+  if (gpu.isSoftware !== false && gpu.hasSubgroups && cinG >= SG_LANES) {
+    const tile = subgroupTile(cinG, SG_MAX_TM);
+    const qpl = Math.min(tile.qpl, Math.ceil(phaseW / 4));
+    const runsPerRow = Math.ceil(phaseW / (4 * qpl));
+    const runs = g.batch * rowsJ * runsPerRow;
+    const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(cinG / tile.tm) };
+    const wg = subgroupWorkgroup(runs, gpu);
+    // One dispatch per phase, its taps along each axis as constants.
+    const taps = (k: number, r: number, s: number): number => (r < k ? Math.ceil((k - r) / s) : 0);
+    for (let py = 0; py < g.strideH; py++) {
+      for (let px = 0; px < g.strideW; px++) {
+        const ty = taps(g.kh, (py + g.padH) % g.strideH, g.strideH);
+        const tx = taps(g.kw, (px + g.padW) % g.strideW, g.strideW);
+        gpu.run(backwardInputStridedSubgroup(tile.tm, qpl, wg, ty, tx), { ...params, phase: py * g.strideW + px }, [dy, w, dx]);
+      }
+    }
+    return;
+  }
+  const qpl = Math.min(FWD_QPL, Math.ceil(phaseW / 4));
+  const tm = pow2AtMost(cinG, STRIDED_ACC / qpl);
   const runsPerRow = Math.ceil(phaseW / (4 * qpl));
   const runs = g.batch * rowsJ * runsPerRow;
-  const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(g.cin / g.groups / tm) };
+  const params = { ...geometryParams(g), rowsJ, runsPerRow, runs, mBlocks: Math.ceil(cinG / tm) };
   gpu.run(backwardInputStrided(tm, qpl), params, [dy, w, dx]);
 }
 

@@ -42,9 +42,10 @@ describe('conv2d', () => {
   // conv2d: every hyper-parameter; conv2d_tiles: batch-1 shapes at the tile edges of the subgroup variants;
   // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes, conv2d_reduce: the edges of the
   // depthwise, patch and pointwise variants, of the 'gemm' weight gradient over pixel quads, of the 'subgroup' one
-  // over planes and of the depthwise forward that reduces input channels into one output channel.
+  // over planes, of the depthwise forward that reduces input channels into one output channel and of the strided
+  // input gradient's subgroup kernel.
   const fixtureSets = ['conv2d', 'conv2d_tiles', 'conv2d_depthwise', 'conv2d_patch', 'conv2d_pointwise', 'conv2d_quads',
-    'conv2d_planes', 'conv2d_reduce'];
+    'conv2d_planes', 'conv2d_reduce', 'conv2d_strided'];
   for (const c of fixtureSets.flatMap((set) => loadCases(set))) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
