@@ -1191,7 +1191,7 @@ function runPointwiseStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, d
   };
   runConv2dForward(gpu, dy, wf, null, kept, pointwise);
   gpu.free(wf);
-  const scatter = { n: g.batch * g.cin * g.h * g.w, h: g.h, w: g.w, oh: g.oh, ow: g.ow, strideH: g.strideH, strideW: g.strideW };
+  const scatter = { n: g.batch * g.cin * g.oh * g.ow, h: g.h, w: g.w, oh: g.oh, ow: g.ow, strideH: g.strideH, strideW: g.strideW };
   gpu.run(conv2dScatterStrided, scatter, [kept, dx]);
   gpu.free(kept);
 }
