@@ -13,11 +13,13 @@ enable subgroups;
 //   first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3 with two kernel rows a
 //   thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4 unslid before).
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
-// Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s
-//   (read); @3 partial: f32 [parts, cout * cin/groups * kh * kw (+ cout with BIAS)] (read_write; each part writes its
-//   own tiles).
+//   Planes of oh*ow pixels not a multiple of 4 (7 x 7) come with dy padded with zeros to plane4 quads a plane
+//   (pack_planes): the padding pixels' inputs lie past the last row, and times a zero dy they add nothing.
+// Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 dy: f32 [batch, cout, 4*plane4] as vec4s
+//   (read: NCHW, each plane padded with zeros to 4*plane4 pixels); @3 partial: f32 [parts, cout * cin/groups * kh *
+//   kw (+ cout with BIAS)] (read_write; each part writes its own tiles).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups;
-//   oh*ow % 4 == 0, ow >= 4), plane4 (= oh*ow / 4), imagesPerPart, chunks (quad ranges per plane), chunkQuads (quads
+//   ow >= 4), plane4 (= ceil(oh*ow / 4)), imagesPerPart, chunks (quad ranges per plane), chunkQuads (quads
 //   per range), parts (= ceil(batch / imagesPerPart) * chunks), mBlocks (= ceil(cout/groups / TM)), kBlocks
 //   (= ceil(K / (WG_X*TC))).
 // Workgroup: as backward_weight_3_subgroup (WG_X, TM, TC, BIAS) but TC <= 8 and TM * TC <= 96: with no broadcasts kept,
@@ -56,7 +58,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let kSize = cinG * p.kh * p.kw;
   let m0 = mb * TM;
   let rows = min(TM, coutG - m0);
-  let plane = p.oh * p.ow;
+  let plane = 4u * p.plane4; // dy's planes: oh*ow pixels, padded with zeros to a multiple of 4 where they are not
 
   // This thread's columns k0 .. k0+TC-1 (clamped to the last one): input channel and tap offsets of each.
   let k0 = (kb * WG_X + lid) * TC;

@@ -1228,7 +1228,11 @@ export function runConv2dBackwardWeight(
   variant?: Conv2dVariant,
   db: GPUBuffer | null = null,
 ): void {
-  const packed = variant === undefined ? packedPointwiseGeometry(g, gpu) : null;
+  const chosen = resolveVariant('backwardWeight', g, variant, gpu);
+  // The rules' pick (not a forced or tuned one) may run on packed planes.
+  const packed = variant === undefined && chosen === heuristicConv2dVariant('backwardWeight', g, gpu)
+    ? packedPointwiseGeometry(g, gpu)
+    : null;
   if (packed) {
     runPackedPointwiseWeightGradient(gpu, x, dy, dw, g, packed, db);
     return;
@@ -1239,9 +1243,9 @@ export function runConv2dBackwardWeight(
   let spec: KernelSpec;
   let params: Record<string, number>;
   let parts: number;
-  const chosen = resolveVariant('backwardWeight', g, variant, gpu);
+  let dyPadded: GPUBuffer | null = null; // dy in planes padded to a multiple of 4 pixels, for the planes kernel
   if (chosen === 'subgroup' || chosen === 'pointwise') {
-    const planes = chosen === 'subgroup' && subgroupPlanesApply(g);
+    const planes = chosen === 'subgroup' && (subgroupPlanesApply(g) || paddedPlanesApply(g, gpu));
     const slide = chosen === 'subgroup' && slidingTaps(g, gpu) ? g.kw : 0;
     const quads = chosen === 'pointwise' || planes;
     const { tm, tc, wg, mBlocks, kBlocks, wanted } = subgroupWeightTiling(g, gpu, maxParts, quads, slide);
@@ -1254,6 +1258,11 @@ export function runConv2dBackwardWeight(
     } else if (planes) {
       const split = planeQuadParts(g, wanted);
       parts = split.parts;
+      if (4 * split.plane4 !== g.oh * g.ow) {
+        dyPadded = gpu.alloc(g.batch * g.cout * 4 * split.plane4 * 4, 'conv2d.pack_planes:dy');
+        const pack = { planes: g.batch * g.cout, h: g.oh, w: g.ow, oh: g.oh, ow: g.ow, strideH: 1, strideW: 1 };
+        gpu.run(conv2dPackPlanes, { ...pack, quads: split.plane4 }, [dy, dyPadded]);
+      }
       spec = backwardWeightSubgroupPlanes(tm, tc, wg, bias, slide);
       params = { ...geometryParams(g), ...split, mBlocks, kBlocks };
     } else {
@@ -1311,13 +1320,15 @@ export function runConv2dBackwardWeight(
   if (parts === 1 && !fusedBias) {
     // One part is dw itself, no partials to add: 41 of a ResNet-50 training step's 53 weight gradients at batch 4,
     // whose copies through sum_partials took 160 ms of the step on lavapipe.
-    gpu.run(spec, params, [x, dy, dw]);
+    gpu.run(spec, params, [x, dyPadded ?? dy, dw]);
+    if (dyPadded) gpu.free(dyPadded);
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
     return;
   }
   const stride = fusedBias ? count + g.cout : count; // floats per part: the weights, then the bias with fusedBias
   const partial = gpu.alloc(parts * stride * 4, `${spec.name}:partial`);
-  gpu.run(spec, params, [x, dy, partial]);
+  gpu.run(spec, params, [x, dyPadded ?? dy, partial]);
+  if (dyPadded) gpu.free(dyPadded);
   if (fusedBias) {
     runSumPartials(gpu, partial, parts, stride, dw, { buffer: db, split: count });
   } else {
@@ -1400,7 +1411,7 @@ function subgroupWeightTiling(
  * are at least that many images, else ranges of each plane's quads.
  */
 function planeQuadParts(g: Conv2dGeometry, wanted: number): ParamValues<(typeof PLANE_PARTS_PARAMS)[number][0]> {
-  const plane4 = (g.oh * g.ow) / 4;
+  const plane4 = Math.ceil((g.oh * g.ow) / 4);
   const parts = Math.max(1, wanted);
   let imagesPerPart = 1;
   let chunks = 1;
@@ -1422,6 +1433,16 @@ function slidingTaps(g: Conv2dGeometry, device: Conv2dDevice): boolean {
 /** Whether backward_weight_3_subgroup_planes takes this geometry: planes of a multiple of 4 pixels, rows of 4+. */
 function subgroupPlanesApply(g: Conv2dGeometry): boolean {
   return (g.oh * g.ow) % 4 === 0 && g.ow >= 4;
+}
+
+/**
+ * Whether a software device runs backward_weight_3_subgroup_planes on dy packed into planes of a multiple of 4 pixels
+ * (pack_planes) where the planes are not: ResNet-50's 7 x 7 stage, rows of 4 or more. Lavapipe, its 3x3 [512 -> 512]
+ * against the row walk (backward_weight_3_subgroup): batch 4 45-46 -> 39-40 ms, 65-66 -> 44-45 at stride 2; batch 15
+ * 155 -> 132.
+ */
+function paddedPlanesApply(g: Conv2dGeometry, device: Conv2dDevice): boolean {
+  return device.isSoftware !== false && (g.oh * g.ow) % 4 !== 0 && g.ow >= 4;
 }
 
 /** The fastest backward_bias variant for this geometry. */
