@@ -1,7 +1,8 @@
 /**
  * adam: the fused torch.optim.Adam update of parameter buffers (w, m, v in place); see shaders/adam/step.wgsl, and
- * step_4.wgsl for four small parameters in one dispatch. Parameters over one binding (VGG's 411 MB classifier
- * weight) are updated in element slices.
+ * step_4.wgsl for four small parameters in one dispatch; their _1_vec4 variants take four elements a thread where the
+ * sizes are multiples of 4 (every parameter of CNN-X and the ResNets). Parameters over one binding (VGG's 411 MB
+ * classifier weight) are updated in element slices.
  */
 import type { Gpu } from '../runtime/gpu.js';
 import { forEachElementSlice } from './batch_slices.js';
@@ -32,6 +33,9 @@ export const adamStep = defineKernel({
   grid: elementwiseGrid,
 });
 
+/** adam/step_1_vec4: adam.step four elements a thread, for parameters of a multiple of 4 elements (n counts vec4s). */
+export const adamStepVec4 = defineKernel({ ...adamStep, name: 'adam.step_1_vec4', shader: 'adam/step_1_vec4' });
+
 export interface AdamHyper {
   lr: number;
   beta1: number;
@@ -54,6 +58,9 @@ export const adamStep4 = defineKernel({
   workgroupSize: [ELEMENTWISE_WG, 1, 1],
   grid: elementwiseGrid,
 });
+
+/** adam/step_4_1_vec4: adam.step_4 four elements a thread (n, s1, s2, s3 count vec4s). */
+export const adamStep4Vec4 = defineKernel({ ...adamStep4, name: 'adam.step_4_1_vec4', shader: 'adam/step_4_1_vec4' });
 
 /** Parameters adam.step_4 updates together. */
 const STEP_SETS = 4;
@@ -87,9 +94,12 @@ export function runAdamUpdates(gpu: Gpu, updates: readonly AdamUpdate[], h: Adam
     let i = 0;
     for (; i + STEP_SETS <= batch.length; i += STEP_SETS) {
       const four = batch.slice(i, i + STEP_SETS);
-      const starts = four.map((_, k) => four.slice(0, k).reduce((sum, u) => sum + u.n, 0));
-      const params = { ...hyperParams(h, t), n: starts[3]! + four[3]!.n, s1: starts[1]!, s2: starts[2]!, s3: starts[3]! };
-      gpu.run(adamStep4, params, four.flatMap((u) => [u.buffers.w, u.buffers.dw, u.buffers.m, u.buffers.v]));
+      const unit = four.every((u) => u.n % 4 === 0) ? 4 : 1; // elements a thread: vec4s where every size allows
+      const starts = four.map((_, k) => four.slice(0, k).reduce((sum, u) => sum + u.n, 0) / unit);
+      const n = starts[3]! + four[3]!.n / unit;
+      const params = { ...hyperParams(h, t), n, s1: starts[1]!, s2: starts[2]!, s3: starts[3]! };
+      const spec = unit === 4 ? adamStep4Vec4 : adamStep4;
+      gpu.run(spec, params, four.flatMap((u) => [u.buffers.w, u.buffers.dw, u.buffers.m, u.buffers.v]));
     }
     for (; i < batch.length; i++) runAdamStep(gpu, batch[i]!, h);
   }
@@ -99,7 +109,10 @@ export function runAdamUpdates(gpu: Gpu, updates: readonly AdamUpdate[], h: Adam
 export function runAdamStep(gpu: Gpu, u: AdamUpdate, h: AdamHyper): void {
   const params = { ...hyperParams(h, u.t), n: u.n };
   const { w, dw, m, v } = u.buffers;
-  forEachElementSlice(gpu, u.n, [w, dw, m, v], (_start, count, bindings) => gpu.run(adamStep, { ...params, n: count }, bindings));
+  forEachElementSlice(gpu, u.n, [w, dw, m, v], (_start, count, bindings) => {
+    if (count % 4 === 0) gpu.run(adamStepVec4, { ...params, n: count / 4 }, bindings);
+    else gpu.run(adamStep, { ...params, n: count }, bindings);
+  });
 }
 
 function hyperParams(h: AdamHyper, t: number) {

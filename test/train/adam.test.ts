@@ -86,29 +86,35 @@ describe('Adam', () => {
     });
   }
 
-  it('updates four parameters that share a step count in one dispatch, and one that fell behind alone', async () => {
-    const gpu = await testGpu();
-    const c = loadCases('adam').find((k) => k.name === 'skip')!;
-    const a = c.attrs as unknown as Attrs;
-    const params = makeParams(gpu, c, a.shapes);
-    const adam = new Adam(params, { lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay });
-    const kernelsOfStep = async (k: number): Promise<string[]> => {
-      gpu.startProfiling();
-      runSteps(gpu, c, adam, params, k, k + 1);
-      return (await gpu.stopProfiling()).map((t) => t.name).filter((name) => name.startsWith('adam.'));
-    };
-    // (A device that binds fewer than 16 storage buffers to a shader updates each alone.)
-    const four = gpu.limits.maxStorageBuffersPerShaderStage >= 16 ? ['adam.step_4'] : Array(4).fill('adam.step');
-    expect(await kernelsOfStep(0)).toEqual(four);
-    expect(await kernelsOfStep(1)).toEqual(four);
-    // Step 3 has no gradient for parameter 1; from then on it counts one step fewer than the other three.
-    expect(await kernelsOfStep(2)).toEqual(['adam.step', 'adam.step', 'adam.step']);
-    expect(await kernelsOfStep(3)).toEqual(['adam.step', 'adam.step', 'adam.step', 'adam.step']);
-    runSteps(gpu, c, adam, params, 4, a.steps);
-    await expectMatches(c, adam, params);
-    adam.dispose();
-    params.forEach((p) => p.dispose());
-  });
+  // 'skip' has parameters of 105, 13, 24 and 1 elements, 'vec4' of 48, 8, 12 and 4: the vec4 kernels take sizes that
+  // are multiples of 4 (all four of a group, or the one alone).
+  for (const name of ['skip', 'vec4']) {
+    it(`updates four parameters that share a step count in one dispatch, and one that fell behind alone (${name})`, async () => {
+      const gpu = await testGpu();
+      const c = loadCases('adam').find((k) => k.name === name)!;
+      const a = c.attrs as unknown as Attrs;
+      const params = makeParams(gpu, c, a.shapes);
+      const adam = new Adam(params, { lr: a.lr, betas: a.betas, eps: a.eps, weightDecay: a.weight_decay });
+      const kernelsOfStep = async (k: number): Promise<string[]> => {
+        gpu.startProfiling();
+        runSteps(gpu, c, adam, params, k, k + 1);
+        return (await gpu.stopProfiling()).map((t) => t.name).filter((kernel) => kernel.startsWith('adam.'));
+      };
+      const alone = (i: number): string => (params[i]!.size % 4 === 0 ? 'adam.step_1_vec4' : 'adam.step');
+      // (A device that binds fewer than 16 storage buffers to a shader updates each alone.)
+      const grouped = name === 'vec4' ? ['adam.step_4_1_vec4'] : ['adam.step_4'];
+      const four = gpu.limits.maxStorageBuffersPerShaderStage >= 16 ? grouped : [0, 1, 2, 3].map(alone);
+      expect(await kernelsOfStep(0)).toEqual(four);
+      expect(await kernelsOfStep(1)).toEqual(four);
+      // Step 3 has no gradient for parameter 1; from then on it counts one step fewer than the other three.
+      expect(await kernelsOfStep(2)).toEqual([0, 2, 3].map(alone));
+      expect(await kernelsOfStep(3)).toEqual([0, 2, 3, 1].map(alone));
+      runSteps(gpu, c, adam, params, 4, a.steps);
+      await expectMatches(c, adam, params);
+      adam.dispose();
+      params.forEach((p) => p.dispose());
+    });
+  }
 
   it('skips parameters without a gradient and keeps no state for them', async () => {
     const gpu = await testGpu();
