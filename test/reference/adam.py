@@ -20,7 +20,7 @@ def f32(t):
 
 cases = []
 # "vec4": sizes that are all multiples of 4, so the four go through adam.step_4_1_vec4 (and a lone one adam.step_1_vec4).
-VEC4_SHAPES = [(4, 3, 4), (8,), (2, 6), (4,)]
+VEC4_SHAPES = [(4, 3, 8), (8,), (2, 6), (4,)]
 for name, wd, skip, shapes in [("plain", 0.0, {}, SHAPES), ("decay", 0.01, {}, SHAPES), ("skip", 0.01, {1: [2, 6]}, SHAPES),
                                ("vec4", 0.01, {1: [2, 6]}, VEC4_SHAPES)]:
     params = [f32(torch.randn(*s, generator=g, dtype=torch.float64)).requires_grad_(True) for s in shapes]

@@ -86,7 +86,7 @@ describe('Adam', () => {
     });
   }
 
-  // 'skip' has parameters of 105, 13, 24 and 1 elements, 'vec4' of 48, 8, 12 and 4: the vec4 kernels take sizes that
+  // 'skip' has parameters of 105, 13, 24 and 1 elements, 'vec4' of 96, 8, 12 and 4: the vec4 kernels take sizes that
   // are multiples of 4 (all four of a group, or the one alone).
   for (const name of ['skip', 'vec4']) {
     it(`updates four parameters that share a step count in one dispatch, and one that fell behind alone (${name})`, async () => {
