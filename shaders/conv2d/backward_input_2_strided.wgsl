@@ -31,11 +31,7 @@ override QPL: u32 = 4u;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-// dy at (oy, ox) of the plane starting at `plane`, 0 outside it; the load index stays in range either way.
-fn dyAt(plane: u32, oy: i32, ox: i32) -> f32 {
-  let inside = oy >= 0 && oy < i32(p.oh) && ox >= 0 && ox < i32(p.ow);
-  return select(0.0, dy[plane + u32(select(0, oy * i32(p.ow) + ox, inside))], inside);
-}
+//!include conv2d/strided_phase
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -54,20 +50,18 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let m0 = mb * TM;
   let rows = min(TM, cinG - m0);
 
-  // run -> (n, j, i0), i0 fastest.
-  let i0 = (run % p.runsPerRow) * 4u * QPL;
-  let j = (run / p.runsPerRow) % p.rowsJ;
-  let n = run / (p.runsPerRow * p.rowsJ);
-  let px = phase % p.strideW;
-  let py = phase / p.strideW;
-  let iy = py + p.strideH * j;
+  let r = phaseRun(run, phase);
+  let n = r.n;
+  let iy = r.iy;
+  let i0 = r.i0;
+  let px = r.px;
   if (iy >= p.h || px + p.strideW * i0 >= p.w) { return; }
-  let ry = (py + p.padH) % p.strideH;
-  let rx = (px + p.padW) % p.strideW;
+  let ry = r.ry;
+  let rx = r.rx;
   let ty = select(0u, (p.kh - ry + p.strideH - 1u) / p.strideH, ry < p.kh);
   let tx = select(0u, (p.kw - rx + p.strideW - 1u) / p.strideW, rx < p.kw);
-  let oyBase = i32(j) + i32((py + p.padH - ry) / p.strideH);
-  let oxBase = i32(i0) + i32((px + p.padW - rx) / p.strideW);
+  let oyBase = r.oyBase;
+  let oxBase = r.oxBase;
 
   var acc = array<vec4f, 32>(); // [m * QPL + q]: dx at i = i0 + 4q .. i0 + 4q + 3
   var v: array<vec4f, 4>; // dy under the run for the current (co, ty, tx)
@@ -97,15 +91,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
   }
-  // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
-  for (var m = 0u; m < TM; m++) {
-    if (m >= rows) { continue; }
-    let base = ((n * p.cin + g * cinG + m0 + m) * p.h + iy) * p.w;
-    for (var q = 0u; q < QPL; q++) {
-      for (var l = 0u; l < 4u; l++) {
-        let ix = px + p.strideW * (i0 + 4u * q + l);
-        if (ix < p.w) { dx[base + ix] = acc[m * QPL + q][l]; }
-      }
-    }
-  }
+  storeRun(&acc, r, g * cinG + m0, rows);
 }

@@ -10,8 +10,8 @@ enable subgroups;
 //   with the broadcasts alone, 35-41 with both.
 //   Every subgroup operation sits in uniform control flow: threads past the last run, and runs past a phase's last
 //   row or column, compute on clamped addresses and only skip the store. Needs subgroups of at least 8 lanes.
-// Bindings: @0 p: Params; @1 dy: NCHW f32 [batch, cout, oh, ow] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
-//   @3 dx: NCHW f32 [batch, cin, h, w] (read_write, overwritten at this phase's inputs).
+// Bindings: @0 p: Params; @1 dy: NCHW f32 [batch, cout, oh, ow] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw]
+//   (read); @3 dx: NCHW f32 [batch, cin, h, w] (read_write, overwritten at this phase's inputs).
 // Params: as backward_input_2_strided (the conv shape, dilation 1; rowsJ, runsPerRow, runs, mBlocks), and phase
 //   (py * strideW + px).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (input channels per thread: 8, 16 or 32) and QPL
@@ -33,11 +33,7 @@ override TX: u32 = 1u;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-// dy at (oy, ox) of the plane starting at `plane`, 0 outside it; the load index stays in range either way.
-fn dyAt(plane: u32, oy: i32, ox: i32) -> f32 {
-  let inside = oy >= 0 && oy < i32(p.oh) && ox >= 0 && ox < i32(p.ow);
-  return select(0.0, dy[plane + u32(select(0, oy * i32(p.ow) + ox, inside))], inside);
-}
+//!include conv2d/strided_phase
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -58,38 +54,28 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var wCol = array<u32, 4>();
   for (var j = 0u; j < TM / 8u; j++) { wCol[j] = (m0 + min(8u * j + lane % 8u, rows - 1u)) * taps; }
 
-  // run -> (n, j, i0), i0 fastest.
-  let i0 = (run % p.runsPerRow) * 4u * QPL;
-  let jy = (run / p.runsPerRow) % p.rowsJ;
-  let n = run / (p.runsPerRow * p.rowsJ);
-  let px = phase % p.strideW;
-  let py = phase / p.strideW;
-  let iy = py + p.strideH * jy;
-  let ry = (py + p.padH) % p.strideH;
-  let rx = (px + p.padW) % p.strideW;
+  let r = phaseRun(run, phase);
   let ty = TY;
   let tx = TX;
-  let oyBase = i32(jy) + i32((py + p.padH - ry) / p.strideH);
-  let oxBase = i32(i0) + i32((px + p.padW - rx) / p.strideW);
 
   var acc = array<vec4f, 32>(); // [m * QPL + q]: dx at i = i0 + 4q .. i0 + 4q + 3
   var v = array<vec4f, 4>(); // dy under the run for the current (co, ty, tx)
   var wm = array<f32, 32>(); // the TM weights of the current step
   for (var co = 0u; co < coutG; co++) {
-    let plane = (n * p.cout + g * coutG + co) * p.oh * p.ow;
+    let plane = (r.n * p.cout + g * coutG + co) * p.oh * p.ow;
     let wBase = (g * coutG + co) * cinG * taps;
     for (var a = 0u; a < ty; a++) {
-      let oy = oyBase - i32(a);
-      let ky = ry + p.strideH * a;
+      let oy = r.oyBase - i32(a);
+      let ky = r.ry + p.strideH * a;
       // tx walked from the last tap down, so ox0 grows by one per step and the run's dy values slide left by one.
-      let oxFirst = oxBase - i32(tx) + 1;
+      let oxFirst = r.oxBase - i32(tx) + 1;
       for (var q = 0u; q < QPL; q++) {
         let ox = oxFirst + i32(4u * q);
         v[q] = vec4f(select(0.0, dyAt(plane, oy, ox - 1), q > 0u), dyAt(plane, oy, ox), dyAt(plane, oy, ox + 1),
                      dyAt(plane, oy, ox + 2));
       }
       for (var step = 0u; step < tx; step++) {
-        let kx = rx + p.strideW * (tx - 1u - step);
+        let kx = r.rx + p.strideW * (tx - 1u - step);
         let ox0 = oxFirst + i32(step);
         for (var q = 0u; q + 1u < QPL; q++) { v[q] = vec4f(v[q].yzw, v[q + 1u].x); }
         v[QPL - 1u] = vec4f(v[QPL - 1u].yzw, dyAt(plane, oy, ox0 + i32(4u * QPL - 1u)));
@@ -111,16 +97,6 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       }
     }
   }
-  if ((t % blocksN) * WG_X + lid >= p.runs || iy >= p.h) { return; }
-  // Constant loop bounds keep acc in registers (a runtime index would move it to memory).
-  for (var m = 0u; m < TM; m++) {
-    if (m >= rows) { continue; }
-    let base = ((n * p.cin + g * cinG + m0 + m) * p.h + iy) * p.w;
-    for (var q = 0u; q < QPL; q++) {
-      for (var l = 0u; l < 4u; l++) {
-        let ix = px + p.strideW * (i0 + 4u * q + l);
-        if (ix < p.w) { dx[base + ix] = acc[m * QPL + q][l]; }
-      }
-    }
-  }
+  if ((t % blocksN) * WG_X + lid >= p.runs || r.iy >= p.h) { return; }
+  storeRun(&acc, r, g * cinG + m0, rows);
 }

@@ -3,8 +3,8 @@
 //   4 x 4 block: four vec4 loads along w's rows, a transpose in registers, four vec4 stores along wf's rows. Lavapipe,
 //   ResNet-50's [2048, 512] weights: 13.7 ms one element a thread (flip_weights, each lane reading another cache line),
 //   11 one (c, k) pair a thread, 2.4 this way.
-// Bindings: @0 p: Params; @1 w: OIHW f32 [cout, cinG, 1, 1] as vec4s (read); @2 wf: OIHW f32 [cin, coutG, 1, 1] as vec4s
-//   (read_write, overwritten).
+// Bindings: @0 p: Params; @1 w: OIHW f32 [cout, cinG, 1, 1] as vec4s (read); @2 wf: OIHW f32 [cin, coutG, 1, 1] as
+//   vec4s (read_write, overwritten).
 // Params: cin, cout, kh, kw, groups (as flip_weights). Workgroup: WG_X threads, one block each, blocks along the input
 //   channels fastest (so a workgroup's loads run along w's rows); grid = linearGrid(ceil(cin*coutG / 16 / WG_X)).
 struct Params { cin: u32, cout: u32, kh: u32, kw: u32, groups: u32 }
