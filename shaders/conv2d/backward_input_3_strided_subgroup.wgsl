@@ -34,6 +34,7 @@ override TX: u32 = 1u;
 @group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 //!include conv2d/strided_phase
+//!include conv2d/weight_broadcast
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -81,15 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         v[QPL - 1u] = vec4f(v[QPL - 1u].yzw, dyAt(plane, oy, ox0 + i32(4u * QPL - 1u)));
         let tap = ky * p.kw + kx;
         for (var j = 0u; j < TM / 8u; j++) {
-          let wv = w[wBase + wCol[j] + tap];
-          wm[8u * j] = subgroupBroadcast(wv, 0u);
-          wm[8u * j + 1u] = subgroupBroadcast(wv, 1u);
-          wm[8u * j + 2u] = subgroupBroadcast(wv, 2u);
-          wm[8u * j + 3u] = subgroupBroadcast(wv, 3u);
-          wm[8u * j + 4u] = subgroupBroadcast(wv, 4u);
-          wm[8u * j + 5u] = subgroupBroadcast(wv, 5u);
-          wm[8u * j + 6u] = subgroupBroadcast(wv, 6u);
-          wm[8u * j + 7u] = subgroupBroadcast(wv, 7u);
+          broadcastWeights(&wm, j, w[wBase + wCol[j] + tap]);
         }
         for (var m = 0u; m < TM; m++) {
           for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(vec4f(wm[m]), v[q], acc[m * QPL + q]); }

@@ -44,6 +44,7 @@ override PAIRS: bool = false;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 //!include conv2d/padded_input
+//!include conv2d/weight_broadcast
 
 // Pixel pair k of the batch's output rows (ow even, so a pair never crosses a row): its image, output row and first
 // column, and where its first pixel's window starts in the input.
@@ -133,15 +134,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
           }
         }
         for (var j = 0u; j < TM / 8u; j++) {
-          let wv = w[wRow[j] + tap + kx];
-          wm[8u * j] = subgroupBroadcast(wv, 0u);
-          wm[8u * j + 1u] = subgroupBroadcast(wv, 1u);
-          wm[8u * j + 2u] = subgroupBroadcast(wv, 2u);
-          wm[8u * j + 3u] = subgroupBroadcast(wv, 3u);
-          wm[8u * j + 4u] = subgroupBroadcast(wv, 4u);
-          wm[8u * j + 5u] = subgroupBroadcast(wv, 5u);
-          wm[8u * j + 6u] = subgroupBroadcast(wv, 6u);
-          wm[8u * j + 7u] = subgroupBroadcast(wv, 7u);
+          broadcastWeights(&wm, j, w[wRow[j] + tap + kx]);
         }
         for (var m = 0u; m < TM; m++) {
           for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(vec4f(wm[m]), v[q], acc[m * QPL + q]); }
