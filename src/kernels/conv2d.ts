@@ -1229,10 +1229,7 @@ export function runConv2dBackwardWeight(
   db: GPUBuffer | null = null,
 ): void {
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
-  // The rules' pick (not a forced or tuned one) may run on packed planes.
-  const packed = variant === undefined && chosen === heuristicConv2dVariant('backwardWeight', g, gpu)
-    ? packedPointwiseGeometry(g, gpu)
-    : null;
+  const packed = chosen === 'subgroup' ? packedPointwiseGeometry(g, gpu) : null;
   if (packed) {
     runPackedPointwiseWeightGradient(gpu, x, dy, dw, g, packed, db);
     return;
@@ -1339,10 +1336,10 @@ export function runConv2dBackwardWeight(
 }
 
 /**
- * Where a software device's built-in rules run a 1x1 conv's weight gradient on packed planes (pack_planes, then
- * 'pointwise'): no padding or dilation, and output planes not a multiple of 4 pixels or a stride over 1, which
- * 'pointwise' does not take. Returns the packed geometry: one row of the planes' pixels padded to a multiple of 4, at
- * stride 1; or null. Lavapipe, ResNet-50 at batch 4 (row walk or planes kernel before): the 7 x 7 stage's 1x1s
+ * Where a software device runs a 1x1 conv's 'subgroup' weight gradient as 'pointwise' on packed planes (pack_planes):
+ * no padding or dilation, and output planes not a multiple of 4 pixels or a stride over 1, which 'pointwise' does not
+ * take (so 'subgroup' is what the rules pick there, and what `cnnx tune` times is what runs). Returns the packed
+ * geometry: one row of the planes' pixels padded to a multiple of 4, at stride 1; or null. Lavapipe, ResNet-50 at batch 4 (row walk or planes kernel before): the 7 x 7 stage's 1x1s
  * 38-40 -> 18-20 ms, its downsampling 1x1s 88 -> 35 (to 7 x 7), 41-44 -> 31 (14 x 14), 38 -> 31 (28 x 28).
  */
 function packedPointwiseGeometry(g: Conv2dGeometry, device: Conv2dDevice): Conv2dGeometry | null {
@@ -1352,7 +1349,7 @@ function packedPointwiseGeometry(g: Conv2dGeometry, device: Conv2dDevice): Conv2
   if (plane % 4 === 0 && g.strideH === 1 && g.strideW === 1) return null;
   const padded = Math.ceil(plane / 4) * 4;
   const packed = { ...g, h: 1, w: padded, oh: 1, ow: padded, strideH: 1, strideW: 1 };
-  return heuristicConv2dVariant('backwardWeight', packed, device) === 'pointwise' ? packed : null;
+  return conv2dVariantApplies('backwardWeight', 'pointwise', packed, device) ? packed : null;
 }
 
 /** The weight gradient of a 1x1 conv over x and dy packed into `packed`'s planes (packedPointwiseGeometry). */
