@@ -583,15 +583,17 @@ const backwardInputStrided = memoize((tm: number, qpl: number) =>
 );
 
 /**
- * backward_input_3_strided_subgroup specialised for `tm` input channels and `qpl` quads per thread and `wg` threads per
- * workgroup.
+ * backward_input_3_strided_subgroup specialised for `tm` input channels and `qpl` quads per thread, `wg` threads per
+ * workgroup, and a phase's `ty` x `tx` taps.
  */
 const backwardInputStridedSubgroup = memoize((tm: number, qpl: number, wg: number, ty: number, tx: number) =>
   defineKernel({
     name: 'conv2d.backward_input_3_strided_subgroup',
     shader: 'conv2d/backward_input_3_strided_subgroup',
     bindings: conv2dBackwardInput.bindings,
-    params: [...GEOMETRY, ['rowsJ', 'u32'], ['runsPerRow', 'u32'], ['runs', 'u32'], ['mBlocks', 'u32'], ['phase', 'u32']],
+    params: [
+      ...GEOMETRY, ['rowsJ', 'u32'], ['runsPerRow', 'u32'], ['runs', 'u32'], ['mBlocks', 'u32'], ['phase', 'u32'],
+    ],
     workgroupSize: [wg, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
     constants: { TM: tm, QPL: qpl, TY: ty, TX: tx },
@@ -1183,7 +1185,8 @@ function runStridedInputGradient(gpu: Gpu, dy: Binding, w: GPUBuffer, dx: Bindin
       for (let px = 0; px < g.strideW; px++) {
         const ty = taps(g.kh, (py + g.padH) % g.strideH, g.strideH);
         const tx = taps(g.kw, (px + g.padW) % g.strideW, g.strideW);
-        gpu.run(backwardInputStridedSubgroup(tile.tm, qpl, wg, ty, tx), { ...params, phase: py * g.strideW + px }, [dy, w, dx]);
+        const spec = backwardInputStridedSubgroup(tile.tm, qpl, wg, ty, tx);
+        gpu.run(spec, { ...params, phase: py * g.strideW + px }, [dy, w, dx]);
       }
     }
     return;
@@ -1339,8 +1342,9 @@ export function runConv2dBackwardWeight(
  * Where a software device runs a 1x1 conv's 'subgroup' weight gradient as 'pointwise' on packed planes (pack_planes):
  * no padding or dilation, and output planes not a multiple of 4 pixels or a stride over 1, which 'pointwise' does not
  * take (so 'subgroup' is what the rules pick there, and what `cnnx tune` times is what runs). Returns the packed
- * geometry: one row of the planes' pixels padded to a multiple of 4, at stride 1; or null. Lavapipe, ResNet-50 at batch 4 (row walk or planes kernel before): the 7 x 7 stage's 1x1s
- * 38-40 -> 18-20 ms, its downsampling 1x1s 88 -> 35 (to 7 x 7), 41-44 -> 31 (14 x 14), 38 -> 31 (28 x 28).
+ * geometry: one row of the planes' pixels padded to a multiple of 4, at stride 1; or null. Lavapipe, ResNet-50 at
+ * batch 4 (row walk or planes kernel before): the 7 x 7 stage's 1x1s 38-40 -> 18-20 ms, its downsampling 1x1s
+ * 88 -> 35 (to 7 x 7), 41-44 -> 31 (14 x 14), 38 -> 31 (28 x 28).
  */
 function packedPointwiseGeometry(g: Conv2dGeometry, device: Conv2dDevice): Conv2dGeometry | null {
   if (device.isSoftware === false || g.kh !== 1 || g.kw !== 1 || g.padH !== 0 || g.padW !== 0) return null;
@@ -1364,11 +1368,13 @@ function runPackedPointwiseWeightGradient(
 ): void {
   const grid = { oh: g.oh, ow: g.ow, quads: packed.ow / 4 };
   const xs = gpu.alloc(g.batch * g.cin * packed.ow * 4, 'conv2d.pack_planes:x');
-  gpu.run(conv2dPackPlanes, { ...grid, planes: g.batch * g.cin, h: g.h, w: g.w, strideH: g.strideH, strideW: g.strideW }, [x, xs]);
+  const xPack = { ...grid, planes: g.batch * g.cin, h: g.h, w: g.w, strideH: g.strideH, strideW: g.strideW };
+  gpu.run(conv2dPackPlanes, xPack, [x, xs]);
   // dy's planes need packing only where they are not a multiple of 4 (a stride alone leaves them dense).
   const padDy = packed.ow !== g.oh * g.ow;
   const dys = padDy ? gpu.alloc(g.batch * g.cout * packed.ow * 4, 'conv2d.pack_planes:dy') : null;
-  if (dys) gpu.run(conv2dPackPlanes, { ...grid, planes: g.batch * g.cout, h: g.oh, w: g.ow, strideH: 1, strideW: 1 }, [dy, dys]);
+  const dyPack = { ...grid, planes: g.batch * g.cout, h: g.oh, w: g.ow, strideH: 1, strideW: 1 };
+  if (dys) gpu.run(conv2dPackPlanes, dyPack, [dy, dys]);
   runConv2dBackwardWeight(gpu, xs, dys ?? dy, dw, packed, 'pointwise', db);
   gpu.free(xs);
   if (dys) gpu.free(dys);

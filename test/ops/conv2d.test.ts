@@ -306,7 +306,8 @@ describe('conv2d', () => {
     const gpu = await testGpu();
     const flipKernel = async (cin: number, cout: number, groups: number): Promise<string> => {
       const g = conv2dGeometry([1, cin, 4, 4], [cout, cin / groups, 1, 1], null, { groups });
-      const [dy, w, dx] = [[1, cout, 4, 4], [cout, cin / groups, 1, 1], [1, cin, 4, 4]].map((s) => Tensor.zeros(gpu, s));
+      const shapes = [[1, cout, 4, 4], [cout, cin / groups, 1, 1], [1, cin, 4, 4]];
+      const [dy, w, dx] = shapes.map((shape) => Tensor.zeros(gpu, shape));
       gpu.startProfiling();
       runConv2dBackwardInput(gpu, dy!.buffer, w!.buffer, dx!.buffer, g);
       const kernels = (await gpu.stopProfiling()).map((k) => k.name);

@@ -2,9 +2,9 @@
 
 Cases: "plain" (lr 1e-2, betas (0.9, 0.999), eps 1e-8), "decay" (the same with weight_decay 0.01), "skip"
 (weight_decay 0.01; parameter 1 has no gradient at steps 3 and 7, so PyTorch skips it and its own step count, hence
-its bias correction, falls behind), and "vec4" (as "skip", with sizes that are multiples of 4). Per case: p<i> (initial values), g<i>.<k> (gradient of step k, absent when
-skipped), and after the last step p<i>.final, m<i> (exp_avg), v<i> (exp_avg_sq). Computed in float64 from the
-float32-rounded inputs the test uploads.
+its bias correction, falls behind), and "vec4" (as "skip", with sizes that are multiples of 4). Per case: p<i>
+(initial values), g<i>.<k> (gradient of step k, absent when skipped), and after the last step p<i>.final, m<i>
+(exp_avg), v<i> (exp_avg_sq). Computed in float64 from the float32-rounded inputs the test uploads.
 """
 import torch
 from common import write_fixture
@@ -19,13 +19,15 @@ def f32(t):
 
 
 cases = []
-# "vec4": sizes that are all multiples of 4, so the four go through adam.step_4_1_vec4 (and a lone one adam.step_1_vec4).
+# "vec4": sizes that are all multiples of 4, so the four go through adam.step_4_1_vec4 (a lone one adam.step_1_vec4).
 VEC4_SHAPES = [(4, 3, 8), (8,), (2, 6), (4,)]
-for name, wd, skip, shapes in [("plain", 0.0, {}, SHAPES), ("decay", 0.01, {}, SHAPES), ("skip", 0.01, {1: [2, 6]}, SHAPES),
-                               ("vec4", 0.01, {1: [2, 6]}, VEC4_SHAPES)]:
+CASES = [("plain", 0.0, {}, SHAPES), ("decay", 0.01, {}, SHAPES), ("skip", 0.01, {1: [2, 6]}, SHAPES),
+         ("vec4", 0.01, {1: [2, 6]}, VEC4_SHAPES)]
+for name, wd, skip, shapes in CASES:
     params = [f32(torch.randn(*s, generator=g, dtype=torch.float64)).requires_grad_(True) for s in shapes]
     # Gradients of varied scale per step, as training sees.
-    grads = [[f32(torch.randn(*s, generator=g, dtype=torch.float64) * (0.1 + k / 5)) for k in range(STEPS)] for s in shapes]
+    grads = [[f32(torch.randn(*s, generator=g, dtype=torch.float64) * (0.1 + k / 5)) for k in range(STEPS)]
+             for s in shapes]
     roles = {f"p{i}": p.detach().clone() for i, p in enumerate(params)}
     opt = torch.optim.Adam(params, lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd)
     for k in range(STEPS):

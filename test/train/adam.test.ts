@@ -89,7 +89,9 @@ describe('Adam', () => {
   // 'skip' has parameters of 105, 13, 24 and 1 elements, 'vec4' of 96, 8, 12 and 4: the vec4 kernels take sizes that
   // are multiples of 4 (all four of a group, or the one alone).
   for (const name of ['skip', 'vec4']) {
-    it(`updates four parameters that share a step count in one dispatch, and one that fell behind alone (${name})`, async () => {
+    const title = 'updates four parameters that share a step count in one dispatch, and one that fell behind ' +
+      `alone (${name})`;
+    it(title, async () => {
       const gpu = await testGpu();
       const c = loadCases('adam').find((k) => k.name === name)!;
       const a = c.attrs as unknown as Attrs;
