@@ -6,6 +6,7 @@
 import type { Tensor } from './tensor.js';
 import { reluBackward, type ReluSaved } from './ops/relu.js';
 import { addBackward, type AddSaved } from './ops/add.js';
+import { addReluBackward, type AddReluSaved } from './ops/add_relu.js';
 import { reshapeBackward, type ReshapeSaved } from './ops/reshape.js';
 import { concatBackward, type ConcatSaved } from './ops/concat.js';
 import { concatPool2dBackward, type ConcatPool2dSaved } from './ops/concat_pool2d.js';
@@ -21,6 +22,7 @@ import { softmaxCrossEntropyBackward, type SoftmaxCrossEntropySaved } from './op
 export interface OpSaved {
   relu: ReluSaved;
   add: AddSaved;
+  add_relu: AddReluSaved;
   reshape: ReshapeSaved;
   concat: ConcatSaved;
   concat_pool2d: ConcatPool2dSaved;
@@ -42,6 +44,7 @@ export type GradRule<S> = (saved: S, dy: Tensor, needs: readonly boolean[]) => r
 export const gradientRules: { readonly [K in OpName]: GradRule<OpSaved[K]> } = {
   relu: reluBackward,
   add: addBackward,
+  add_relu: addReluBackward,
   reshape: reshapeBackward,
   concat: concatBackward,
   concat_pool2d: concatPool2dBackward,

@@ -1,6 +1,6 @@
 /**
- * add: y = a + alpha * b (residuals); accumulate: y += alpha * x in place (gradient accumulation). Tensors over one
- * binding go in element slices.
+ * add: y = a + alpha * b (residuals), or max(that, 0) (a residual block's end); accumulate: y += alpha * x in place
+ * (gradient accumulation). Tensors over one binding go in element slices.
  */
 import type { Gpu } from '../runtime/gpu.js';
 import { forEachElementSlice } from './batch_slices.js';
@@ -21,6 +21,13 @@ export const addForward = defineKernel({
   constants: VEC4_CONSTANTS,
 });
 
+/** add.forward with RELU = 1: y = max(a + alpha * b, 0). */
+export const addReluForward = defineKernel({
+  ...addForward,
+  name: 'add.forward_relu',
+  constants: { ...VEC4_CONSTANTS, RELU: 1 },
+});
+
 export const addAccumulate = defineKernel({
   name: 'add.accumulate',
   shader: 'add/accumulate',
@@ -37,6 +44,12 @@ export const addAccumulate = defineKernel({
 export function runAdd(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
   forEachElementSlice(gpu, n, [a, b, y], (_start, count, bindings) =>
     gpu.run(addForward, { n4: vec4Count(count), alpha }, bindings));
+}
+
+/** y = max(a + alpha * b, 0). */
+export function runAddRelu(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {
+  forEachElementSlice(gpu, n, [a, b, y], (_start, count, bindings) =>
+    gpu.run(addReluForward, { n4: vec4Count(count), alpha }, bindings));
 }
 
 export function runAccumulate(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {

@@ -13,10 +13,20 @@ import { Module, type Layer, type ModuleContext } from '../../graph/modules/modu
 import { ReLU } from '../../graph/modules/relu.js';
 import { forwardInOrder, Sequential } from '../../graph/modules/sequential.js';
 import { add } from '../../graph/ops/add.js';
+import { addRelu } from '../../graph/ops/add_relu.js';
 import { flatten } from '../../graph/ops/reshape.js';
 import { tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
+
+/**
+ * relu(out + identity), a block's end, as one op (addRelu: a pass over the block's output fewer), unless the block's
+ * ReLU module is wrapped on the instance (a layer capture), which then sees the sum as its input.
+ */
+function residualRelu(relu: ReLU, out: Tensor, identity: Tensor): Tensor {
+  if (Object.prototype.hasOwnProperty.call(relu, 'forward')) return relu.forward(add(out, identity));
+  return addRelu(out, identity);
+}
 
 function downsample(ctx: ModuleContext, inChannels: number, outChannels: number, stride: number): Sequential {
   return new Sequential(new Conv2d(ctx, inChannels, outChannels, 1, { stride, bias: false }), new BatchNorm2d(ctx, outChannels));
@@ -45,7 +55,7 @@ export class BasicBlock extends Module implements Layer {
   forward(x: Tensor): Tensor {
     return tidy(() => {
       const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
-      return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+      return residualRelu(this.relu, out, this.downsample ? this.downsample.forward(x) : x);
     });
   }
 }
@@ -80,7 +90,7 @@ export class Bottleneck extends Module implements Layer {
       let out = this.bn1.forwardRelu(this.conv1.forward(x));
       out = this.bn2.forwardRelu(this.conv2.forward(out));
       out = this.bn3.forward(this.conv3.forward(out));
-      return this.relu.forward(add(out, this.downsample ? this.downsample.forward(x) : x));
+      return residualRelu(this.relu, out, this.downsample ? this.downsample.forward(x) : x);
     });
   }
 }
