@@ -99,5 +99,10 @@ cases = [
             [{"op": "maxpool2d", "options": {"kernel": 3, "stride": 1, "padding": 1}},
              {"op": "avgpool2d", "options": {"kernel": 2, "stride": 2}}], [True, True], training=False,
             momentum=0.3, eps=1e-3),
+    # Disjoint windows at strides 2 and 4 (the pooled gradient's quads then touch 3 and 2 windows), training.
+    bn_case("bn_relu_train_stride2_4", [(2, 3, 10, 16), (2, 2, 10, 16), (2, 2, 19, 32)],
+            [{"op": "maxpool2d", "options": {"kernel": 2, "stride": 2}},
+             {"op": "avgpool2d", "options": {"kernel": 2, "stride": 2}},
+             {"op": "maxpool2d", "options": {"kernel": 3, "stride": 4}}], [True, True, True], training=True),
 ]
 write_fixture("concat_pool2d", cases)
