@@ -26,10 +26,17 @@ const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
 /**
  * The kernel a weight-gradient variant runs at this geometry: 'gemm' walks rows of a multiple of 4 pixels by quads
  * (backward_weight_2_gemm_quads), 'subgroup' planes of a multiple of 4 pixels with rows of 4 or more
- * (backward_weight_3_subgroup_planes).
+ * (backward_weight_3_subgroup_planes). On a software device 'subgroup' also walks other planes with rows of 4 or
+ * more (dy padded), and runs a 1x1 conv's without padding or dilation whose planes are not a multiple of 4 or whose
+ * stride skips inputs as 'pointwise' on packed planes.
  */
-export function weightGradientKernel(variant: Conv2dVariant, g: Conv2dGeometry): string | undefined {
+export function weightGradientKernel(variant: Conv2dVariant, g: Conv2dGeometry, software = false): string | undefined {
   if (variant === 'gemm' && g.ow % 4 === 0) return 'conv2d.backward_weight_2_gemm_quads';
-  if (variant === 'subgroup' && (g.oh * g.ow) % 4 === 0 && g.ow >= 4) return 'conv2d.backward_weight_3_subgroup_planes';
+  if (variant === 'subgroup') {
+    const quads = (g.oh * g.ow) % 4 === 0;
+    const plain1x1 = g.kh === 1 && g.kw === 1 && g.padH === 0 && g.padW === 0 && g.dilH === 1 && g.dilW === 1;
+    if (software && plain1x1 && (!quads || g.strideH > 1 || g.strideW > 1)) return 'conv2d.backward_weight_6_pointwise';
+    if ((quads || software) && g.ow >= 4) return 'conv2d.backward_weight_3_subgroup_planes';
+  }
   return WEIGHT_GRADIENT_KERNELS[variant];
 }

@@ -19,7 +19,7 @@ import {
 import { runBatchnorm2dBatchStats, STATS_ROWS } from '../../src/kernels/batchnorm2d.js';
 import type { Conv2dGeometry, Conv2dPass, Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { expectClose } from '../helpers/compare.js';
-import { FORWARD_KERNELS } from '../helpers/conv2d_kernels.js';
+import { FORWARD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
@@ -300,6 +300,26 @@ describe('conv2d', () => {
     if (gpu.isSoftware) expect(forward).toBe('depthwise');
     expect(kernels).toEqual(['conv2d.flip_weights', FORWARD_KERNELS[forward]]);
     [dy, w, dx].forEach((t) => t!.dispose());
+  });
+
+  it("runs the 'subgroup' weight-gradient kernel the test helper names: quads, padded planes, packed 1x1s", async (ctx) => {
+    const gpu = await testGpu();
+    if (!gpu.hasSubgroups) ctx.skip();
+    const shapes: [number[], number[], Conv2dOptions][] = [
+      [[2, 16, 8, 8], [16, 16, 3, 3], { padding: 1 }], // planes of 64 pixels
+      [[2, 16, 7, 7], [16, 16, 3, 3], { padding: 1 }], // 49: dy padded on software devices
+      [[2, 16, 7, 7], [32, 16, 1, 1], {}], // a 1x1 over 49 pixels: packed on software devices
+      [[2, 16, 8, 8], [32, 16, 1, 1], { stride: 2 }], // a strided 1x1: packed on software devices
+    ];
+    for (const [xs, ws, opts] of shapes) {
+      const g = conv2dGeometry(xs, ws, null, opts);
+      const [x, dy, dw] = [xs, [g.batch, g.cout, g.oh, g.ow], ws].map((shape) => Tensor.zeros(gpu, shape));
+      gpu.startProfiling();
+      runConv2dBackwardWeight(gpu, x!.buffer, dy!.buffer, dw!.buffer, g, 'subgroup');
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      expect(kernels).toContain(weightGradientKernel('subgroup', g, gpu.isSoftware));
+      [x, dy, dw].forEach((t) => t!.dispose());
+    }
   });
 
   it('flips 1x1 weights a 4 x 4 block a thread where the channels per group allow it', async () => {

@@ -64,7 +64,7 @@ describe('conv2d kernel choices', () => {
     const rule = heuristics(gpu);
     const heuristic = await runCase(gpu, c, null);
     expect(heuristic).toContain(FORWARD_KERNELS[rule.forward]);
-    expect(heuristic).toContain(weightGradientKernel(rule.weight, geometry));
+    expect(heuristic).toContain(weightGradientKernel(rule.weight, geometry, gpu.isSoftware));
 
     // Tuned to variants the rules did not pick.
     const forward = rule.forward === 'gemm' ? 'direct' : 'gemm';
@@ -76,10 +76,10 @@ describe('conv2d kernel choices', () => {
     ]);
     const kernels = await runCase(gpu, c, tuned);
     expect(kernels).toContain(FORWARD_KERNELS[forward]);
-    expect(kernels).toContain(weightGradientKernel(weight, geometry));
+    expect(kernels).toContain(weightGradientKernel(weight, geometry, gpu.isSoftware));
     expect(kernels).toContain('conv2d.backward_input');
     expect(kernels).not.toContain(FORWARD_KERNELS[rule.forward]);
-    expect(kernels).not.toContain(weightGradientKernel(rule.weight, geometry));
+    expect(kernels).not.toContain(weightGradientKernel(rule.weight, geometry, gpu.isSoftware));
   });
 
   it('ignores a tuned variant that does not handle the shape, or that the pass does not have', async () => {
@@ -91,7 +91,7 @@ describe('conv2d kernel choices', () => {
     const kernels = await runCase(gpu, c, tuned);
     const rule = heuristics(gpu);
     expect(kernels).toContain(FORWARD_KERNELS[rule.forward]);
-    expect(kernels).toContain(weightGradientKernel(rule.weight, geometry));
+    expect(kernels).toContain(weightGradientKernel(rule.weight, geometry, gpu.isSoftware));
   });
 
   it('records the shapes asked about while collecting, including the forward conv an input gradient runs', async () => {
