@@ -302,7 +302,7 @@ describe('conv2d', () => {
     [dy, w, dx].forEach((t) => t!.dispose());
   });
 
-  it("runs the 'subgroup' weight-gradient kernel the test helper names: quads, padded planes, packed 1x1s", async (ctx) => {
+  it("runs the 'subgroup' weight-gradient kernel the test helper names (quads, padded, packed)", async (ctx) => {
     const gpu = await testGpu();
     if (!gpu.hasSubgroups) ctx.skip();
     const shapes: [number[], number[], Conv2dOptions][] = [
