@@ -1,7 +1,8 @@
 /**
  * roofline: the two kernels that measure a device's roofs for `cnnx bench`: FMA throughput (shaders/roofline/fma.wgsl,
- * 8 independent vec4 FMA chains per thread) and copy bandwidth (shaders/roofline/copy.wgsl, a vec4 copy). The copy
- * takes the number of vec4s per thread as an override constant, so the bench can try a few and keep the fastest.
+ * 8 independent vec4 FMA chains per thread) and copy bandwidth (shaders/roofline/copy.wgsl, a vec4 copy). The FMA
+ * kernel takes its rounds per loop iteration, the copy its vec4s per thread, as override constants, so the bench can
+ * try a few of each and keep the fastest.
  */
 import type { Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
@@ -11,14 +12,31 @@ export const ROOFLINE_WG = 64;
 /** Independent vec4 FMA chains per thread in fma.wgsl. */
 export const FMA_CHAINS = 8;
 
-export const rooflineFma = defineKernel({
-  name: 'roofline.fma',
-  shader: 'roofline/fma',
-  bindings: [{ name: 'y', access: 'read_write' }],
-  params: [['iters', 'u32'], ['a', 'f32'], ['b', 'f32'], ['groups', 'u32']],
-  workgroupSize: [ROOFLINE_WG, 1, 1],
-  grid: (p, maxPerDim) => linearGrid(p.groups, maxPerDim),
-});
+/**
+ * Rounds of the 8 chains per loop iteration the bench tries, keeping the fastest: lavapipe pays per iteration, so on a
+ * 2-core AMD EPYC 1 round ran 80-94 GFLOP/s, 2 rounds 117-127, 4 136-138, 8 112-114 (the body outgrows the registers).
+ */
+export const FMA_UNROLLS = [1, 2, 4, 8] as const;
+
+const fmaSpecs = new Map<number, KernelSpec<'iters' | 'a' | 'b' | 'groups'>>();
+
+/** The FMA kernel with `unroll` rounds per loop iteration. */
+export function rooflineFma(unroll: number): KernelSpec<'iters' | 'a' | 'b' | 'groups'> {
+  let spec = fmaSpecs.get(unroll);
+  if (!spec) {
+    spec = defineKernel({
+      name: 'roofline.fma',
+      shader: 'roofline/fma',
+      bindings: [{ name: 'y', access: 'read_write' }],
+      params: [['iters', 'u32'], ['a', 'f32'], ['b', 'f32'], ['groups', 'u32']],
+      workgroupSize: [ROOFLINE_WG, 1, 1],
+      grid: (p, maxPerDim) => linearGrid(p.groups, maxPerDim),
+      constants: { UNROLL: unroll },
+    });
+    fmaSpecs.set(unroll, spec);
+  }
+  return spec;
+}
 
 const copySpecs = new Map<number, KernelSpec<'n4'>>();
 
@@ -48,9 +66,10 @@ export function fmaFlops(groups: number, iters: number): number {
   return groups * ROOFLINE_WG * iters * FMA_CHAINS * 4 * 2;
 }
 
-/** y needs one vec4 (16 bytes) per thread: groups * ROOFLINE_WG * 16 bytes. */
-export function runFma(gpu: Gpu, y: GPUBuffer, groups: number, iters: number): void {
-  gpu.run(rooflineFma, { iters, a: 1 - 2 ** -20, b: 2 ** -20, groups }, [y]);
+/** y needs one vec4 (16 bytes) per thread: groups * ROOFLINE_WG * 16 bytes; iters is a multiple of `unroll`. */
+export function runFma(gpu: Gpu, y: GPUBuffer, groups: number, iters: number, unroll: number): void {
+  if (iters % unroll !== 0) throw new RangeError(`roofline.fma: iters ${iters} is not a multiple of unroll ${unroll}`);
+  gpu.run(rooflineFma(unroll), { iters, a: 1 - 2 ** -20, b: 2 ** -20, groups }, [y]);
 }
 
 /** y = x over `n4` vec4s. */
