@@ -1,0 +1,51 @@
+/**
+ * Interleaved A/B timing of one conv bench row across source trees, in one process:
+ *   npx vite-node bench/ab_conv.ts -- [--roots /tmp/base,.] [--rounds 6] [--batch 15] LABEL PASS VARIANT
+ * e.g. `... -- --roots /tmp/base,. cnnx_9x9 forward depthwise`, with /tmp/base a `git worktree` of the commit to
+ * compare against (its node_modules a link to this one's). Each tree gets its own device and the bench's own case
+ * (inputs rotated, checked against the host first); then the trees take turns, one timed measurement each per
+ * round. On a shared 2-core host the same kernel read 62-106 ms in separate processes within an hour, and within 5%
+ * taking turns in one: gains are stated from runs like this, not from two full benches.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+
+const { values: opts, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    roots: { type: 'string', default: '.' },
+    rounds: { type: 'string', default: '6' },
+    batch: { type: 'string', default: '15' },
+  },
+});
+const [label, pass, variant] = positionals;
+if (!label || !pass || !variant) throw new Error('usage: ab_conv.ts [--roots A,B] [--rounds N] [--batch N] LABEL PASS VARIANT');
+const plan = { warmup: 1, runs: 5, minRuns: 3, budgetMs: 1500 };
+
+const trees = [];
+for (const root of opts.roots.split(',').map((r) => resolve(r))) {
+  const { createNodePlatform, UNQUANTISED_TIMESTAMPS } = await import(`${root}/src/platform/node.ts`);
+  const { Gpu } = await import(`${root}/src/runtime/gpu.ts`);
+  const { conv2dCases } = await import(`${root}/src/bench/cases/conv2d.ts`);
+  const { measure } = await import(`${root}/src/bench/measure.ts`);
+  const platform = createNodePlatform([UNQUANTISED_TIMESTAMPS]);
+  const gpu = await Gpu.create(platform);
+  const found = conv2dCases(Number(opts.batch), gpu).find((c: { label: string; pass: string }) => c.label === label && c.pass === pass);
+  if (!found) throw new Error(`${root}: no conv2d bench row ${label} ${pass}`);
+  const prepared = await found.prepare(gpu);
+  const error = await prepared.check(variant);
+  if (!(error <= 1)) throw new Error(`${root}: ${variant} misses the host check (${error.toFixed(2)} x the tolerance)`);
+  trees.push({ root, platform, gpu, prepared, measure, ms: [] as number[] });
+}
+for (let r = 0; r < Number(opts.rounds); r++) {
+  for (const t of trees) t.ms.push((await t.measure(t.gpu, (i: number) => t.prepared.run(variant, i), plan)).ms);
+}
+for (const t of trees) {
+  const sorted = [...t.ms].sort((a, b) => a - b);
+  const runs = t.ms.map((ms) => ms.toFixed(1)).join(' ');
+  console.log(`${label} ${pass} ${variant} ${t.root}: median ${sorted[sorted.length >> 1]!.toFixed(2)} ms (${runs})`);
+  t.prepared.dispose();
+  await t.gpu.sync();
+  t.gpu.destroy();
+  t.platform.release();
+}
