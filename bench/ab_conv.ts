@@ -9,6 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { KernelCase } from '../src/bench/case.js';
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -19,7 +20,9 @@ const { values: opts, positionals } = parseArgs({
   },
 });
 const [label, pass, variant] = positionals;
-if (!label || !pass || !variant) throw new Error('usage: ab_conv.ts [--roots A,B] [--rounds N] [--batch N] LABEL PASS VARIANT');
+if (!label || !pass || !variant) {
+  throw new Error('usage: ab_conv.ts [--roots A,B] [--rounds N] [--batch N] LABEL PASS VARIANT');
+}
 const plan = { warmup: 1, runs: 5, minRuns: 3, budgetMs: 1500 };
 
 const trees = [];
@@ -30,7 +33,8 @@ for (const root of opts.roots.split(',').map((r) => resolve(r))) {
   const { measure } = await import(`${root}/src/bench/measure.ts`);
   const platform = createNodePlatform([UNQUANTISED_TIMESTAMPS]);
   const gpu = await Gpu.create(platform);
-  const found = conv2dCases(Number(opts.batch), gpu).find((c: { label: string; pass: string }) => c.label === label && c.pass === pass);
+  const cases: KernelCase[] = conv2dCases(Number(opts.batch), gpu);
+  const found = cases.find((c) => c.label === label && c.pass === pass);
   if (!found) throw new Error(`${root}: no conv2d bench row ${label} ${pass}`);
   const prepared = await found.prepare(gpu);
   const error = await prepared.check(variant);

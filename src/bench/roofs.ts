@@ -25,7 +25,11 @@ export interface Roofs {
   copy_gbps: number;
 }
 
-export async function measureRoofs(gpu: Gpu, plan: MeasurePlan, quick: boolean): Promise<Roofs & { fma: string; copy: string }> {
+export async function measureRoofs(
+  gpu: Gpu,
+  plan: MeasurePlan,
+  quick: boolean,
+): Promise<Roofs & { fma: string; copy: string }> {
   await checkRoofKernels(gpu);
   const y = gpu.alloc(FMA_GROUPS * ROOFLINE_WG * 16, 'bench:roofline:y');
   let fmaBest = { gflops: 0, unroll: FMA_UNROLLS[0] as number };
