@@ -1,6 +1,6 @@
 /**
- * Interleaved A/B timing of one conv bench row across source trees, in one process:
- *   npx vite-node bench/ab_conv.ts -- [--roots /tmp/base,.] [--rounds 6] [--batch 15] LABEL PASS VARIANT
+ * Interleaved A/B timing of one conv bench row across source trees or variants, in one process:
+ *   npx vite-node bench/ab_conv.ts -- [--roots /tmp/base,.] [--rounds 6] [--batch 15] LABEL PASS VARIANT[,VARIANT...]
  * e.g. `... -- --roots /tmp/base,. cnnx_9x9 forward depthwise`, with /tmp/base a `git worktree` of the commit to
  * compare against (its node_modules a link to this one's). Each tree gets its own device and the bench's own case
  * (inputs rotated, checked against the host first); then the trees take turns, one timed measurement each per
@@ -19,10 +19,11 @@ const { values: opts, positionals } = parseArgs({
     batch: { type: 'string', default: '15' },
   },
 });
-const [label, pass, variant] = positionals;
-if (!label || !pass || !variant) {
-  throw new Error('usage: ab_conv.ts [--roots A,B] [--rounds N] [--batch N] LABEL PASS VARIANT');
+const [label, pass, variantList] = positionals;
+if (!label || !pass || !variantList) {
+  throw new Error('usage: ab_conv.ts [--roots A,B] [--rounds N] [--batch N] LABEL PASS VARIANT[,VARIANT...]');
 }
+const variants = variantList.split(',');
 const plan = { warmup: 1, runs: 5, minRuns: 3, budgetMs: 1500 };
 
 const trees = [];
@@ -37,17 +38,24 @@ for (const root of opts.roots.split(',').map((r) => resolve(r))) {
   const found = cases.find((c) => c.label === label && c.pass === pass);
   if (!found) throw new Error(`${root}: no conv2d bench row ${label} ${pass}`);
   const prepared = await found.prepare(gpu);
-  const error = await prepared.check(variant);
-  if (!(error <= 1)) throw new Error(`${root}: ${variant} misses the host check (${error.toFixed(2)} x the tolerance)`);
-  trees.push({ root, platform, gpu, prepared, measure, ms: [] as number[] });
+  for (const variant of variants) {
+    const error = await prepared.check(variant);
+    if (!(error <= 1)) throw new Error(`${root}: ${variant} misses the host check (${error.toFixed(2)} x tolerance)`);
+  }
+  const ms = new Map(variants.map((v) => [v, [] as number[]]));
+  trees.push({ root, platform, gpu, prepared, measure, ms });
 }
 for (let r = 0; r < Number(opts.rounds); r++) {
-  for (const t of trees) t.ms.push((await t.measure(t.gpu, (i: number) => t.prepared.run(variant, i), plan)).ms);
+  for (const t of trees) {
+    for (const v of variants) t.ms.get(v)!.push((await t.measure(t.gpu, (i: number) => t.prepared.run(v, i), plan)).ms);
+  }
 }
 for (const t of trees) {
-  const sorted = [...t.ms].sort((a, b) => a - b);
-  const runs = t.ms.map((ms) => ms.toFixed(1)).join(' ');
-  console.log(`${label} ${pass} ${variant} ${t.root}: median ${sorted[sorted.length >> 1]!.toFixed(2)} ms (${runs})`);
+  for (const [variant, times] of t.ms) {
+    const sorted = [...times].sort((a, b) => a - b);
+    const runs = times.map((ms) => ms.toFixed(1)).join(' ');
+    console.log(`${label} ${pass} ${variant} ${t.root}: median ${sorted[sorted.length >> 1]!.toFixed(2)} ms (${runs})`);
+  }
   t.prepared.dispose();
   await t.gpu.sync();
   t.gpu.destroy();
