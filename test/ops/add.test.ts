@@ -43,6 +43,15 @@ function gradInputs(shape: number[], offset: number) {
   return [{ data: data(1.3), shape, grad: true }, { data: data(0.7), shape, grad: true }];
 }
 
+/** `op` on [2, 3] and [3, 2] throws, naming both shapes. */
+async function expectShapesRefused(op: (a: Tensor, b: Tensor) => Tensor): Promise<void> {
+  const gpu = await testGpu();
+  const a = Tensor.zeros(gpu, [2, 3]);
+  const b = Tensor.zeros(gpu, [3, 2]);
+  expect(() => op(a, b)).toThrow('[2, 3] and [3, 2]');
+  [a, b].forEach((t) => t.dispose());
+}
+
 describe('add', () => {
   for (const c of loadCases('add')) {
     it(`matches PyTorch forward and both gradients (${c.name}, alpha ${c.attrs.alpha})`, async () => {
@@ -63,13 +72,7 @@ describe('add', () => {
     [x, seed].forEach((t) => t.dispose());
   });
 
-  it('refuses tensors of different shapes, naming them', async () => {
-    const gpu = await testGpu();
-    const a = Tensor.zeros(gpu, [2, 3]);
-    const b = Tensor.zeros(gpu, [3, 2]);
-    expect(() => add(a, b)).toThrow('[2, 3] and [3, 2]');
-    [a, b].forEach((t) => t.dispose());
-  });
+  it('refuses tensors of different shapes, naming them', () => expectShapesRefused(add));
 
   it('agrees with finite differences', async () => {
     const gpu = await testGpu();
@@ -112,13 +115,7 @@ describe('add_relu', () => {
     [a, b, seed].forEach((t) => t.dispose());
   });
 
-  it('refuses tensors of different shapes, naming them', async () => {
-    const gpu = await testGpu();
-    const a = Tensor.zeros(gpu, [2, 3]);
-    const b = Tensor.zeros(gpu, [3, 2]);
-    expect(() => addRelu(a, b)).toThrow('[2, 3] and [3, 2]');
-    [a, b].forEach((t) => t.dispose());
-  });
+  it('refuses tensors of different shapes, naming them', () => expectShapesRefused(addRelu));
 
   it('agrees with finite differences', async () => {
     const gpu = await testGpu();
