@@ -8,20 +8,28 @@ enable subgroups;
 //   costs about as much per lane whether or not the lanes share the address (~1 ns, 6-7 FMAs), a broadcast about one
 //   FMA, so this turns TM loads per thread and K step into TM / 8. Needs subgroups of at least 8 lanes (the caller
 //   checks); a subgroup never spans two workgroups, so all its lanes share the channel block.
+//   With TAP_MAJOR (TM = 32) the weights come regrouped by K step (tap_major_weights.wgsl) and each lane loads its 4
+//   channels' weights of a step as one vec4 instead of 4 scalars from 4 OIHW rows: lavapipe pays per lane and
+//   component (~12 ns a scalar for 8 lanes, ~22 a vec4, on a 2-core AMD EPYC). ResNet-50's 3x3s at batch 15, taking
+//   turns: 14 x 14 forward 85.9 -> 76.9 ms, input gradient 85.8 -> 77.8; 56 x 56 77.2 -> 71.1 and 77.9 -> 74.0. With
+//   TM = 16 one vec2 instead of 2 scalars measured no faster (CNN-X's 5x5 and 9x9).
 //   With PAIRS a thread's 4 pixels are two pairs of adjacent pixels, pairs 2*run and 2*run + 1 of the batch's rows
 //   counted ow/2 to a row (ow even): the second pair may lie on the next row or image. Rows of 2 mod 4 pixels (ResNet's
 //   14 x 14) then waste no lanes where quads along a row leave half of each row's last quad idle, for one more load
 //   per tap (each pair slides on its own). Lavapipe, ResNet-50's 3x3 at 14 x 14, batch 15: forward 114-121 -> 101-110
 //   ms, input gradient 121-124 -> 105-114.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
-//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
+//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write,
+//   overwritten); @5 wq: the weights as tap_major_weights lays them out (read; any buffer of 16 bytes or more without
+//   TAP_MAJOR).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), or ceil(batch*oh*ow / 4) with PAIRS; one per thread), mBlocks
 //   (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
 //   KW = kw and KH = kh (the kernel as constants, so the compiler unrolls its loops: with kw a Param ResNet-50's 3x3s
-//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), and PAIRS (QPL = 1, strideW == dilW). Every
+//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), PAIRS (QPL = 1, strideW == dilW) and TAP_MAJOR
+//   (TM = 32). Every
 //   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
 //   only skip the store; channels past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -37,11 +45,13 @@ override QPL: u32 = 1u;
 override KW: u32 = 3u; // = kw: a constant trip count lets the compiler unroll the loop over a kernel row
 override KH: u32 = 3u; // = kh, likewise for the loop over the kernel's rows
 override PAIRS: bool = false;
+override TAP_MAJOR: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> wq: array<vec4f>;
 
 //!include conv2d/padded_input
 //!include conv2d/weight_broadcast
@@ -75,6 +85,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // The weight row this lane loads for the subgroup in block j of 8 channels: channel m0 + 8j + lane % 8 (clamped).
   var wRow = array<u32, 4>();
   for (var j = 0u; j < TM / 8u; j++) { wRow[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * kSize; }
+  // TAP_MAJOR: where this lane's vec4 of the tile's first K step lies in wq.
+  let tapMajorAt = (g * p.mBlocks + mb) * kSize * 8u + lane % 8u;
 
   let run = min(nb * WG_X + lid, p.runs - 1u);
   let runsPerRow = (p.ow + 4u * QPL - 1u) / (4u * QPL);
@@ -133,8 +145,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
                          xAt(plane, iy, iq + 3 * sw));
           }
         }
-        for (var j = 0u; j < TM / 8u; j++) {
-          broadcastWeights(&wm, j, w[wRow[j] + tap + kx]);
+        if (TAP_MAJOR) {
+          broadcastQuads(&wm, wq[tapMajorAt + (tap + kx) * 8u]);
+        } else {
+          for (var j = 0u; j < TM / 8u; j++) { broadcastWeights(&wm, j, w[wRow[j] + tap + kx]); }
         }
         for (var m = 0u; m < TM; m++) {
           for (var q = 0u; q < QPL; q++) { acc[m * QPL + q] = fma(vec4f(wm[m]), v[q], acc[m * QPL + q]); }

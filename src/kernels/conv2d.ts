@@ -6,7 +6,8 @@
  * - forward: 'direct' (forward.wgsl: one thread per output, the reference); 'gemm' (forward_2_gemm.wgsl: implicit
  *   GEMM, each thread a register tile of up to 8 output channels x 16 pixels; every shape); 'subgroup'
  *   (forward_3_subgroup.wgsl: the same GEMM with weights shared across each subgroup by broadcasts, tiles of 8 to 32
- *   channels; devices with subgroups of >= 8 lanes); 'pointwise' (forward_4_pointwise.wgsl: 1x1 kernels without
+ *   channels, a 32-channel tile's weights regrouped by K step first where the outputs are many, tap_major_weights.wgsl;
+ *   devices with subgroups of >= 8 lanes); 'pointwise' (forward_4_pointwise.wgsl: 1x1 kernels without
  *   padding as a plain matrix product over each image's pixels, weights shared by broadcasts; same devices); 'tiled'
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
@@ -282,6 +283,12 @@ const SG_MAX_TM = 32;
 const SG_ACC = 32;
 const SG_WG = 64;
 /**
+ * Output pixels (batch * oh * ow) from which forward_3_subgroup's 32-channel tiles load their weights a vec4 a lane
+ * from a tap-major copy (TAP_MAJOR; see tapMajorWeights). Lavapipe, ResNet-50's 3x3 at 14 x 14 with the copy: batch 1
+ * (196 pixels) 7.1 -> 7.9 ms, batch 4 level, batch 15 85.9 -> 76.9.
+ */
+const TAP_MAJOR_MIN_PIXELS = 2048;
+/**
  * Vec4 accumulators per thread of the weight-gradient kernels that walk planes a quad at a time
  * (backward_weight_3_subgroup_planes, backward_weight_6_pointwise) on a software device: they add each broadcast dy
  * quad as it arrives, so 16 x 4 tiles fit (lavapipe, ResNet-50 at batch 15: 3x3 at 56 x 56 155 -> 126 ms, 1x1s
@@ -425,17 +432,31 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
  * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, a
  * kh x kw kernel, and whether a thread's pixels are two pairs (PAIRS, 1 or 0) rather than a run along one row.
  */
-const forwardSubgroup = memoize((tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number) =>
-  defineKernel({
-    name: 'conv2d.forward_3_subgroup',
-    shader: 'conv2d/forward_3_subgroup',
-    bindings: conv2dForward.bindings,
-    params: FWD_GEMM_PARAMS,
-    workgroupSize: [wg, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
-    constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs },
-  }),
+const forwardSubgroup = memoize(
+  (tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number, tapMajor: number) =>
+    defineKernel({
+      name: 'conv2d.forward_3_subgroup',
+      shader: 'conv2d/forward_3_subgroup',
+      bindings: [...conv2dForward.bindings, { name: 'wq', access: 'read' }],
+      params: FWD_GEMM_PARAMS,
+      workgroupSize: [wg, 1, 1],
+      grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
+      constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs, TAP_MAJOR: tapMajor },
+    }),
 );
+
+/** The weights of forward_3_subgroup's 32-channel tiles regrouped by K step, a vec4 a lane (its TAP_MAJOR). */
+export const conv2dTapMajorWeights = defineKernel({
+  name: 'conv2d.tap_major_weights',
+  shader: 'conv2d/tap_major_weights',
+  bindings: [
+    { name: 'w', access: 'read' },
+    { name: 'wq', access: 'read_write' },
+  ],
+  params: [['coutG', 'u32'], ['kSize', 'u32'], ['mBlocks', 'u32'], ['quads', 'u32']],
+  workgroupSize: [FLIP_WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil(p.quads / FLIP_WG), max),
+});
 
 /**
  * forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, and
@@ -1075,13 +1096,31 @@ export function runConv2dForward(
     const { tm, qpl } = subgroupTile(coutG, SG_MAX_TM);
     const pairs = qpl === 1 && forwardPairs(g, gpu);
     const runs = pairs ? Math.ceil((g.batch * g.oh * g.ow) / 4) : g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
-    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0);
-    gpu.run(spec, { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
+    const mBlocks = Math.ceil(coutG / tm);
+    const wq = tm === SG_MAX_TM ? tapMajorWeights(gpu, w, g, mBlocks) : null;
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0, wq ? 1 : 0);
+    gpu.run(spec, { ...params, runs, mBlocks }, [x, w, b ?? w, y, wq ?? w]);
+    if (wq) gpu.free(wq);
     return;
   }
   const tm = pow2AtMost(coutG, FWD_TM);
   const runs = g.batch * g.oh * Math.ceil(g.ow / (4 * FWD_QPL));
   gpu.run(forwardGemm(tm, FWD_QPL), { ...params, runs, mBlocks: Math.ceil(coutG / tm) }, [x, w, b ?? w, y]);
+}
+
+/**
+ * forward_3_subgroup's weights for 32-channel tiles regrouped by K step (tap_major_weights), or null where that does
+ * not pay: the regrouping costs about as much as reading the weights 4 times over (a scalar load per weight and
+ * lane), and saves a tenth of the forward's time, so it needs TAP_MAJOR_MIN_PIXELS outputs per channel (a new
+ * buffer: the caller frees it).
+ */
+function tapMajorWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry, mBlocks: number): GPUBuffer | null {
+  const kSize = (g.cin / g.groups) * g.kh * g.kw;
+  const quads = g.groups * mBlocks * kSize * (SG_MAX_TM / 4);
+  if (g.batch * g.oh * g.ow < TAP_MAJOR_MIN_PIXELS || quads * 16 > gpu.limits.maxStorageBufferBindingSize) return null;
+  const wq = gpu.alloc(quads * 16, 'conv2d.tap_major_weights:wq');
+  gpu.run(conv2dTapMajorWeights, { coutG: g.cout / g.groups, kSize, mBlocks, quads }, [w, wq]);
+  return wq;
 }
 
 /**

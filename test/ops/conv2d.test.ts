@@ -212,6 +212,51 @@ describe('conv2d', () => {
     [x, w, b].forEach((t) => t!.dispose());
   });
 
+  // Past TAP_MAJOR_MIN_PIXELS outputs, forward_3_subgroup's 32-channel tiles read their weights from a tap-major copy:
+  // two channel blocks, the second 24 channels wide (8 lanes' channels repeat the last), rows of 37 (a part quad)
+  // and the input gradient on the flipped weights; then pixel pairs (rows of 30) with two groups.
+  const tapMajorCases: [string, number[], number[], number][] = [
+    ['two channel blocks, rows of 37', [2, 32, 30, 37], [56, 32, 3, 3], 1],
+    ['pixel pairs, two groups', [3, 16, 26, 30], [64, 8, 3, 3], 2],
+  ];
+  for (const [name, xShape, wShape, groups] of tapMajorCases) {
+    it(`reads 32-channel tiles' weights tap-major as the reference kernel computes it (${name})`, async (ctx) => {
+      const gpu = await testGpu();
+      const g = conv2dGeometry(xShape, wShape, [wShape[0]!], { padding: 1, groups });
+      if (!conv2dVariantApplies('forward', 'subgroup', g, gpu)) ctx.skip();
+      const yShape = [g.batch, g.cout, g.oh, g.ow];
+      const [x, w, b, dy] = [xShape, wShape, [g.cout], yShape].map((shape, i) =>
+        Tensor.fromData(gpu, random(shape.reduce((a, d) => a * d, 1), 41 + i), shape));
+      const forward = async (variant: Conv2dVariant): Promise<[string[], Float32Array]> => {
+        const y = Tensor.empty(gpu, yShape, `y ${variant}`);
+        gpu.startProfiling();
+        runConv2dForward(gpu, x!.buffer, w!.buffer, b!.buffer, y.buffer, g, variant);
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        const out = await y.read();
+        y.dispose();
+        return [kernels, out];
+      };
+      const [kernels, y] = await forward('subgroup');
+      expect(kernels).toEqual(['conv2d.tap_major_weights', 'conv2d.forward_3_subgroup']);
+      expectClose(`y (${name})`, y, (await forward('direct'))[1], yShape);
+      if (groups === 1) {
+        const inputGradient = async (variant: Conv2dVariant): Promise<[string[], Float32Array]> => {
+          const dx = Tensor.empty(gpu, xShape, `dx ${variant}`);
+          gpu.startProfiling();
+          runConv2dBackwardInput(gpu, dy!.buffer, w!.buffer, dx.buffer, g, variant);
+          const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+          const out = await dx.read();
+          dx.dispose();
+          return [kernels, out];
+        };
+        const [dxKernels, dx] = await inputGradient('gemm');
+        expect(dxKernels).toEqual(['conv2d.flip_weights', 'conv2d.tap_major_weights', 'conv2d.forward_3_subgroup']);
+        expectClose(`dx (${name})`, dx, (await inputGradient('direct'))[1], xShape);
+      }
+      [x, w, b, dy].forEach((t) => t!.dispose());
+    });
+  }
+
   it('splits K of a small map on a hardware GPU (forward_5_tiled, then sum_partials) as the reference kernel computes it', async () => {
     const gpu = await hardwareTestGpu();
     // 40 channels x 49 pixels: 4 blocks of 32 x 32, so K = 96 * 9 = 864 goes in 6 splits of 144.
