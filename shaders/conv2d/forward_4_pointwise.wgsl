@@ -8,15 +8,23 @@ enable subgroups;
 //   of 8 channels, lane j of every subgroup loads 4 consecutive weights of channel j and subgroupBroadcast hands them
 //   to all lanes, so per input channel a thread loads its 4*QPL inputs and TM / 32 weights (see forward_3_subgroup
 //   for why sharing loads this way pays under lavapipe). Needs subgroups of at least 8 lanes (the caller checks).
+//   Lavapipe pays per lane and component for a load (~12 ns a scalar for 8 lanes, ~22 a vec4), so where they are
+//   aligned the 4 weights come as one vec4 (W_QUADS) and, with inputs first, a run's 4 inputs too (X_QUADS). Batch
+//   15, ResNet-50's 1x1s, taking turns: 14 x 14 expand 55.9 -> 49.5 ms, reduce 56.4 -> 49.0 and its input gradient
+//   114.3 -> 97.6; 56 x 56 reduce 48.4 -> 45.8. Vec4 inputs without inputs first measured no faster at 56 x 56.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, 1, 1] (read);
-//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write, overwritten).
+//   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write,
+//   overwritten); @5 w4, @6 x4: w and x again, as vec4s (read; any buffer of 16 bytes or more without W_QUADS,
+//   X_QUADS).
 // Params: batch, cin, cout, groups, w (input width), inPlane (= h*w), ow, plane (= oh*ow), strideH, strideW, hasBias,
 //   runsPerPlane (= ceil(plane / (4*QPL))), mBlocks (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1 or 2), TM * QPL <= 32, and INPUTS_FIRST: load the 4 input channels' inputs first and add each
 //   output channel's broadcast weights as they arrive (addBlock), instead of keeping all TM x 4 broadcast weights live
 //   and then loading the inputs one channel at a time. Lavapipe, 32 x 1 tiles, batch 15, ResNet-50's 1x1s: at 28 x 28,
-//   14 x 14 and 7 x 7 inputs first 52-56 ms against 60-74; at 56 x 56 78-83 against 63-73. Every subgroup operation
+//   14 x 14 and 7 x 7 inputs first 52-56 ms against 60-74; at 56 x 56 78-83 against 63-73. W_QUADS: cin/groups % 4
+//   == 0. X_QUADS (with INPUTS_FIRST): stride 1 and plane % 4 == 0, so a run's inputs are an aligned quad. Every
+//   subgroup operation
 //   sits in uniform control flow: threads past the last run, pixels past the end of a plane and channels past the
 //   group's last one work on clamped (valid) addresses and only skip the store.
 // Grid: linearGrid(ceil(batch * runsPerPlane / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -29,20 +37,30 @@ override WG_X: u32;
 override TM: u32 = 8u;
 override QPL: u32 = 1u;
 override INPUTS_FIRST: bool = false;
+override W_QUADS: bool = false;
+override X_QUADS: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> w4: array<vec4f>;
+@group(0) @binding(6) var<storage, read> x4: array<vec4f>;
 
-/** The 4*QPL inputs of the thread's run in the input plane starting at `row`. */
+/** The 4*QPL inputs of the thread's run in the input plane starting at `row` (a vec4 load a quad with X_QUADS). */
 fn loadRun(row: u32, at: array<vec4u, 2>) -> array<vec4f, 2> {
   var v = array<vec4f, 2>();
   for (var q = 0u; q < QPL; q++) {
     let o = at[q] + row;
-    v[q] = vec4f(x[o.x], x[o.y], x[o.z], x[o.w]);
+    if (X_QUADS) { v[q] = x4[o.x / 4u]; } else { v[q] = vec4f(x[o.x], x[o.y], x[o.z], x[o.w]); }
   }
   return v;
+}
+
+/** The 4 weights from w[r] on (r % 4 == 0 with W_QUADS). */
+fn weightQuad(r: u32) -> vec4f {
+  if (W_QUADS) { return w4[r / 4u]; }
+  return vec4f(w[r], w[r + 1u], w[r + 2u], w[r + 3u]);
 }
 
 /** Where output pixel `px` of a plane (clamped to the last one) reads its input, from the start of an input plane. */
@@ -55,7 +73,7 @@ fn inputOffset(px: u32) -> u32 {
 // broadcast, meet the inputs v of the 4 input channels at once. One call per block, not a loop: with TM = 32 a loop
 // stayed rolled and acc was indexed at run time (5x slower).
 fn addBlock(acc: ptr<function, array<vec4f, 32>>, j: u32, r: u32, v: ptr<function, array<vec4f, 8>>) {
-  let wv = vec4f(w[r], w[r + 1u], w[r + 2u], w[r + 3u]);
+  let wv = weightQuad(r);
   addChannel(acc, 8u * j, subgroupBroadcast(wv, 0u), v);
   addChannel(acc, 8u * j + 1u, subgroupBroadcast(wv, 1u), v);
   addChannel(acc, 8u * j + 2u, subgroupBroadcast(wv, 2u), v);
@@ -118,7 +136,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   for (; ci + 4u <= cinG; ci += 4u) {
     for (var j = 0u; j < TM / 8u; j++) {
       let r = wRow[j] + ci;
-      let wv = vec4f(w[r], w[r + 1u], w[r + 2u], w[r + 3u]);
+      let wv = weightQuad(r);
       wb[8u * j] = subgroupBroadcast(wv, 0u);
       wb[8u * j + 1u] = subgroupBroadcast(wv, 1u);
       wb[8u * j + 2u] = subgroupBroadcast(wv, 2u);

@@ -459,22 +459,24 @@ export const conv2dTapMajorWeights = defineKernel({
 });
 
 /**
- * forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, and
- * whether it loads a block's inputs first (INPUTS_FIRST, 1 or 0).
+ * forward_4_pointwise specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, whether
+ * it loads a block's inputs first (INPUTS_FIRST), and whether it loads weights and inputs as vec4s (W_QUADS,
+ * X_QUADS; each 1 or 0).
  */
-const forwardPointwise = memoize((tm: number, qpl: number, wg: number, inputsFirst: number) =>
-  defineKernel({
-    name: 'conv2d.forward_4_pointwise',
-    shader: 'conv2d/forward_4_pointwise',
-    bindings: conv2dForward.bindings,
-    params: [
-      ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['w', 'u32'], ['inPlane', 'u32'], ['ow', 'u32'],
-      ['plane', 'u32'], ['strideH', 'u32'], ['strideW', 'u32'], ['hasBias', 'u32'], ['runsPerPlane', 'u32'], ['mBlocks', 'u32'],
-    ],
-    workgroupSize: [wg, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil((p.batch * p.runsPerPlane) / wg) * p.mBlocks * p.groups, max),
-    constants: { TM: tm, QPL: qpl, INPUTS_FIRST: inputsFirst },
-  }),
+const forwardPointwise = memoize(
+  (tm: number, qpl: number, wg: number, inputsFirst: number, wQuads: number, xQuads: number) =>
+    defineKernel({
+      name: 'conv2d.forward_4_pointwise',
+      shader: 'conv2d/forward_4_pointwise',
+      bindings: [...conv2dForward.bindings, { name: 'w4', access: 'read' }, { name: 'x4', access: 'read' }],
+      params: [
+        ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['w', 'u32'], ['inPlane', 'u32'], ['ow', 'u32'],
+        ['plane', 'u32'], ['strideH', 'u32'], ['strideW', 'u32'], ['hasBias', 'u32'], ['runsPerPlane', 'u32'], ['mBlocks', 'u32'],
+      ],
+      workgroupSize: [wg, 1, 1],
+      grid: (p, max) => linearGrid(Math.ceil((p.batch * p.runsPerPlane) / wg) * p.mBlocks * p.groups, max),
+      constants: { TM: tm, QPL: qpl, INPUTS_FIRST: inputsFirst, W_QUADS: wQuads, X_QUADS: xQuads },
+    }),
 );
 
 /** forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each), K in one or more splits. */
@@ -1060,8 +1062,13 @@ export function runConv2dForward(
       batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, w: g.w, inPlane: g.h * g.w, ow: g.ow, plane,
       strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
     };
-    const spec = forwardPointwise(tm, qpl, subgroupWorkgroup(g.batch * runsPerPlane, gpu), inputsFirst ? 1 : 0);
-    gpu.run(spec, pointwise, [x, w, b ?? w, y]);
+    // Vec4 loads where aligned: weights for whole quads of input channels, a run's inputs where they are an aligned
+    // quad (stride 1, planes of 4k pixels) and are loaded first.
+    const wQuads = (g.cin / g.groups) % 4 === 0;
+    const xQuads = inputsFirst && g.strideH === 1 && g.strideW === 1 && plane % 4 === 0;
+    const wg = subgroupWorkgroup(g.batch * runsPerPlane, gpu);
+    const spec = forwardPointwise(tm, qpl, wg, inputsFirst ? 1 : 0, wQuads ? 1 : 0, xQuads ? 1 : 0);
+    gpu.run(spec, pointwise, [x, w, b ?? w, y, w, xQuads ? x : w]);
     return;
   }
   if (chosen === 'depthwise' && g.cin !== g.groups) {
