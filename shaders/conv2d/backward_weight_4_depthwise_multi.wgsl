@@ -7,11 +7,14 @@
 //   Lavapipe, batch 15, 224 x 224: CNN-X's 9x9 (TMC = 2) 35 ms against 68 for backward_weight_2_gemm_quads.
 //   A tap's quads are added together before its sum takes them (one update of the stack-held sum per tap and row,
 //   not one per quad): on a 2-core AMD EPYC, alternating in one process, 9x9 44.9 -> 42.7 ms, 5x5 17.9 -> 17.4, 3x3
-//   11.9 -> 11.6.
-// Bindings: as backward_weight_4_depthwise, with @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s (read).
+//   11.9 -> 11.6. With QUADS the input rows come as aligned vec4s too (depthwise_window_quads.wgsl), taking turns:
+//   9x9 42.0 -> 39.2 ms, 5x5 17.4 -> 16.2.
+// Bindings: as backward_weight_4_depthwise, with @2 dy: NCHW f32 [batch, cout, oh, ow] as vec4s (read), and @4 x4: x
+//   as vec4s (read; any buffer of 16 bytes or more without QUADS).
 // Params: as backward_weight_4_depthwise; ow % 4 == 0.
-// Workgroup: WG_X threads; overrides STRIP, KH, KW, BIAS as backward_weight_4_depthwise, and TMC (output channels per
-//   thread: 2 or 4, dividing cout/groups; TMC * KH * KW <= 162); KH, KW <= MAX_K.
+// Workgroup: WG_X threads; overrides STRIP, KH, KW, BIAS as backward_weight_4_depthwise, TMC (output channels per
+//   thread: 2 or 4, dividing cout/groups; TMC * KH * KW <= 162), and QUADS with OFF as depthwise_window_quads.wgsl
+//   needs them; KH, KW <= MAX_K.
 // Grid: linearGrid(ceil(cout/TMC * parts / WG_X)), strips fastest, then chunks, then image groups, then channel blocks.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
@@ -24,14 +27,17 @@ override STRIP: u32 = 8u;
 override KH: u32 = 3u;
 override KW: u32 = 3u;
 override BIAS: u32 = 0u;
+override QUADS: bool = false; // rows read as aligned vec4s (depthwise_window_quads.wgsl)
 override TMC: u32 = 2u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> dy: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> partial: array<f32>;
+@group(0) @binding(4) var<storage, read> x4: array<vec4f>;
 
 //!include conv2d/padded_input
 //!include conv2d/depthwise_window
+//!include conv2d/depthwise_window_quads
 const MAX_K = 9u;
 
 // Tap row ky of the output row: its KW taps' sums for each of the TMC channels, the strip's quads added first.
@@ -44,6 +50,12 @@ fn sumTaps(acc: ptr<function, array<f32, 162>>, ky: u32, row: ptr<function, arra
       (*acc)[(c * KH + ky) * KW + kx] += sum;
     }
   }
+}
+
+// Input row iy of the window, as QUADS reads it.
+fn windowRow(plane: u32, iy: i32, ix0: i32) -> array<f32, MAX_ROW> {
+  if (QUADS) { return inputRowQuads(plane, iy, ix0); }
+  return inputRow(plane, iy, ix0);
 }
 
 @compute @workgroup_size(WG_X)
@@ -71,10 +83,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let dyPlane = (n * p.cout + co0) * p.oh * p.ow; // channel co0's; co0 + c is c planes on
     // win[ky] holds input row oy - padH + ky for the output row oy being summed; rows 1 .. KH-1 of oy0 - 1 first.
     let iyTop = i32(oy0) - i32(p.padH);
-    for (var ky = 1u; ky < KH; ky++) { win[ky] = inputRow(xPlane, iyTop + i32(ky) - 1, ix0); }
+    for (var ky = 1u; ky < KH; ky++) { win[ky] = windowRow(xPlane, iyTop + i32(ky) - 1, ix0); }
     for (var oy = oy0; oy < oyEnd; oy++) {
       for (var ky = 0u; ky + 1u < KH; ky++) { win[ky] = win[ky + 1u]; }
-      win[KH - 1u] = inputRow(xPlane, i32(oy) - i32(p.padH) + i32(KH) - 1, ix0);
+      win[KH - 1u] = windowRow(xPlane, i32(oy) - i32(p.padH) + i32(KH) - 1, ix0);
       // [c * STRIP/4 + q]: channel co0 + c's dy at columns ox0 + 4q .. ox0 + 4q + 3, one vec4 (rows hold a multiple
       // of 4 pixels, so a quad is all inside the row or all past its end, then 0).
       var d: array<vec4f, 8>;

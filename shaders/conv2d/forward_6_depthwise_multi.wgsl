@@ -8,10 +8,15 @@
 //   call each (a loop over a 9x9's is left rolled) and up to 162 weights a thread: CNN-X's 9x9 (TMC = 2) 42 ms
 //   against 61-64 for 'subgroup', its 5x5 (TMC = 4) 17-20 against 21-22 with TMC = 2; TMC = 4 at 9x9 ran 139.
 //   Each kernel row's products are summed as a tree (pairwise_sum.wgsl: the 9x9 10-15% faster on a 2-core AMD EPYC).
-// Bindings: as forward_6_depthwise (@2 w: OIHW f32 [cout, 1, kh, kw]).
+//   With QUADS (rows of w % 4 == 0) the input rows come as aligned vec4s (depthwise_window_quads.wgsl: lavapipe
+//   pays per lane and component for a load, a vec4 about what two scalars cost): taking turns, 9x9 55.9 -> 48.7 ms,
+//   5x5 21.2 -> 20.3, 3x3 13.1 -> 12.7.
+// Bindings: as forward_6_depthwise (@2 w: OIHW f32 [cout, 1, kh, kw]), and @5 x4: x as vec4s (read; any buffer of 16
+//   bytes or more without QUADS).
 // Params: as forward_6_depthwise.
-// Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, and TMC (output channels per thread: 2 or
-//   4, dividing cout/groups; TMC * KH * KW <= 162); KH, KW <= MAX_K (9).
+// Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, TMC (output channels per thread: 2 or 4,
+//   dividing cout/groups; TMC * KH * KW <= 162), and QUADS with OFF as depthwise_window_quads.wgsl needs them; KH,
+//   KW <= MAX_K (9).
 // Grid: linearGrid(ceil(batch * cout/TMC * chunks * strips / WG_X)), strips fastest, then chunks, then channel blocks.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
@@ -23,15 +28,18 @@ override WG_X: u32;
 override STRIP: u32 = 8u;
 override KH: u32 = 3u;
 override KW: u32 = 3u;
+override QUADS: bool = false; // rows read as aligned vec4s (depthwise_window_quads.wgsl)
 override TMC: u32 = 1u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 
 //!include conv2d/padded_input
 //!include conv2d/depthwise_window
+//!include conv2d/depthwise_window_quads
 //!include conv2d/pairwise_sum
 const MAX_K = 9u;
 
@@ -46,6 +54,12 @@ fn sumTaps(acc: ptr<function, array<vec4f, 8>>, ky: u32, row: ptr<function, arra
       (*acc)[i] = (*acc)[i] + pairwiseSum(t);
     }
   }
+}
+
+// Input row iy of the window, as QUADS reads it.
+fn windowRow(plane: u32, iy: i32, ix0: i32) -> array<f32, MAX_ROW> {
+  if (QUADS) { return inputRowQuads(plane, iy, ix0); }
+  return inputRow(plane, iy, ix0);
 }
 
 @compute @workgroup_size(WG_X)
@@ -76,10 +90,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   // win[ky] holds input row oy - padH + ky for the output row oy being computed; rows 1 .. KH-1 of oy0 - 1 first.
   var win: array<array<f32, MAX_ROW>, MAX_K>;
   let iyTop = i32(oy0) - i32(p.padH);
-  for (var ky = 1u; ky < KH; ky++) { win[ky] = inputRow(xPlane, iyTop + i32(ky) - 1, ix0); }
+  for (var ky = 1u; ky < KH; ky++) { win[ky] = windowRow(xPlane, iyTop + i32(ky) - 1, ix0); }
   for (var oy = oy0; oy < oyEnd; oy++) {
     for (var ky = 0u; ky + 1u < KH; ky++) { win[ky] = win[ky + 1u]; }
-    win[KH - 1u] = inputRow(xPlane, i32(oy) - i32(p.padH) + i32(KH) - 1, ix0);
+    win[KH - 1u] = windowRow(xPlane, i32(oy) - i32(p.padH) + i32(KH) - 1, ix0);
     var acc: array<vec4f, 8>; // [c * STRIP/4 + q]: channel co0 + c, outputs ox0 + 4q .. ox0 + 4q + 3
     for (var c = 0u; c < TMC; c++) {
       for (var q = 0u; q < STRIP / 4u; q++) { acc[c * STRIP / 4u + q] = vec4f(bias[c]); }

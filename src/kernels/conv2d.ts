@@ -491,21 +491,42 @@ const forwardTiled = memoize((tile: number) =>
     constants: { TILE: tile },
   }),
 );
+
+/** The multi depthwise shaders' x as vec4s, for rows read in aligned quads (depthwise_window_quads.wgsl). */
+const X4_BINDING = { name: 'x4', access: 'read' } as const;
+
 /**
  * forward_6_depthwise for `strip` columns per thread and a kh x kw kernel; with tmc > 1 forward_6_depthwise_multi,
  * `tmc` output channels per thread.
  */
-const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number) =>
+const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) =>
   defineKernel({
     name: tmc > 1 ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
     shader: tmc > 1 ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
-    bindings: conv2dForward.bindings,
+    bindings: tmc > 1 ? [...conv2dForward.bindings, X4_BINDING] : conv2dForward.bindings,
     params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32']],
     workgroupSize: [DW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil((p.batch * (p.cout / tmc) * p.chunks * p.strips) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw, ...(tmc > 1 ? { TMC: tmc } : {}) },
+    constants: { STRIP: strip, KH: kh, KW: kw, ...(tmc > 1 ? multiConstants(tmc, quadsOff) : {}) },
   }),
 );
+
+/**
+ * The multi depthwise shaders' TMC, and QUADS and OFF for rows read in aligned quads from `off` on (-1: as scalars).
+ */
+function multiConstants(tmc: number, off: number): Record<string, number> {
+  return { TMC: tmc, QUADS: off < 0 ? 0 : 1, OFF: Math.max(0, off) };
+}
+
+/**
+ * Where a strip's inputs start in the first of the aligned quads depthwise_window_quads.wgsl reads ((-padW) mod 4),
+ * or null where a multi depthwise shader reads its rows as scalars: rows of w % 4 != 0, or a window row too short.
+ */
+function depthwiseRowQuads(g: Conv2dGeometry, strip: number): number | null {
+  const off = (4 - (g.padW % 4)) % 4;
+  const row = Math.max(...DW_STRIPS) + DW_MULTI_MAX_K - 1; // the shaders' MAX_ROW
+  return g.w % 4 === 0 && off + strip + g.kw - 1 <= row ? off : null;
+}
 
 /**
  * forward_6_depthwise_reduce for `strip` columns x `rows` rows per thread, a kh x kw kernel, and input rows starting
@@ -773,16 +794,20 @@ const backwardWeightPatch = memoize((tm: number, wg: number, nv: number, bias: n
 );
 
 /** backward_weight_4_depthwise for `strip` columns per thread and a kh x kw kernel, with the bias gradient when bias = 1. */
-const backwardWeightDepthwise = memoize((strip: number, kh: number, kw: number, bias: number, tmc: number) =>
-  defineKernel({
-    name: tmc > 1 ? 'conv2d.backward_weight_4_depthwise_multi' : 'conv2d.backward_weight_4_depthwise',
-    shader: tmc > 1 ? 'conv2d/backward_weight_4_depthwise_multi' : 'conv2d/backward_weight_4_depthwise',
-    bindings: conv2dBackwardWeight.bindings,
-    params: [...GEOMETRY, ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32'], ['imagesPerPart', 'u32'], ['parts', 'u32']],
-    workgroupSize: [DW_WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil(((p.cout / tmc) * p.parts) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw, BIAS: bias, ...(tmc > 1 ? { TMC: tmc } : {}) },
-  }),
+const backwardWeightDepthwise = memoize(
+  (strip: number, kh: number, kw: number, bias: number, tmc: number, quadsOff: number) =>
+    defineKernel({
+      name: tmc > 1 ? 'conv2d.backward_weight_4_depthwise_multi' : 'conv2d.backward_weight_4_depthwise',
+      shader: tmc > 1 ? 'conv2d/backward_weight_4_depthwise_multi' : 'conv2d/backward_weight_4_depthwise',
+      bindings: tmc > 1 ? [...conv2dBackwardWeight.bindings, X4_BINDING] : conv2dBackwardWeight.bindings,
+      params: [
+        ...GEOMETRY,
+        ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32'], ['imagesPerPart', 'u32'], ['parts', 'u32'],
+      ],
+      workgroupSize: [DW_WG, 1, 1],
+      grid: (p, max) => linearGrid(Math.ceil(((p.cout / tmc) * p.parts) / DW_WG), max),
+      constants: { STRIP: strip, KH: kh, KW: kw, BIAS: bias, ...(tmc > 1 ? multiConstants(tmc, quadsOff) : {}) },
+    }),
 );
 
 /**
@@ -1083,7 +1108,14 @@ export function runConv2dForward(
   if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
-    gpu.run(forwardDepthwise(strip, g.kh, g.kw, depthwiseChannels(g, gpu)), depthwise, [x, w, b ?? w, y]);
+    const tmc = depthwiseChannels(g, gpu);
+    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : null;
+    // Without quads the x4 binding is read by nothing, but it still needs 16 bytes.
+    const spare = off === null && tmc > 1 && w.size < 16 ? gpu.alloc(16, 'conv2d.forward_6_depthwise_multi:x4') : null;
+    const x4 = off !== null ? x : (spare ?? w);
+    const spec = forwardDepthwise(strip, g.kh, g.kw, tmc, off ?? -1);
+    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, x4] : [x, w, b ?? w, y]);
+    if (spare) gpu.free(spare);
     return;
   }
   if (chosen === 'patch') {
@@ -1288,6 +1320,7 @@ export function runConv2dBackwardWeight(
   const maxParts = Math.max(1, Math.floor(gpu.limits.maxStorageBufferBindingSize / ((count + (db ? g.cout : 0)) * 4)));
   let spec: KernelSpec;
   let params: Record<string, number>;
+  const extra: Binding[] = []; // bindings a variant adds after x, dy and the output
   let parts: number;
   let dyPadded: GPUBuffer | null = null; // dy in planes padded to a multiple of 4 pixels, for the planes kernel
   if (chosen === 'subgroup' || chosen === 'pointwise') {
@@ -1345,8 +1378,11 @@ export function runConv2dBackwardWeight(
     const byThreads = Math.max(1, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)));
     const imagesPerPart = Math.max(fits, byThreads);
     parts = Math.ceil(g.batch / imagesPerPart) * chunks * strips;
-    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0, tmc);
+    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : null;
+    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0, tmc, off ?? -1);
     params = { ...geometryParams(g), strips, rowsPerChunk, chunks, imagesPerPart, parts };
+    // The multi shader's x4 (x as vec4s; without quads read by nothing, dy's rows of 4k pixels fill it).
+    if (tmc > 1) extra.push(off !== null ? x : dy);
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
     const rowsTotal = (g.cin / g.groups) * g.kh;
@@ -1366,14 +1402,14 @@ export function runConv2dBackwardWeight(
   if (parts === 1 && !fusedBias) {
     // One part is dw itself, no partials to add: 41 of a ResNet-50 training step's 53 weight gradients at batch 4,
     // whose copies through sum_partials took 160 ms of the step on lavapipe.
-    gpu.run(spec, params, [x, dyPadded ?? dy, dw]);
+    gpu.run(spec, params, [x, dyPadded ?? dy, dw, ...extra]);
     if (dyPadded) gpu.free(dyPadded);
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
     return;
   }
   const stride = fusedBias ? count + g.cout : count; // floats per part: the weights, then the bias with fusedBias
   const partial = gpu.alloc(parts * stride * 4, `${spec.name}:partial`);
-  gpu.run(spec, params, [x, dyPadded ?? dy, partial]);
+  gpu.run(spec, params, [x, dyPadded ?? dy, partial, ...extra]);
   if (dyPadded) gpu.free(dyPadded);
   if (fusedBias) {
     runSumPartials(gpu, partial, parts, stride, dw, { buffer: db, split: count });
