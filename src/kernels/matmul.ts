@@ -133,9 +133,11 @@ function matmulSpec(
   transB: boolean,
   rows: number,
   depth: number,
+  kQuads = false,
 ): KernelSpec<MatmulParam> {
   const vec4Tile = columnsVec4Tile(rows, depth);
-  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${specShape(variant, rows, depth, vec4Tile)}`;
+  const shape = specShape(variant, rows, depth, vec4Tile) + (kQuads ? '_k4' : '');
+  const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
   let spec = specs.get(key);
   if (spec) return spec;
   const constants = { TRANS_A: transA ? 1 : 0, TRANS_B: transB ? 1 : 0 };
@@ -164,8 +166,9 @@ function matmulSpec(
     const tm = tileRows(rows);
     spec = defineKernel({
       ...common,
+      bindings: [...BINDINGS, { name: 'a4', access: 'read' }, { name: 'b4', access: 'read' }],
       shader: 'matmul/forward_3_splitk',
-      constants: { ...constants, TM: tm },
+      constants: { ...constants, TM: tm, K_QUADS: kQuads ? 1 : 0 },
       workgroupSize: [SPLITK_WG, 1, 1],
       grid: (p, max) => {
         const [x, y] = linearGrid(Math.ceil(p.cols / 4) * Math.ceil(p.rows / tm), max);
@@ -237,6 +240,16 @@ function vec4Aligned(d: MatmulDims, b: MatrixOperand, c: MatrixOperand): boolean
   );
 }
 
+/**
+ * Whether splitk can read 4 consecutive k of A and B as one vec4 each (K_QUADS): both stored with K contiguous (A
+ * not transposed, B transposed), and K, the chunks, strides and offsets multiples of 4.
+ */
+function kQuadsAligned(d: MatmulDims, a: MatrixOperand, b: MatrixOperand, kChunk: number): boolean {
+  if (a.trans || !b.trans || d.depth === 0) return false;
+  const offsets = [a.offset ?? 0, b.offset ?? 0, bindingOffset(a), bindingOffset(b)];
+  return [d.depth, kChunk, a.ld, b.ld, ...offsets].every((v) => v % 4 === 0);
+}
+
 function bindingOffset(m: MatrixOperand): number {
   return 'offset' in m.binding ? m.binding.offset / 4 : 0;
 }
@@ -277,19 +290,27 @@ export function runMatmul(
   if (variant === 'columns_vec4' && !vec4Aligned(dims, b, c)) {
     throw new RangeError('matmul: columns_vec4 needs B not transposed and cols, strides and offsets multiples of 4');
   }
-  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth);
   const splitting = variant === 'naive' || variant === 'tiled' || variant === 'splitk';
   const kChunk = splitting ? options.kChunk ?? defaultChunk(variant, dims, gpu.isSoftware) : Math.max(1, depth);
+  const kQuads = variant === 'splitk' && kQuadsAligned(dims, a, b, kChunk);
+  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth, kQuads);
+  // splitk's vec4 views of A and B; without K_QUADS nothing reads them, but they still need 16 bytes.
+  const unread = variant === 'splitk' && !kQuads ? gpu.alloc(16, 'matmul.splitk:unread') : null;
+  const quadViews = kQuads ? [a.binding, b.binding] : unread ? [unread, unread] : [];
   const splits = Math.max(1, Math.ceil(depth / kChunk));
   const base = {
     rows, cols, depth, lda: a.ld, ldb: b.ld, offA: a.offset ?? 0, offB: b.offset ?? 0, kChunk, splits,
   };
   if (splits === 1) {
-    gpu.run(spec, { ...base, ldc: c.ld, offC: c.offset ?? 0, splitStride: 0, accumulate }, [a.binding, b.binding, c.binding]);
+    const bindings = [a.binding, b.binding, c.binding, ...quadViews];
+    gpu.run(spec, { ...base, ldc: c.ld, offC: c.offset ?? 0, splitStride: 0, accumulate }, bindings);
+    if (unread) gpu.free(unread);
     return;
   }
   const partials = gpu.alloc(splits * rows * cols * 4, `${spec.name}:partials`);
-  gpu.run(spec, { ...base, ldc: cols, offC: 0, splitStride: rows * cols, accumulate: 0 }, [a.binding, b.binding, partials]);
+  const bindings = [a.binding, b.binding, partials, ...quadViews];
+  gpu.run(spec, { ...base, ldc: cols, offC: 0, splitStride: rows * cols, accumulate: 0 }, bindings);
+  if (unread) gpu.free(unread);
   gpu.run(matmulSumSplits, { rows, cols, splits, ldc: c.ld, offC: c.offset ?? 0, accumulate }, [partials, c.binding]);
   gpu.free(partials); // later users of this pooled buffer are recorded after the sum, so they run after it
 }
