@@ -28,7 +28,6 @@ override WG_X: u32;
 override STRIP: u32 = 8u;
 override KH: u32 = 3u;
 override KW: u32 = 3u;
-override QUADS: bool = false; // rows read as aligned vec4s (depthwise_window_quads.wgsl)
 override TMC: u32 = 1u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -54,12 +53,6 @@ fn sumTaps(acc: ptr<function, array<vec4f, 8>>, ky: u32, row: ptr<function, arra
       (*acc)[i] = (*acc)[i] + pairwiseSum(t);
     }
   }
-}
-
-// Input row iy of the window, as QUADS reads it.
-fn windowRow(plane: u32, iy: i32, ix0: i32) -> array<f32, MAX_ROW> {
-  if (QUADS) { return inputRowQuads(plane, iy, ix0); }
-  return inputRow(plane, iy, ix0);
 }
 
 @compute @workgroup_size(WG_X)
