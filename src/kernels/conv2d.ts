@@ -1110,12 +1110,9 @@ export function runConv2dForward(
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
     const tmc = depthwiseChannels(g, gpu);
     const off = tmc > 1 ? depthwiseRowQuads(g, strip) : null;
-    // Without quads the x4 binding is read by nothing, but it still needs 16 bytes.
-    const spare = off === null && tmc > 1 && w.size < 16 ? gpu.alloc(16, 'conv2d.forward_6_depthwise_multi:x4') : null;
-    const x4 = off !== null ? x : (spare ?? w);
+    // Without quads nothing reads x4; w fills it (a pooled buffer: 256 bytes or more, as a vec4 view needs 16).
     const spec = forwardDepthwise(strip, g.kh, g.kw, tmc, off ?? -1);
-    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, x4] : [x, w, b ?? w, y]);
-    if (spare) gpu.free(spare);
+    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, off !== null ? x : w] : [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'patch') {

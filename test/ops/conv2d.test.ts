@@ -212,6 +212,27 @@ describe('conv2d', () => {
     [x, w, b].forEach((t) => t!.dispose());
   });
 
+  // The fast forwards bind vec4 views of x and w, read or not as their overrides say: with 2 weights (8 bytes, in a
+  // pooled buffer of 256) and rows of 6 they read them as floats.
+  for (const variant of ['subgroup', 'pointwise', 'depthwise'] as const) {
+    it(`runs the ${variant} forward with weights under 16 bytes as the reference kernel computes it`, async (ctx) => {
+      const gpu = await testGpu();
+      const g = conv2dGeometry([1, 1, 5, 6], [2, 1, 1, 1], [2], {});
+      if (!conv2dVariantApplies('forward', variant, g, gpu)) ctx.skip();
+      const [x, w, b] = [[1, 1, 5, 6], [2, 1, 1, 1], [2]].map((shape, i) =>
+        Tensor.fromData(gpu, random(shape.reduce((a, d) => a * d, 1), 51 + i), shape));
+      const forward = async (v: Conv2dVariant): Promise<Float32Array> => {
+        const y = Tensor.empty(gpu, [1, 2, 5, 6], `y ${v}`);
+        runConv2dForward(gpu, x!.buffer, w!.buffer, b!.buffer, y.buffer, g, v);
+        const out = await y.read();
+        y.dispose();
+        return out;
+      };
+      expectClose(`y (${variant}, 8-byte weights)`, await forward(variant), await forward('direct'), [1, 2, 5, 6]);
+      [x, w, b].forEach((t) => t!.dispose());
+    });
+  }
+
   // Past TAP_MAJOR_MIN_PIXELS outputs, forward_3_subgroup's 32-channel tiles read their weights from a tap-major copy:
   // two channel blocks, the second 24 channels wide (8 lanes' channels repeat the last), rows of 37 (a part quad)
   // and the input gradient on the flipped weights; then pixel pairs (rows of 30) with two groups.
