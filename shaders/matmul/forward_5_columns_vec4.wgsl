@@ -13,6 +13,10 @@
 // false), TM (rows per pass: 4, 8 or 16), CPT (vec4 columns per thread; TM * CPT <= 16), ROW_BLOCK (rows per
 // workgroup, a multiple of TM), DEPTH (p.depth where the loop over K is to be unrolled, else 0: lavapipe leaves a
 // loop to a uniform bound rolled).
+// With A_QUADS (DEPTH = 4, A not transposed, lda and offA multiples of 4; linear's dx, dy [N, 4] times w) a row's 4
+// values of A are one vec4 load, not 4 loads every lane repeats: lavapipe pays per lane and component for a load,
+// so those broadcast loads were most of the pass. @4 a4: a as vec4s (read; any buffer of 16 bytes or more without
+// A_QUADS). Linear's dx at batch 15 on a 2-core AMD EPYC, taking turns: 10.7 -> 9.1 ms (the variant linear picks).
 // Workgroup: WG_X threads, CPT vec4 columns each; grid = (linearGrid(ceil(cols / (4 * CPT * WG_X))), ceil(rows /
 // ROW_BLOCK)).
 struct Params {
@@ -29,10 +33,12 @@ override TM: u32;
 override CPT: u32 = 1u;
 override ROW_BLOCK: u32;
 override DEPTH: u32 = 0u;
+override A_QUADS: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
+@group(0) @binding(4) var<storage, read> a4: array<vec4f>;
 
 fn loadA(r: u32, k: u32) -> f32 {
   if (TRANS_A) { return a[p.offA + k * p.lda + r]; }
@@ -49,14 +55,30 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let depth = select(p.depth, DEPTH, DEPTH > 0u);
   for (var row0 = wid.z * ROW_BLOCK; row0 < rowEnd; row0 += TM) {
     var acc = array<vec4f, 16>(); // [i * CPT + j]; initialised explicitly: lavapipe did not re-zero a bare declaration per pass
-    for (var k = 0u; k < depth; k++) {
-      // Columns past the edge read the last one (no branch in the loop); their results are not stored.
-      var bv: array<vec4f, 4>;
-      for (var j = 0u; j < CPT; j++) { bv[j] = b[(p.offB + k * p.ldb) / 4u + min(first + j * WG_X, cols4 - 1u)]; }
-      // Rows past the edge read the last valid one, likewise.
+    if (A_QUADS) {
+      // All 4 k of B first, then each row of A as one vec4 (rows past the edge read the last valid one).
+      var bq: array<vec4f, 16>; // [k * CPT + j]
+      for (var k = 0u; k < 4u; k++) {
+        for (var j = 0u; j < CPT; j++) {
+          bq[k * CPT + j] = b[(p.offB + k * p.ldb) / 4u + min(first + j * WG_X, cols4 - 1u)];
+        }
+      }
       for (var i = 0u; i < TM; i++) {
-        let av = vec4f(loadA(min(row0 + i, p.rows - 1u), k));
-        for (var j = 0u; j < CPT; j++) { acc[i * CPT + j] = fma(av, bv[j], acc[i * CPT + j]); }
+        let aq = a4[(p.offA + min(row0 + i, p.rows - 1u) * p.lda) / 4u];
+        for (var k = 0u; k < 4u; k++) {
+          for (var j = 0u; j < CPT; j++) { acc[i * CPT + j] = fma(vec4f(aq[k]), bq[k * CPT + j], acc[i * CPT + j]); }
+        }
+      }
+    } else {
+      for (var k = 0u; k < depth; k++) {
+        // Columns past the edge read the last one (no branch in the loop); their results are not stored.
+        var bv: array<vec4f, 4>;
+        for (var j = 0u; j < CPT; j++) { bv[j] = b[(p.offB + k * p.ldb) / 4u + min(first + j * WG_X, cols4 - 1u)]; }
+        // Rows past the edge read the last valid one, likewise.
+        for (var i = 0u; i < TM; i++) {
+          let av = vec4f(loadA(min(row0 + i, p.rows - 1u), k));
+          for (var j = 0u; j < CPT; j++) { acc[i * CPT + j] = fma(av, bv[j], acc[i * CPT + j]); }
+        }
       }
     }
     for (var i = 0u; i < TM; i++) {

@@ -127,16 +127,17 @@ function specShape(
   return `_tm${tileRows(rows)}`;
 }
 
+/** The kernel for a variant and shape; `quads`: its vec4 views are read (splitk's K_QUADS, columns_vec4's A_QUADS). */
 function matmulSpec(
   variant: MatmulVariant,
   transA: boolean,
   transB: boolean,
   rows: number,
   depth: number,
-  kQuads = false,
+  quads = false,
 ): KernelSpec<MatmulParam> {
   const vec4Tile = columnsVec4Tile(rows, depth);
-  const shape = specShape(variant, rows, depth, vec4Tile) + (kQuads ? '_k4' : '');
+  const shape = specShape(variant, rows, depth, vec4Tile) + (quads ? '_q4' : '');
   const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
   let spec = specs.get(key);
   if (spec) return spec;
@@ -168,7 +169,7 @@ function matmulSpec(
       ...common,
       bindings: [...BINDINGS, { name: 'a4', access: 'read' }, { name: 'b4', access: 'read' }],
       shader: 'matmul/forward_3_splitk',
-      constants: { ...constants, TM: tm, K_QUADS: kQuads ? 1 : 0 },
+      constants: { ...constants, TM: tm, K_QUADS: quads ? 1 : 0 },
       workgroupSize: [SPLITK_WG, 1, 1],
       grid: (p, max) => {
         const [x, y] = linearGrid(Math.ceil(p.cols / 4) * Math.ceil(p.rows / tm), max);
@@ -190,8 +191,12 @@ function matmulSpec(
     const { tm, cpt } = vec4Tile;
     spec = defineKernel({
       ...common,
+      bindings: [...BINDINGS, { name: 'a4', access: 'read' }],
       shader: 'matmul/forward_5_columns_vec4',
-      constants: { ...constants, TM: tm, CPT: cpt, ROW_BLOCK: COLUMNS_ROW_BLOCK, DEPTH: unrolledDepth(depth) },
+      constants: {
+        ...constants, TM: tm, CPT: cpt, ROW_BLOCK: COLUMNS_ROW_BLOCK, DEPTH: unrolledDepth(depth),
+        A_QUADS: quads ? 1 : 0,
+      },
       workgroupSize: [COLUMNS_WG, 1, 1],
       grid: (p, max) => {
         const [x, y] = linearGrid(Math.ceil(p.cols / (4 * cpt * COLUMNS_WG)), max);
@@ -250,6 +255,15 @@ function kQuadsAligned(d: MatmulDims, a: MatrixOperand, b: MatrixOperand, kChunk
   return [d.depth, kChunk, a.ld, b.ld, ...offsets].every((v) => v % 4 === 0);
 }
 
+/**
+ * Whether columns_vec4 can read a row of A as one vec4 (A_QUADS): K unrolled at 4, A not transposed, its row stride
+ * and offsets multiples of 4. Linear's dx (dy [N, 4] times w) loads each dy value once a row instead of once a k.
+ */
+function rowQuadsOfA(d: MatmulDims, a: MatrixOperand): boolean {
+  return d.depth === 4 && unrolledDepth(d.depth) === 4 && !a.trans &&
+    [a.ld, a.offset ?? 0, bindingOffset(a)].every((v) => v % 4 === 0);
+}
+
 function bindingOffset(m: MatrixOperand): number {
   return 'offset' in m.binding ? m.binding.offset / 4 : 0;
 }
@@ -292,11 +306,14 @@ export function runMatmul(
   }
   const splitting = variant === 'naive' || variant === 'tiled' || variant === 'splitk';
   const kChunk = splitting ? options.kChunk ?? defaultChunk(variant, dims, gpu.isSoftware) : Math.max(1, depth);
+  // Vec4 views where aligned: splitk's A and B 4 k at a time (K_QUADS), columns_vec4's rows of A (A_QUADS).
   const kQuads = variant === 'splitk' && kQuadsAligned(dims, a, b, kChunk);
-  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth, kQuads);
-  // splitk's vec4 views of A and B; without K_QUADS nothing reads them, but they still need 16 bytes.
-  const unread = variant === 'splitk' && !kQuads ? gpu.alloc(16, 'matmul.splitk:unread') : null;
-  const quadViews = kQuads ? [a.binding, b.binding] : unread ? [unread, unread] : [];
+  const aQuads = variant === 'columns_vec4' && rowQuadsOfA(dims, a);
+  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth, kQuads || aQuads);
+  // Views their override leaves unread still need bindings of 16 bytes or more (a slice of A or B may be smaller).
+  const views = variant === 'splitk' ? 2 : variant === 'columns_vec4' ? 1 : 0;
+  const unread = views > 0 && !kQuads && !aQuads ? gpu.alloc(16, `matmul.${variant}:unread`) : null;
+  const quadViews = kQuads ? [a.binding, b.binding] : aQuads ? [a.binding] : Array<Binding>(views).fill(unread!);
   const splits = Math.max(1, Math.ceil(depth / kChunk));
   const base = {
     rows, cols, depth, lda: a.ld, ldb: b.ld, offA: a.offset ?? 0, offB: b.offset ?? 0, kChunk, splits,
