@@ -520,12 +520,12 @@ function multiConstants(tmc: number, off: number): Record<string, number> {
 
 /**
  * Where a strip's inputs start in the first of the aligned quads depthwise_window_quads.wgsl reads ((-padW) mod 4),
- * or null where a multi depthwise shader reads its rows as scalars: rows of w % 4 != 0, or a window row too short.
+ * or -1 where a multi depthwise shader reads its rows as scalars: rows of w % 4 != 0, or a window row too short.
  */
-function depthwiseRowQuads(g: Conv2dGeometry, strip: number): number | null {
+function depthwiseRowQuads(g: Conv2dGeometry, strip: number): number {
   const off = (4 - (g.padW % 4)) % 4;
   const row = Math.max(...DW_STRIPS) + DW_MULTI_MAX_K - 1; // the shaders' MAX_ROW
-  return g.w % 4 === 0 && off + strip + g.kw - 1 <= row ? off : null;
+  return g.w % 4 === 0 && off + strip + g.kw - 1 <= row ? off : -1;
 }
 
 /**
@@ -1109,10 +1109,10 @@ export function runConv2dForward(
     const strip = depthwiseStrip(g.ow, g.kw);
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
     const tmc = depthwiseChannels(g, gpu);
-    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : null;
+    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : -1;
     // Without quads nothing reads x4; w fills it (a pooled buffer: 256 bytes or more, as a vec4 view needs 16).
-    const spec = forwardDepthwise(strip, g.kh, g.kw, tmc, off ?? -1);
-    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, off !== null ? x : w] : [x, w, b ?? w, y]);
+    const spec = forwardDepthwise(strip, g.kh, g.kw, tmc, off);
+    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, off >= 0 ? x : w] : [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'patch') {
@@ -1375,11 +1375,11 @@ export function runConv2dBackwardWeight(
     const byThreads = Math.max(1, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)));
     const imagesPerPart = Math.max(fits, byThreads);
     parts = Math.ceil(g.batch / imagesPerPart) * chunks * strips;
-    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : null;
-    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0, tmc, off ?? -1);
+    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : -1;
+    spec = backwardWeightDepthwise(strip, g.kh, g.kw, db ? 1 : 0, tmc, off);
     params = { ...geometryParams(g), strips, rowsPerChunk, chunks, imagesPerPart, parts };
     // The multi shader's x4 (x as vec4s; without quads read by nothing, dy's rows of 4k pixels fill it).
-    if (tmc > 1) extra.push(off !== null ? x : dy);
+    if (tmc > 1) extra.push(off >= 0 ? x : dy);
   } else if (chosen === 'gemm') {
     const coutG = g.cout / g.groups;
     const rowsTotal = (g.cin / g.groups) * g.kh;

@@ -260,8 +260,7 @@ function kQuadsAligned(d: MatmulDims, a: MatrixOperand, b: MatrixOperand, kChunk
  * and offsets multiples of 4. Linear's dx (dy [N, 4] times w) loads each dy value once a row instead of once a k.
  */
 function rowQuadsOfA(d: MatmulDims, a: MatrixOperand): boolean {
-  return d.depth === 4 && unrolledDepth(d.depth) === 4 && !a.trans &&
-    [a.ld, a.offset ?? 0, bindingOffset(a)].every((v) => v % 4 === 0);
+  return unrolledDepth(d.depth) === 4 && !a.trans && [a.ld, a.offset ?? 0, bindingOffset(a)].every((v) => v % 4 === 0);
 }
 
 function bindingOffset(m: MatrixOperand): number {
