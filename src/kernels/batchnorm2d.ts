@@ -368,9 +368,9 @@ export function runBatchnorm2dBatchStats(
 }
 
 /**
- * Batch statistics partials of x that another pass wrote on the way (conv2d's forward_7_patch_stats): (count, mean,
- * M2) per sample, channel and chunk of the plane, at index (n * C + c) * chunks + chunk, as stats_partial writes
- * them. runBatchnorm2dBatchStats then only merges them.
+ * Batch statistics partials of x that another pass wrote on the way (conv2d's forward_7_patch_stats and
+ * forward_6_depthwise_multi_stats): (count, mean, M2) per sample, channel and chunk of the plane, at index
+ * (n * C + c) * chunks + chunk, as stats_partial writes them. runBatchnorm2dBatchStats then only merges them.
  */
 export interface BatchStatsPartials {
   part: GPUBuffer;

@@ -15,7 +15,8 @@
  *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread
  *   and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over
  *   rows of a multiple of 4 inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a
- *   block of rows once per input channel, the sums kept across channels; CNN-X's input gradients run it);
+ *   block of rows once per input channel, the sums kept across channels; CNN-X's input gradients run it;
+ *   forward_6_depthwise_multi_stats also writes y's batch statistics for the batch norm after it, as 'patch' can);
  *   'patch' (forward_7_patch.wgsl: ungrouped stride-1 convs with kernels up to 16 on a side and 121 taps: a block of
  *   16 x 32 output pixels per workgroup from an input patch and the weights staged in workgroup memory, neighbouring
  *   threads on neighbouring pixels; for hardware GPUs and convs with few input channels, CNN-X's).
@@ -511,6 +512,17 @@ const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: nu
   }),
 );
 
+/** forward_6_depthwise_multi that also writes the batch statistics partials of y (batchnorm2d's layout) to `part`. */
+const forwardDepthwiseStats = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) => {
+  const plain = forwardDepthwise(strip, kh, kw, tmc, quadsOff);
+  return defineKernel({
+    ...plain,
+    name: 'conv2d.forward_6_depthwise_multi_stats',
+    shader: 'conv2d/forward_6_depthwise_multi_stats',
+    bindings: [...plain.bindings, { name: 'part', access: 'read_write' }],
+  });
+});
+
 /**
  * The multi depthwise shaders' TMC, and QUADS and OFF for rows read in aligned quads from `off` on (-1: as scalars).
  */
@@ -579,11 +591,23 @@ const conv2dForwardPatchStats = defineKernel({
 /**
  * The plane chunks of the batch statistics partials runConv2dForward writes with `statsPart` at this geometry on
  * `device` ((count, mean, M2) per sample, channel and chunk, as batchnorm2d's stats pass writes them), or null when
- * the variant it would run cannot write them (only 'patch' does: one chunk per block of output pixels).
+ * the variant it would run cannot write them. 'patch' writes one chunk per block of output pixels; 'depthwise' with
+ * several channels a thread (CNN-X's convs on a software device) one per thread: a strip of a chunk of rows.
  */
 export function conv2dForwardStatsChunks(g: Conv2dGeometry, device?: Conv2dDevice): number | null {
-  if (chooseConv2dVariant('forward', g, device) !== 'patch') return null;
-  return Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols) * Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
+  const variant = chooseConv2dVariant('forward', g, device);
+  if (variant === 'patch') {
+    return Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols) * Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
+  }
+  if (variant === 'depthwise' && depthwiseWritesStats(g, device)) {
+    return Math.ceil(g.ow / depthwiseStrip(g.ow, g.kw)) * depthwiseChunks(g.oh, DW_FORWARD_ROWS).chunks;
+  }
+  return null;
+}
+
+/** Whether 'depthwise' runs forward_6_depthwise_multi here, which can write batch statistics on the way. */
+function depthwiseWritesStats(g: Conv2dGeometry, device?: Conv2dDevice): boolean {
+  return g.cin === g.groups && depthwiseChannels(g, device) > 1;
 }
 
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
@@ -1071,8 +1095,8 @@ export function runConv2dForward(
   // Without a bias the b binding still needs a buffer; the shaders never read it.
   const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
   const chosen = resolveVariant('forward', g, variant, gpu);
-  if (statsPart && chosen !== 'patch') {
-    throw new RangeError(`conv2d forward: variant '${chosen}' does not write batch statistics (only 'patch' does)`);
+  if (statsPart && chosen !== 'patch' && !(chosen === 'depthwise' && depthwiseWritesStats(g, gpu))) {
+    throw new RangeError(`conv2d forward: variant '${chosen}' does not write batch statistics at this shape`);
   }
   if (chosen === 'direct') {
     gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
@@ -1111,8 +1135,9 @@ export function runConv2dForward(
     const tmc = depthwiseChannels(g, gpu);
     const off = tmc > 1 ? depthwiseRowQuads(g, strip) : -1;
     // Without quads nothing reads x4; w fills it (a pooled buffer: 256 bytes or more, as a vec4 view needs 16).
-    const spec = forwardDepthwise(strip, g.kh, g.kw, tmc, off);
-    gpu.run(spec, depthwise, tmc > 1 ? [x, w, b ?? w, y, off >= 0 ? x : w] : [x, w, b ?? w, y]);
+    const buffers = tmc > 1 ? [x, w, b ?? w, y, off >= 0 ? x : w] : [x, w, b ?? w, y];
+    if (statsPart) gpu.run(forwardDepthwiseStats(strip, g.kh, g.kw, tmc, off), depthwise, [...buffers, statsPart]);
+    else gpu.run(forwardDepthwise(strip, g.kh, g.kw, tmc, off), depthwise, buffers);
     return;
   }
   if (chosen === 'patch') {

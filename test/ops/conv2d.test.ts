@@ -327,6 +327,41 @@ describe('conv2d', () => {
     });
   }
 
+  // forward_6_depthwise_multi_stats, on the software device: y as the plain pass writes it, and one partial per
+  // thread and channel whose merge gives the batch moments; rows cut into chunks, strips cut short, rows read as
+  // quads and as scalars, 2 and 4 channels a thread, groups.
+  const multiCases = ['conv2d_depthwise', 'conv2d_patch'].flatMap((set) => loadCases(set));
+  it('writes the batch statistics of y on the way from the multi-channel depthwise forward', async () => {
+    const gpu = await testGpu();
+    const ran: string[] = [];
+    for (const c of multiCases) {
+      const g = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.has('b') ? c.t('b').shape : null, options(c));
+      const chunks = conv2dForwardStatsChunks(g, gpu);
+      if (chunks === null || chooseConv2dVariant('forward', g, gpu) !== 'depthwise') continue;
+      ran.push(c.name);
+      const input = (role: string): Tensor => Tensor.fromData(gpu, c.t(role).data, c.t(role).shape, role);
+      const [x, w, b] = [input('x'), input('w'), c.has('b') ? input('b') : null];
+      const y = Tensor.empty(gpu, c.t('y').shape, 'y');
+      const part = Tensor.empty(gpu, [g.batch * g.cout * chunks * 4], 'part');
+      const stats = Tensor.empty(gpu, [STATS_ROWS, g.cout], 'stats');
+      gpu.startProfiling();
+      runConv2dForward(gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, g, undefined, part.buffer);
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      expect(kernels, c.name).toEqual(['conv2d.forward_6_depthwise_multi_stats']);
+      const shape = { n: g.batch, c: g.cout, hw: g.oh * g.ow };
+      const partials = { part: part.buffer, chunks };
+      runBatchnorm2dBatchStats(gpu, y.buffer, null, null, stats.buffer, shape, 1e-5, undefined, null, partials);
+      expectClose(`${c.name} y`, await y.read(), c.t('y').data, c.t('y').shape);
+      const want = channelMoments(c.t('y').data, shape);
+      const rows = await stats.read();
+      expectClose(`${c.name} mean`, rows.slice(0, g.cout), want.mean, [g.cout]);
+      expectClose(`${c.name} var`, rows.slice(g.cout, 2 * g.cout), want.variance, [g.cout]);
+      [x, w, b, y, part, stats].forEach((t) => t?.dispose());
+    }
+    expect(ran).toEqual(expect.arrayContaining(['dw_multiplier16_3x3_rows_chunked', 'dw_multiplier6_groups2',
+      'dw_weight_multi_5x5_rows12', 'dw_9x9_multiplier4', 'dw_9x7_multiplier2_groups2', 'patch_blocks_cut_short']));
+  });
+
   it('agrees with finite differences for x, w and b', async () => {
     const gpu = await testGpu();
     await gradCheck(
