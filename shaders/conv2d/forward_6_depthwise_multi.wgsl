@@ -6,7 +6,9 @@
 //   16 ms, the 5x5 (TMC = 2) 27-28 -> 24-25. forward_6_depthwise itself keeps one channel a thread: this shader with
 //   TMC = 1 ran Xception's 147 x 147 depthwise conv in 80-84 ms against its 71-72. With the tap rows summed by one
 //   call each (a loop over a 9x9's is left rolled) and up to 162 weights a thread: CNN-X's 9x9 (TMC = 2) 42 ms
-//   against 61-64 for 'subgroup', its 5x5 (TMC = 4) 17-20 against 21-22 with TMC = 2; TMC = 4 at 9x9 ran 139.
+//   against 61-64 for 'subgroup', its 5x5 (TMC = 4) 17-20 against 21-22 with TMC = 2; TMC = 4 at 9x9 ran 139. On a
+//   later machine, with the quads below, fewer channels ran faster (9x9 with TMC = 1, 5x5 with 2: conv2d.ts,
+//   DW_MAX_WEIGHTS); TMC = 1 runs this shader for kernels past forward_6_depthwise's 7x7.
 //   Each kernel row's products are summed as a tree (pairwise_sum.wgsl: the 9x9 10-15% faster on a 2-core AMD EPYC).
 //   With QUADS (rows of w % 4 == 0) the input rows come as aligned vec4s (depthwise_window_quads.wgsl: lavapipe
 //   pays per lane and component for a load, a vec4 about what two scalars cost): taking turns, 9x9 55.9 -> 48.7 ms,
@@ -14,8 +16,8 @@
 // Bindings: as forward_6_depthwise (@2 w: OIHW f32 [cout, 1, kh, kw]), and @5 x4: x as vec4s (read; any buffer of 16
 //   bytes or more without QUADS).
 // Params: as forward_6_depthwise.
-// Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, TMC (output channels per thread: 2 or 4,
-//   dividing cout/groups; TMC * KH * KW <= 162), and QUADS with OFF as depthwise_window_quads.wgsl needs them; KH,
+// Workgroup: WG_X threads; overrides STRIP, KH, KW as forward_6_depthwise, TMC (output channels per thread: 1, 2 or
+//   4, dividing cout/groups; TMC * KH * KW <= 162), and QUADS with OFF as depthwise_window_quads.wgsl needs them; KH,
 //   KW <= MAX_K (9).
 // Grid: linearGrid(ceil(batch * cout/TMC * chunks * strips / WG_X)), strips fastest, then chunks, then channel blocks.
 @group(0) @binding(0) var<uniform> p: Params;

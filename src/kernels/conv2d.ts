@@ -12,8 +12,8 @@
  *   (forward_5_tiled.wgsl: the GEMM in 32x32 or 64x64 blocks staged through workgroup memory, as hardware GPUs like
  *   it; never the heuristics' pick, since no GPU has measured it yet: `cnnx tune` chooses it where it wins); 'depthwise' (forward_6_depthwise.wgsl: one input channel per group at stride 1 and dilation 1, kernels up
  *   to 7x7: each thread slides a window of input rows down a strip of outputs, loading each input about once; with a
- *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 2 or 4 channels a thread
- *   and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over
+ *   channel multiplier, as CNN-X's 1-channel convs have, forward_6_depthwise_multi.wgsl, 1, 2 or 4 channels a
+ *   thread and kernels up to 9x9; and for the transpose, one output channel per group and several input channels, over
  *   rows of a multiple of 4 inputs and kernels up to 9x9, forward_6_depthwise_reduce.wgsl: the window slides down a
  *   block of rows once per input channel, the sums kept across channels; CNN-X's input gradients run it;
  *   forward_6_depthwise_multi_stats also writes y's batch statistics for the batch norm after it, as 'patch' can);
@@ -134,8 +134,12 @@ export function conv2dVariantApplies(
     if (pass === 'backwardInput' || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
     const side = Math.max(g.kh, g.kw);
     if (g.cin === g.groups) {
-      const channels = pass === 'forward' ? depthwiseChannels(g, device) : depthwiseWeightChannels(g, device);
-      return side <= DW_MAX_K || (side <= DW_MULTI_MAX_K && channels > 1);
+      // Past forward_6_depthwise's kernels only the multi kernels apply: the forward's with a channel multiplier on a
+      // software device (one channel a thread for the largest), the weight gradient's with several channels a thread.
+      const multi = pass === 'forward'
+        ? device?.isSoftware !== false && g.cout > g.groups
+        : depthwiseWeightChannels(g, device) > 1;
+      return side <= DW_MAX_K || (side <= DW_MULTI_MAX_K && multi);
     }
     return pass === 'forward' && depthwiseReduceApplies(g);
   }
@@ -176,7 +180,7 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * 1.5x faster than 'subgroup' on CNN-X's 9x9 forward (2 channels a thread, its tap rows unrolled: 42 vs 61-64 ms). Its
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
- * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
+ * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms; 2 since).
  * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
  * 1x1 forwards run 'pointwise' up to POINTWISE_INPUTS_FIRST_MAX_PLANE output pixels, 'subgroup' past it (ResNet-50 at
  * 56 x 56, batch 15: 61-66 ms against 64-75; at 28 x 28 and below 'pointwise' 50-59 against 56-66).
@@ -342,15 +346,21 @@ const DW_REDUCE_MAX_K = 9;
 const DW_REDUCE_STRIP = 8;
 const reduceRows = (kh: number): number => (kh <= 3 ? 4 : 8);
 /**
- * forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw (CNN-X's 9x9 with 4 channels,
- * 324 weights, ran 3.3x slower than with 2).
+ * forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. Fewer channels a thread load
+ * each input row for fewer FMAs, yet ran faster past this: lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking
+ * turns in one process, 9x9 with 1 channel against 2 (81 weights against 162) 44-46 against 47-55 ms, 5x5 with 2
+ * against 4 (50 against 100) 17.3-17.7 against 19.4-19.7; the 3x3 keeps 4 (36 weights; with 2, 15.2-15.6 against
+ * 10.8-11.2). Earlier, a 9x9 with 4 channels (324 weights) ran 3.3x slower than with 2.
  */
-const DW_MAX_WEIGHTS = 162;
+const DW_MAX_WEIGHTS = 81;
 /**
- * backward_weight_4_depthwise_multi's sums per thread at most: TMC * kh * kw (its acc array). With its tap rows
- * summed by one call each, CNN-X's 5x5 ran 16.0 ms with TMC = 4 against 16.6 with 2, its 9x9 35 with TMC = 2
- * (162 sums) against 68 for 'gemm'; before that, a 5x5 with TMC = 4 ran 1.6x slower than with 1.
+ * backward_weight_4_depthwise_multi's channels per thread at most (TMC) and sums per thread at most: TMC * kh * kw
+ * (its acc array). Lavapipe, CNN-X at batch 15, taking turns: 2 channels against 4 at 3x3 16.1-16.5 against 17.2-17.9
+ * ms and at 5x5 22.6-29.1 against 28.4-40.9 (a slow phase of the host, every round in that order); 1 channel was
+ * slower at 3x3, 5x5 and 9x9 (37.3 against 35.0 ms). Its 9x9 with 2 channels (162 sums) ran 35 ms against 68 for
+ * 'gemm'.
  */
+const DW_WEIGHT_MAX_CHANNELS = 2;
 const DW_MAX_WEIGHT_SUMS = 162;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
@@ -497,20 +507,25 @@ const forwardTiled = memoize((tile: number) =>
 const X4_BINDING = { name: 'x4', access: 'read' } as const;
 
 /**
- * forward_6_depthwise for `strip` columns per thread and a kh x kw kernel; with tmc > 1 forward_6_depthwise_multi,
- * `tmc` output channels per thread.
+ * forward_6_depthwise for `strip` columns per thread and a kh x kw kernel; with tmc > 1, or a kernel past its own,
+ * forward_6_depthwise_multi, `tmc` output channels per thread.
  */
 const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) =>
   defineKernel({
-    name: tmc > 1 ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
-    shader: tmc > 1 ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
-    bindings: tmc > 1 ? [...conv2dForward.bindings, X4_BINDING] : conv2dForward.bindings,
+    name: multiKernel(tmc, kh, kw) ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
+    shader: multiKernel(tmc, kh, kw) ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
+    bindings: multiKernel(tmc, kh, kw) ? [...conv2dForward.bindings, X4_BINDING] : conv2dForward.bindings,
     params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32']],
     workgroupSize: [DW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil((p.batch * (p.cout / tmc) * p.chunks * p.strips) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw, ...(tmc > 1 ? multiConstants(tmc, quadsOff) : {}) },
+    constants: { STRIP: strip, KH: kh, KW: kw, ...(multiKernel(tmc, kh, kw) ? multiConstants(tmc, quadsOff) : {}) },
   }),
 );
+
+/** Whether a depthwise forward of `tmc` channels a thread and a kh x kw kernel runs forward_6_depthwise_multi. */
+function multiKernel(tmc: number, kh: number, kw: number): boolean {
+  return tmc > 1 || Math.max(kh, kw) > DW_MAX_K;
+}
 
 /** forward_6_depthwise_multi that also writes the batch statistics partials of y (batchnorm2d's layout) to `part`. */
 const forwardDepthwiseStats = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) => {
@@ -563,7 +578,7 @@ function depthwiseReduceApplies(g: Conv2dGeometry): boolean {
 
 /**
  * forward_6_depthwise's output channels per thread on a software device: with a channel multiplier, the most of 4,
- * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3 and 5x5, 2 at 9x9).
+ * 2, 1 that divides it and keeps the thread's weights within DW_MAX_WEIGHTS (CNN-X: 4 at 3x3, 2 at 5x5, 1 at 9x9).
  * Hardware GPUs keep one channel a thread (measured on lavapipe only).
  */
 function depthwiseChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
@@ -607,7 +622,7 @@ export function conv2dForwardStatsChunks(g: Conv2dGeometry, device?: Conv2dDevic
 
 /** Whether 'depthwise' runs forward_6_depthwise_multi here, which can write batch statistics on the way. */
 function depthwiseWritesStats(g: Conv2dGeometry, device?: Conv2dDevice): boolean {
-  return g.cin === g.groups && depthwiseChannels(g, device) > 1;
+  return g.cin === g.groups && multiKernel(depthwiseChannels(g, device), g.kh, g.kw);
 }
 
 /** Channels per group and K (cin/groups * kh * kw) from which a hardware GPU's forward runs forward_5_tiled. */
@@ -836,14 +851,14 @@ const backwardWeightDepthwise = memoize(
 
 /**
  * backward_weight_4_depthwise's output channels per thread on a software device: with a channel multiplier and rows
- * of a multiple of 4 pixels (its multi sibling reads dy as vec4s), the most of 4, 2, 1 that divides the multiplier
- * and keeps the thread's sums within DW_MAX_WEIGHT_SUMS (CNN-X: 4 at 3x3, 2 at 5x5). Hardware GPUs keep one channel a
- * thread: the multi kernels are measured on lavapipe only.
+ * of a multiple of 4 pixels (its multi sibling reads dy as vec4s), DW_WEIGHT_MAX_CHANNELS where that divides the
+ * multiplier and keeps the thread's sums within DW_MAX_WEIGHT_SUMS (CNN-X: 2 at 3x3, 5x5 and 9x9), else 1. Hardware
+ * GPUs keep one channel a thread: the multi kernels are measured on lavapipe only.
  */
 function depthwiseWeightChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
   if (device?.isSoftware === false || g.ow % 4 !== 0) return 1;
-  const multiplier = g.cout / g.groups;
-  return [4, 2, 1].find((t) => multiplier % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHT_SUMS) ?? 1;
+  const t = DW_WEIGHT_MAX_CHANNELS;
+  return (g.cout / g.groups) % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHT_SUMS ? t : 1;
 }
 
 export const conv2dBackwardBias = defineKernel({
@@ -1133,9 +1148,10 @@ export function runConv2dForward(
     const strip = depthwiseStrip(g.ow, g.kw);
     const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
     const tmc = depthwiseChannels(g, gpu);
-    const off = tmc > 1 ? depthwiseRowQuads(g, strip) : -1;
+    const multi = multiKernel(tmc, g.kh, g.kw);
+    const off = multi ? depthwiseRowQuads(g, strip) : -1;
     // Without quads nothing reads x4; w fills it (a pooled buffer: 256 bytes or more, as a vec4 view needs 16).
-    const buffers = tmc > 1 ? [x, w, b ?? w, y, off >= 0 ? x : w] : [x, w, b ?? w, y];
+    const buffers = multi ? [x, w, b ?? w, y, off >= 0 ? x : w] : [x, w, b ?? w, y];
     if (statsPart) gpu.run(forwardDepthwiseStats(strip, g.kh, g.kw, tmc, off), depthwise, [...buffers, statsPart]);
     else gpu.run(forwardDepthwise(strip, g.kh, g.kw, tmc, off), depthwise, buffers);
     return;
