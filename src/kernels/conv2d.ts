@@ -328,9 +328,9 @@ const BW_SG_WORKGROUPS = { software: 32, hardware: 2048 };
 const BW_SG_MAX_PARTS = 4096;
 /**
  * forward_6_depthwise and backward_weight_4_depthwise: the largest kernel side (the shaders' MAX_K), the strip widths
- * they are built for, threads per workgroup, and the output rows a thread walks down at most (its first KH - 1 input
- * rows are loaded for nothing, so long chunks; the weight gradient's are longer, since every chunk is another part
- * for sum_partials to add).
+ * they are built for, threads per workgroup, and the output rows a thread walks down at most on a hardware GPU (its
+ * first KH - 1 input rows are loaded for nothing, so long chunks; the weight gradient's are longer, since every chunk
+ * is another part for sum_partials to add; a software device walks whole planes, depthwiseChunksFor).
  */
 const DW_MAX_K = 7;
 /** forward_6_depthwise_multi's and backward_weight_4_depthwise_multi's largest kernel side (their MAX_K). */
@@ -388,6 +388,11 @@ const DW_STRIPS = [8, 4] as const;
 const DW_WG = 64;
 const DW_FORWARD_ROWS = 32;
 const DW_WEIGHT_ROWS = 64;
+/**
+ * Threads the depthwise kernels keep at least on a software device, where they walk whole planes otherwise
+ * (depthwiseChunksFor).
+ */
+const DW_SOFTWARE_MIN_THREADS = 1024;
 /** Kernel taps from which backward_weight_4_depthwise beats 'gemm' with many channels per group (CNN-X: 5x5 yes, 3x3 no). */
 const DW_WEIGHT_MIN_TAPS = 25;
 /** On a hardware GPU the other way round: it beats 'subgroup' on CNN-X's 3x3, not from 5x5. */
@@ -615,7 +620,8 @@ export function conv2dForwardStatsChunks(g: Conv2dGeometry, device?: Conv2dDevic
     return Math.ceil(g.ow / PATCH_FORWARD_BLOCK.cols) * Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
   }
   if (variant === 'depthwise' && depthwiseWritesStats(g, device)) {
-    return Math.ceil(g.ow / depthwiseStrip(g.ow, g.kw)) * depthwiseChunks(g.oh, DW_FORWARD_ROWS).chunks;
+    const layout = depthwiseForwardLayout(g, device);
+    return layout.strips * layout.chunks;
   }
   return null;
 }
@@ -1077,6 +1083,38 @@ function depthwiseStrip(ow: number, kw: number): number {
   return DW_STRIPS.reduce((best, strip) => (cost(strip) < cost(best) ? strip : best));
 }
 
+/**
+ * The depthwise kernels' chunks of output rows: on a hardware GPU at most `hardwareRows` a chunk; on a software device
+ * whole planes, cut only as far as keeping DW_SOFTWARE_MIN_THREADS threads takes (`threadsPerChunk` threads per
+ * chunk of every plane), into `maxChunks` at most. Each chunk reloads its threads' weights and its first KH - 1 input rows for nothing: on
+ * lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking turns in one process, whole planes against chunks of 32 rows
+ * ran the forward's 9x9 in 36.0-37.3 ms against 48.1-56.0, 5x5 14.7-17.2 against 17.9-22.4, 3x3 10.1-10.8 against
+ * 10.8-11.2; and against chunks of 64 the weight gradient's 9x9 29.5-30.6 against 34.3-36.6, 5x5 12.6-13.7 against
+ * 13.9-14.7 (quieter rounds), 3x3 10.4-11.2 against 10.7-20.5.
+ */
+function depthwiseChunksFor(
+  g: Conv2dGeometry,
+  device: Conv2dDevice | undefined,
+  hardwareRows: number,
+  threadsPerChunk: number,
+  maxChunks = g.oh,
+): { rowsPerChunk: number; chunks: number } {
+  if (device?.isSoftware === false) return depthwiseChunks(g.oh, hardwareRows);
+  const wanted = Math.ceil(DW_SOFTWARE_MIN_THREADS / threadsPerChunk);
+  const chunks = Math.max(1, Math.min(g.oh, maxChunks, wanted));
+  return depthwiseChunks(g.oh, Math.ceil(g.oh / chunks));
+}
+
+/** The 'depthwise' forward's strips, channels a thread and chunks of rows (forward_6_depthwise and its multi one). */
+function depthwiseForwardLayout(g: Conv2dGeometry, device?: Conv2dDevice): {
+  strip: number; strips: number; tmc: number; rowsPerChunk: number; chunks: number;
+} {
+  const strip = depthwiseStrip(g.ow, g.kw);
+  const strips = Math.ceil(g.ow / strip);
+  const tmc = depthwiseChannels(g, device);
+  return { strip, strips, tmc, ...depthwiseChunksFor(g, device, DW_FORWARD_ROWS, g.batch * (g.cout / tmc) * strips) };
+}
+
 /** Output rows per chunk: at most `maxRows`, split evenly. */
 function depthwiseChunks(oh: number, maxRows: number): { rowsPerChunk: number; chunks: number } {
   const chunks = Math.ceil(oh / maxRows);
@@ -1145,9 +1183,8 @@ export function runConv2dForward(
     return;
   }
   if (chosen === 'depthwise') {
-    const strip = depthwiseStrip(g.ow, g.kw);
-    const depthwise = { ...params, strips: Math.ceil(g.ow / strip), ...depthwiseChunks(g.oh, DW_FORWARD_ROWS) };
-    const tmc = depthwiseChannels(g, gpu);
+    const { strip, strips, tmc, rowsPerChunk, chunks } = depthwiseForwardLayout(g, gpu);
+    const depthwise = { ...params, strips, rowsPerChunk, chunks };
     const multi = multiKernel(tmc, g.kh, g.kw);
     const off = multi ? depthwiseRowQuads(g, strip) : -1;
     // Without quads nothing reads x4; w fills it (a pooled buffer: 256 bytes or more, as a vec4 view needs 16).
@@ -1406,11 +1443,14 @@ export function runConv2dBackwardWeight(
   } else if (chosen === 'depthwise') {
     const strip = depthwiseStrip(g.ow, g.kw);
     const strips = Math.ceil(g.ow / strip);
-    const { rowsPerChunk, chunks } = depthwiseChunks(g.oh, DW_WEIGHT_ROWS);
+    const tmc = depthwiseWeightChannels(g, gpu);
+    // Each chunk is another part: at most as many as one binding holds.
+    const maxChunks = Math.floor(maxParts / strips);
+    const threadsPerChunk = g.batch * (g.cout / tmc) * strips;
+    const { rowsPerChunk, chunks } = depthwiseChunksFor(g, gpu, DW_WEIGHT_ROWS, threadsPerChunk, maxChunks);
     // Several images per part while that leaves enough threads (fewer partials to write and add up), and as many
     // as it takes for the parts to fit one binding.
     const target = gpu.isSoftware !== false ? DW_WEIGHT_THREADS.software : DW_WEIGHT_THREADS.hardware;
-    const tmc = depthwiseWeightChannels(g, gpu);
     const threadsPerImage = (g.cout / tmc) * strips * chunks;
     const fits = Math.ceil(g.batch / Math.max(1, Math.floor(maxParts / (strips * chunks))));
     const byThreads = Math.max(1, Math.min(g.batch, Math.floor((threadsPerImage * g.batch) / target)));
