@@ -7,7 +7,7 @@
 //   TMC = 1 ran Xception's 147 x 147 depthwise conv in 80-84 ms against its 71-72. With the tap rows summed by one
 //   call each (a loop over a 9x9's is left rolled) and up to 162 weights a thread: CNN-X's 9x9 (TMC = 2) 42 ms
 //   against 61-64 for 'subgroup', its 5x5 (TMC = 4) 17-20 against 21-22 with TMC = 2; TMC = 4 at 9x9 ran 139. On a
-//   later machine, with the quads below, fewer channels ran faster (9x9 with TMC = 1, 5x5 with 2: conv2d.ts,
+//   later machine, with the quads below and whole planes a thread, the 9x9 ran faster with TMC = 1 (conv2d.ts,
 //   DW_MAX_WEIGHTS); TMC = 1 runs this shader for kernels past forward_6_depthwise's 7x7.
 //   Each kernel row's products are summed as a tree (pairwise_sum.wgsl: the 9x9 10-15% faster on a 2-core AMD EPYC).
 //   With QUADS (rows of w % 4 == 0) the input rows come as aligned vec4s (depthwise_window_quads.wgsl: lavapipe

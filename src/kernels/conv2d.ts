@@ -180,7 +180,7 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * 1.5x faster than 'subgroup' on CNN-X's 9x9 forward (2 channels a thread, its tap rows unrolled: 42 vs 61-64 ms). Its
  * weight gradient reloads the input for every output channel, so with many channels per group and a small kernel
  * (CNN-X's 3x3: 17.1 vs 15.1 ms) 'gemm', which shares each load across a tile of channels, kept it until the multi
- * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms; 2 since).
+ * sibling shared the window across 2 or 4 channels over rows of a multiple of 4 pixels (9.5 vs 13.6 ms).
  * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
  * 1x1 forwards run 'pointwise' up to POINTWISE_INPUTS_FIRST_MAX_PLANE output pixels, 'subgroup' past it (ResNet-50 at
  * 56 x 56, batch 15: 61-66 ms against 64-75; at 28 x 28 and below 'pointwise' 50-59 against 56-66).
@@ -347,21 +347,22 @@ const DW_REDUCE_STRIP = 8;
 const reduceRows = (kh: number): number => (kh <= 3 ? 4 : 8);
 /**
  * forward_6_depthwise_multi's weights per thread at most (its wk array): TMC * kh * kw. Fewer channels a thread load
- * each input row for fewer FMAs, yet ran faster past this: lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking
- * turns in one process, 9x9 with 1 channel against 2 (81 weights against 162) 44-46 against 47-55 ms, 5x5 with 2
- * against 4 (50 against 100) 17.3-17.7 against 19.4-19.7; the 3x3 keeps 4 (36 weights; with 2, 15.2-15.6 against
- * 10.8-11.2). Earlier, a 9x9 with 4 channels (324 weights) ran 3.3x slower than with 2.
+ * each input row for fewer FMAs, yet ran faster past this: lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking turns
+ * in one process, 9x9 with 1 channel against 2 (81 weights against 162) 44-46 against 47-55 ms (chunks of 32 rows),
+ * 36.5-38.7 against 41.4-42.3 (whole planes, depthwiseChunksFor); 3x3 with 4 against 2 10.2-11.5 against 10.8-11.9.
+ * The 5x5 with 2 against 4 (50 weights against 100): 17.3-17.7 against 19.4-19.7 in 32-row chunks; in whole planes
+ * 4 read 17.5-18.4 in each of three processes, 2 read 19.6-22.1, 14.7-15.7 and 15.6-18.5 (where the JIT puts a
+ * 100 KB kernel seems to matter: a process is one placement). Earlier, a 9x9 with 4 channels ran 3.3x slower than 2.
  */
 const DW_MAX_WEIGHTS = 81;
 /**
- * backward_weight_4_depthwise_multi's channels per thread at most (TMC) and sums per thread at most: TMC * kh * kw
- * (its acc array). Lavapipe, CNN-X at batch 15, taking turns: 2 channels against 4 at 3x3 16.1-16.5 against 17.2-17.9
- * ms and at 5x5 22.6-29.1 against 28.4-40.9 (a slow phase of the host, every round in that order); 1 channel was
- * slower at 3x3, 5x5 and 9x9 (37.3 against 35.0 ms). Its 9x9 with 2 channels (162 sums) ran 35 ms against 68 for
- * 'gemm'.
+ * backward_weight_4_depthwise_multi's channels per thread (TMC) and sums per thread at most, TMC * kh * kw (its acc
+ * array): the first of these that fits. Lavapipe, CNN-X at batch 15, whole planes a thread, taking turns: 3x3 with 4
+ * channels against 2 7.3-9.1 against 9.5-10.9 ms (three processes); 5x5 with 2 against 4 12.2-15.0 against
+ * 15.4-18.5. Its 9x9 with 2 channels (162 sums) ran 35 ms against 68 for 'gemm'; with 1 (chunks of 64 rows then)
+ * 37.3 against 35.0.
  */
-const DW_WEIGHT_MAX_CHANNELS = 2;
-const DW_MAX_WEIGHT_SUMS = 162;
+const DW_WEIGHT_CHANNELS = [{ tmc: 4, maxSums: 36 }, { tmc: 2, maxSums: 162 }] as const;
 /**
  * The patch variants (forward_7_patch, backward_weight_5_patch) stage an input patch in workgroup memory, at most 16
  * KiB of it with their other tiles: kernels up to PATCH_MAX_K on a side, and for the forward (which stages the
@@ -857,14 +858,15 @@ const backwardWeightDepthwise = memoize(
 
 /**
  * backward_weight_4_depthwise's output channels per thread on a software device: with a channel multiplier and rows
- * of a multiple of 4 pixels (its multi sibling reads dy as vec4s), DW_WEIGHT_MAX_CHANNELS where that divides the
- * multiplier and keeps the thread's sums within DW_MAX_WEIGHT_SUMS (CNN-X: 2 at 3x3, 5x5 and 9x9), else 1. Hardware
- * GPUs keep one channel a thread: the multi kernels are measured on lavapipe only.
+ * of a multiple of 4 pixels (its multi sibling reads dy as vec4s), the first of DW_WEIGHT_CHANNELS that divides the
+ * multiplier and keeps the thread's sums within its bound (CNN-X: 4 at 3x3, 2 at 5x5 and 9x9), else 1. Hardware GPUs
+ * keep one channel a thread: the multi kernels are measured on lavapipe only.
  */
 function depthwiseWeightChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
   if (device?.isSoftware === false || g.ow % 4 !== 0) return 1;
-  const t = DW_WEIGHT_MAX_CHANNELS;
-  return (g.cout / g.groups) % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHT_SUMS ? t : 1;
+  const multiplier = g.cout / g.groups;
+  const fit = DW_WEIGHT_CHANNELS.find(({ tmc, maxSums }) => multiplier % tmc === 0 && tmc * g.kh * g.kw <= maxSums);
+  return fit?.tmc ?? 1;
 }
 
 export const conv2dBackwardBias = defineKernel({
