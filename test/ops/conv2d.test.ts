@@ -362,6 +362,31 @@ describe('conv2d', () => {
       'dw_weight_multi_5x5_rows12', 'dw_9x9_multiplier4', 'dw_9x7_multiplier2_groups2', 'patch_blocks_cut_short']));
   });
 
+  // The partials' sums are taken about each thread's first output: with y near 1000 and spread about 1, sums about 0
+  // would lose the variance to rounding (float32 keeps ~7 digits of a sum of squares near 1e6 per value).
+  it('keeps the batch variance of y when its mean is large against its spread (multi depthwise stats)', async () => {
+    const gpu = await testGpu();
+    const g = conv2dGeometry([2, 1, 40, 36], [16, 1, 5, 5], [16], { padding: 2 });
+    const chunks = conv2dForwardStatsChunks(g, gpu);
+    expect(chunks).not.toBeNull();
+    const x = Tensor.fromData(gpu, random(2 * 40 * 36, 61), [2, 1, 40, 36]);
+    const w = Tensor.fromData(gpu, random(16 * 25, 62).map((v) => 0.2 * v), [16, 1, 5, 5]);
+    const b = Tensor.fromData(gpu, random(16, 63).map((v) => 1000 + v), [16]);
+    const y = Tensor.empty(gpu, [2, 16, 40, 36], 'y');
+    const part = Tensor.empty(gpu, [g.batch * g.cout * chunks! * 4], 'part');
+    const stats = Tensor.empty(gpu, [STATS_ROWS, g.cout], 'stats');
+    runConv2dForward(gpu, x.buffer, w.buffer, b.buffer, y.buffer, g, undefined, part.buffer);
+    const shape = { n: g.batch, c: g.cout, hw: g.oh * g.ow };
+    const partials = { part: part.buffer, chunks: chunks! };
+    runBatchnorm2dBatchStats(gpu, y.buffer, null, null, stats.buffer, shape, 1e-5, undefined, null, partials);
+    const want = channelMoments(await y.read(), shape);
+    const rows = await stats.read();
+    expect(Math.min(...want.mean)).toBeGreaterThan(990);
+    expectClose('mean', rows.slice(0, g.cout), want.mean, [g.cout]);
+    expectClose('var', rows.slice(g.cout, 2 * g.cout), want.variance, [g.cout]);
+    [x, w, b, y, part, stats].forEach((t) => t.dispose());
+  });
+
   it('agrees with finite differences for x, w and b', async () => {
     const gpu = await testGpu();
     await gradCheck(
