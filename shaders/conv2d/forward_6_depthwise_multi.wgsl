@@ -20,12 +20,6 @@
 //   4, dividing cout/groups; TMC * KH * KW <= 162), and QUADS with OFF as depthwise_window_quads.wgsl needs them; KH,
 //   KW <= MAX_K (9).
 // Grid: linearGrid(ceil(batch * cout/TMC * chunks * strips / WG_X)), strips fastest, then chunks, then channel blocks.
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 
 fn keepRow(acc: ptr<function, array<vec4f, 8>>, cols: u32) {}
 

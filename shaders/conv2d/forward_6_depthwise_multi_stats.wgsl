@@ -6,12 +6,6 @@
 //   (read_write), [batch * cout * chunks * strips] of (count, mean, M2, 0), index (n * cout + c) * chunks * strips +
 //   chunk * strips + strip (one per thread and channel, the stats passes' chunks of the plane), each written once.
 // Params, workgroup and grid as forward_6_depthwise_multi.
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(6) var<storage, read_write> part: array<vec4f>;
 
 // Per channel, the thread's sums of (y - shift) and (y - shift)^2 over its outputs, from the first keepRow to
