@@ -612,8 +612,8 @@ const conv2dForwardPatchStats = defineKernel({
 /**
  * The plane chunks of the batch statistics partials runConv2dForward writes with `statsPart` at this geometry on
  * `device` ((count, mean, M2) per sample, channel and chunk, as batchnorm2d's stats pass writes them), or null when
- * the variant it would run cannot write them. 'patch' writes one chunk per block of output pixels; 'depthwise' with
- * several channels a thread (CNN-X's convs on a software device) one per thread: a strip of a chunk of rows.
+ * the variant it would run cannot write them. 'patch' writes one chunk per block of output pixels; 'depthwise', where
+ * it runs forward_6_depthwise_multi (CNN-X's convs on a software device), one per thread: a strip of a chunk of rows.
  */
 export function conv2dForwardStatsChunks(g: Conv2dGeometry, device?: Conv2dDevice): number | null {
   const variant = chooseConv2dVariant('forward', g, device);
@@ -1087,12 +1087,12 @@ function depthwiseStrip(ow: number, kw: number): number {
 
 /**
  * The depthwise kernels' chunks of output rows: on a hardware GPU at most `hardwareRows` a chunk; on a software device
- * whole planes, cut only as far as keeping DW_SOFTWARE_MIN_THREADS threads takes (`threadsPerChunk` threads per
- * chunk of every plane), into `maxChunks` at most. Each chunk reloads its threads' weights and its first KH - 1 input rows for nothing: on
- * lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking turns in one process, whole planes against chunks of 32 rows
- * ran the forward's 9x9 in 36.0-37.3 ms against 48.1-56.0, 5x5 14.7-17.2 against 17.9-22.4, 3x3 10.1-10.8 against
- * 10.8-11.2; and against chunks of 64 the weight gradient's 9x9 29.5-30.6 against 34.3-36.6, 5x5 12.6-13.7 against
- * 13.9-14.7 (quieter rounds), 3x3 10.4-11.2 against 10.7-20.5.
+ * whole planes, cut only as far as keeping DW_SOFTWARE_MIN_THREADS threads takes (`threadsPerChunk` threads per chunk
+ * of every plane), into `maxChunks` at most. Each chunk reloads its threads' weights and its first KH - 1 input rows
+ * for nothing: on lavapipe (2-core AMD EPYC), CNN-X at batch 15, taking turns in one process, whole planes against
+ * chunks of 32 rows ran the forward's 9x9 in 36.0-37.3 ms against 48.1-56.0, 5x5 14.7-17.2 against 17.9-22.4, 3x3
+ * 10.1-10.8 against 10.8-11.2; and against chunks of 64 the weight gradient's 9x9 29.5-30.6 against 34.3-36.6, 5x5
+ * 12.6-13.7 against 13.9-14.7 (quieter rounds), 3x3 10.4-11.2 against 10.7-20.5.
  */
 function depthwiseChunksFor(
   g: Conv2dGeometry,

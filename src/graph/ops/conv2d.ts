@@ -47,9 +47,9 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
 }
 
 /**
- * conv2d(x, w, b, opts) and, when its forward kernel writes them on the way ('patch', or 'depthwise' with several
- * channels a thread; unsliced), the batch statistics partials of y for a batch norm in training mode that reads y
- * next (batchnorm2dStats); else null, and the batch norm reads y itself. Same value and gradients as conv2d.
+ * conv2d(x, w, b, opts) and, when its forward kernel writes them on the way ('patch', or 'depthwise' where it runs
+ * its multi-channel kernel; unsliced), the batch statistics partials of y for a batch norm in training mode that
+ * reads y next (batchnorm2dStats); else null, and the batch norm reads y itself. Same value and gradients as conv2d.
  */
 export function conv2dWithBatchStats(
   x: Tensor,
