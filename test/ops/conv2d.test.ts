@@ -329,7 +329,7 @@ describe('conv2d', () => {
 
   // forward_6_depthwise_multi_stats, on the software device: y as the plain pass writes it, and one partial per
   // thread and channel whose merge gives the batch moments; rows cut into chunks, strips cut short, rows read as
-  // quads and as scalars, 2 and 4 channels a thread, groups.
+  // quads and as scalars, 1, 2 and 4 channels a thread, groups.
   const multiCases = ['conv2d_depthwise', 'conv2d_patch'].flatMap((set) => loadCases(set));
   it('writes the batch statistics of y on the way from the multi-channel depthwise forward', async () => {
     const gpu = await testGpu();
