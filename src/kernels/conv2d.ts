@@ -516,17 +516,18 @@ const X4_BINDING = { name: 'x4', access: 'read' } as const;
  * forward_6_depthwise for `strip` columns per thread and a kh x kw kernel; with tmc > 1, or a kernel past its own,
  * forward_6_depthwise_multi, `tmc` output channels per thread.
  */
-const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) =>
-  defineKernel({
-    name: multiKernel(tmc, kh, kw) ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
-    shader: multiKernel(tmc, kh, kw) ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
-    bindings: multiKernel(tmc, kh, kw) ? [...conv2dForward.bindings, X4_BINDING] : conv2dForward.bindings,
+const forwardDepthwise = memoize((strip: number, kh: number, kw: number, tmc: number, quadsOff: number) => {
+  const multi = multiKernel(tmc, kh, kw);
+  return defineKernel({
+    name: multi ? 'conv2d.forward_6_depthwise_multi' : 'conv2d.forward_6_depthwise',
+    shader: multi ? 'conv2d/forward_6_depthwise_multi' : 'conv2d/forward_6_depthwise',
+    bindings: multi ? [...conv2dForward.bindings, X4_BINDING] : conv2dForward.bindings,
     params: [...GEOMETRY, ['hasBias', 'u32'], ['strips', 'u32'], ['rowsPerChunk', 'u32'], ['chunks', 'u32']],
     workgroupSize: [DW_WG, 1, 1],
     grid: (p, max) => linearGrid(Math.ceil((p.batch * (p.cout / tmc) * p.chunks * p.strips) / DW_WG), max),
-    constants: { STRIP: strip, KH: kh, KW: kw, ...(multiKernel(tmc, kh, kw) ? multiConstants(tmc, quadsOff) : {}) },
-  }),
-);
+    constants: { STRIP: strip, KH: kh, KW: kw, ...(multi ? multiConstants(tmc, quadsOff) : {}) },
+  });
+});
 
 /** Whether a depthwise forward of `tmc` channels a thread and a kh x kw kernel runs forward_6_depthwise_multi. */
 function multiKernel(tmc: number, kh: number, kw: number): boolean {
