@@ -1,7 +1,9 @@
 /**
  * concat: places x [N, Cx, ...] at a channel offset of y [N, Cy, ...]; the backward slices it back out.
- * Planes of ROWS_MIN_INNER elements or more are copied by rows (forward_1_rows: 17% -> 62% of the copy bandwidth on
- * CNN-X's 75x75 maps under lavapipe); smaller ones, down to [N, C] (inner 1), one thread per element.
+ * Where each sample's run of Cx planes starts and ends on a vec4 in x and y, it is copied as vec4s
+ * (forward_2_blocks); else planes of ROWS_MIN_INNER elements or more are copied by rows (forward_1_rows: 17% -> 62%
+ * of the copy bandwidth on CNN-X's 75x75 maps under lavapipe); smaller ones, down to [N, C] (inner 1), one thread
+ * per element.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel } from './kernel.js';
@@ -42,10 +44,32 @@ export const concatCopyRows = defineKernel({
 
 export const concatSliceRows = defineKernel({ ...concatCopyRows, name: 'concat.backward_1_rows' });
 
-export type ConcatVariant = 'direct' | 'rows';
+export const concatCopyBlocks = defineKernel({
+  name: 'concat.forward_2_blocks',
+  shader: 'concat/forward_2_blocks',
+  bindings: concatCopy.bindings,
+  params: [['rows', 'u32'], ['block', 'u32'], ['yStride', 'u32'], ['yOffset', 'u32'], ['toY', 'u32']],
+  workgroupSize: [ROWS_WG, 1, 1],
+  constants: { ITEMS: ROWS_ITEMS },
+  grid: (p, maxPerDim) => {
+    const z = Math.ceil(p.rows / maxPerDim);
+    return [Math.ceil(p.block / (ROWS_WG * ROWS_ITEMS)), Math.ceil(p.rows / z), z];
+  },
+});
 
-export function concatVariant(inner: number): ConcatVariant {
-  return inner >= ROWS_MIN_INNER ? 'rows' : 'direct';
+export const concatSliceBlocks = defineKernel({ ...concatCopyBlocks, name: 'concat.backward_2_blocks' });
+
+export type ConcatVariant = 'direct' | 'rows' | 'blocks';
+
+/** The fastest variant that applies: 'blocks' where a sample's run is whole vec4s in x and y, else by plane size. */
+export function concatVariant(s: ChannelSlice): ConcatVariant {
+  if (concatBlocksApply(s)) return 'blocks';
+  return s.inner >= ROWS_MIN_INNER ? 'rows' : 'direct';
+}
+
+/** Whether forward_2_blocks takes the slice: each sample's run starts and ends on a vec4 in x and in y. */
+export function concatBlocksApply(s: ChannelSlice): boolean {
+  return (s.cx * s.inner) % 4 === 0 && (s.cy * s.inner) % 4 === 0 && (s.offset * s.inner) % 4 === 0;
 }
 
 export interface ChannelSlice {
@@ -57,16 +81,23 @@ export interface ChannelSlice {
 }
 
 /** y[:, offset:offset+cx] = x. `variant` is for tests and benchmarks. */
-export function runConcatInto(gpu: Gpu, x: Binding, y: Binding, s: ChannelSlice, variant = concatVariant(s.inner)): void {
+export function runConcatInto(gpu: Gpu, x: Binding, y: Binding, s: ChannelSlice, variant = concatVariant(s)): void {
   run(gpu, 1, variant, s, [x, y]);
 }
 
 /** x = y[:, offset:offset+cx] */
-export function runSliceChannels(gpu: Gpu, y: Binding, x: Binding, s: ChannelSlice, variant = concatVariant(s.inner)): void {
+export function runSliceChannels(gpu: Gpu, y: Binding, x: Binding, s: ChannelSlice, variant = concatVariant(s)): void {
   run(gpu, 0, variant, s, [y, x]);
 }
 
 function run(gpu: Gpu, toY: 0 | 1, variant: ConcatVariant, s: ChannelSlice, buffers: [Binding, Binding]): void {
+  if (variant === 'blocks') {
+    if (!concatBlocksApply(s)) throw new RangeError(`concat: variant 'blocks' does not take ${JSON.stringify(s)}`);
+    const quads = (channels: number) => (channels * s.inner) / 4;
+    const blocks = { rows: s.batch, block: quads(s.cx), yStride: quads(s.cy), yOffset: quads(s.offset), toY };
+    gpu.run(toY ? concatCopyBlocks : concatSliceBlocks, blocks, buffers);
+    return;
+  }
   const shape = { cx: s.cx, cy: s.cy, inner: s.inner, offset: s.offset, toY };
   if (variant === 'rows') gpu.run(toY ? concatCopyRows : concatSliceRows, { rows: s.batch * s.cx, ...shape }, buffers);
   else gpu.run(toY ? concatCopy : concatSlice, { n: s.batch * s.cx * s.inner, ...shape }, buffers);

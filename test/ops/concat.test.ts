@@ -3,7 +3,14 @@ import { backward } from '../../src/graph/autograd.js';
 import { concat } from '../../src/graph/ops/concat.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
-import { concatCopyRows, concatVariant, runConcatInto, runSliceChannels, type ConcatVariant } from '../../src/kernels/concat.js';
+import {
+  concatBlocksApply,
+  concatCopyRows,
+  concatVariant,
+  runConcatInto,
+  runSliceChannels,
+  type ConcatVariant,
+} from '../../src/kernels/concat.js';
 import { expectClose } from '../helpers/compare.js';
 import { loadCases } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
@@ -65,19 +72,24 @@ describe('concat', () => {
     );
   });
 
-  it('copies and slices exactly with both variants, planes either side of the rows threshold', async () => {
+  it('copies and slices exactly with every variant that applies, planes either side of the rows threshold', async () => {
     const gpu = await testGpu();
-    for (const [batch, cx, cy, inner, offset] of [[2, 3, 7, 257, 4], [3, 5, 6, 1031, 0], [2, 2, 5, 63, 3]] as const) {
+    // The last three are whole vec4s a sample ('blocks'): planes of 4k, odd planes in channels of 4k, and a sample's
+    // run of 1,030 vec4s (past one workgroup's 512).
+    const cases = [[2, 3, 7, 257, 4], [3, 5, 6, 1031, 0], [2, 2, 5, 63, 3], [2, 3, 7, 12, 2], [3, 4, 12, 49, 8],
+      [2, 8, 20, 515, 4]] as const;
+    for (const [batch, cx, cy, inner, offset] of cases) {
       const x = Float32Array.from({ length: batch * cx * inner }, (_, i) => i + 0.5);
       const y = Float32Array.from({ length: batch * cy * inner }, (_, i) => -i);
       const want = y.slice();
       for (let n = 0; n < batch; n++) {
         want.set(x.subarray(n * cx * inner, (n + 1) * cx * inner), (n * cy + offset) * inner);
       }
-      for (const variant of ['direct', 'rows'] as ConcatVariant[]) {
+      const slice = { batch, cx, cy, inner, offset };
+      const variants: ConcatVariant[] = concatBlocksApply(slice) ? ['direct', 'rows', 'blocks'] : ['direct', 'rows'];
+      for (const variant of variants) {
         const xt = Tensor.fromData(gpu, x, [batch, cx, inner]);
         const yt = Tensor.fromData(gpu, y, [batch, cy, inner]);
-        const slice = { batch, cx, cy, inner, offset };
         runConcatInto(gpu, xt.buffer, yt.buffer, slice, variant);
         expect(await yt.read(), `${variant} inner ${inner}`).toEqual(want);
         const back = Tensor.zeros(gpu, [batch, cx, inner]);
@@ -86,7 +98,14 @@ describe('concat', () => {
         [xt, yt, back].forEach((t) => t.dispose());
       }
     }
-    expect([63, 256, 5625].map(concatVariant)).toEqual(['direct', 'rows', 'rows']);
+    const pick = (cx: number, cy: number, inner: number, offset: number) => concatVariant({ batch: 2, cx, cy, inner, offset });
+    // CNN-X's head (75 x 75 planes, 16 of 64 channels) and DenseNet's 7 x 7 stage (32 channels at 544) copy blocks.
+    expect([pick(3, 6, 63, 1), pick(3, 6, 257, 1), pick(3, 6, 5625, 1), pick(16, 64, 5625, 16), pick(32, 544, 49, 512)])
+      .toEqual(['direct', 'rows', 'rows', 'blocks', 'blocks']);
+    const [xb, yb] = [gpu.alloc(64, 'x'), gpu.alloc(64, 'y')];
+    const odd = { batch: 1, cx: 3, cy: 3, inner: 5, offset: 0 };
+    expect(() => runConcatInto(gpu, xb, yb, odd, 'blocks')).toThrow(/'blocks' does not take/);
+    [xb, yb].forEach((b) => gpu.free(b));
   });
 
   it('lays rows past one grid dimension over a second one', () => {

@@ -27,7 +27,7 @@ export function concatCases(batch: number): KernelCase[] {
     const k = Math.floor(c / part[1]);
     return [k, (n * part[1] + (c - k * part[1])) * inner + (i % inner)];
   };
-  const base = { op: 'concat', label: 'cnnx', shape: `${PARTS} x ${dims(part)} -> ${dims([batch, cy, part[2], part[3]])}`, flops: 0, bytes: 8 * e, variants: ['direct', 'rows'] };
+  const base = { op: 'concat', label: 'cnnx', shape: `${PARTS} x ${dims(part)} -> ${dims([batch, cy, part[2], part[3]])}`, flops: 0, bytes: 8 * e, variants: ['direct', 'rows', 'blocks'] };
   return [
     {
       ...base, pass: 'forward',
