@@ -18,6 +18,11 @@ enable subgroups;
 //   14 x 14) then waste no lanes where quads along a row leave half of each row's last quad idle, for one more load
 //   per tap (each pair slides on its own). Lavapipe, ResNet-50's 3x3 at 14 x 14, batch 15: forward 114-121 -> 101-110
 //   ms, input gradient 121-124 -> 105-114.
+//   With TAP_SUMS (TM = 32, QPL = 1, kw <= 9) each kernel row's KW products per channel are summed first and the
+//   accumulator takes the sum, one update per row instead of one per tap: lavapipe stores each update of a value
+//   carried round a loop through the execution mask (a reload, a blend, a store: five instructions where the FMA is
+//   two), and the sums are straight-line code. ResNet-50's 3x3s at batch 15, taking turns: forward 78.2 -> 67.5 ms at
+//   14 x 14, 77.7 -> 59.0 at 56 x 56 (a whole kernel's 9 taps a sum ran slower: 3.7x the code).
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
 //   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write,
 //   overwritten); @5 wq: the weights as tap_major_weights lays them out (read; any buffer of 16 bytes or more without
@@ -28,8 +33,8 @@ enable subgroups;
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
 //   KW = kw and KH = kh (the kernel as constants, so the compiler unrolls its loops: with kw a Param ResNet-50's 3x3s
-//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), PAIRS (QPL = 1, strideW == dilW) and TAP_MAJOR
-//   (TM = 32). Every
+//   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), PAIRS (QPL = 1, strideW == dilW), TAP_MAJOR
+//   (TM = 32) and TAP_SUMS (TM = 32, 2 <= KW <= 9). Every
 //   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
 //   only skip the store; channels past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
@@ -46,6 +51,7 @@ override KW: u32 = 3u; // = kw: a constant trip count lets the compiler unroll t
 override KH: u32 = 3u; // = kh, likewise for the loop over the kernel's rows
 override PAIRS: bool = false;
 override TAP_MAJOR: bool = false;
+override TAP_SUMS: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
@@ -55,6 +61,41 @@ override TAP_MAJOR: bool = false;
 
 //!include conv2d/padded_input
 //!include conv2d/weight_broadcast
+
+// TAP_SUMS: one kernel row's products for all 32 channels, its taps summed before each accumulator takes them. Lane
+// s's weights of each tap, wt, reach all lanes by broadcasts from constant lanes.
+fn addTapSums(acc: ptr<function, array<vec4f, 32>>, vt: ptr<function, array<vec4f, 9>>,
+              wt: ptr<function, array<vec4f, 9>>) {
+  var wb: array<vec4f, 9>;
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 0u); }
+  addLaneTaps(acc, vt, &wb, 0u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 1u); }
+  addLaneTaps(acc, vt, &wb, 1u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 2u); }
+  addLaneTaps(acc, vt, &wb, 2u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 3u); }
+  addLaneTaps(acc, vt, &wb, 3u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 4u); }
+  addLaneTaps(acc, vt, &wb, 4u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 5u); }
+  addLaneTaps(acc, vt, &wb, 5u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 6u); }
+  addLaneTaps(acc, vt, &wb, 6u);
+  for (var t = 0u; t < KW; t++) { wb[t] = subgroupBroadcast((*wt)[t], 7u); }
+  addLaneTaps(acc, vt, &wb, 7u);
+}
+
+// The 4 channels lane s loaded (4s + c with TAP_MAJOR, else 8c + s): each one's sum over the taps, then one update
+// of its accumulator.
+fn addLaneTaps(acc: ptr<function, array<vec4f, 32>>, vt: ptr<function, array<vec4f, 9>>,
+               wb: ptr<function, array<vec4f, 9>>, s: u32) {
+  for (var c = 0u; c < 4u; c++) {
+    var sum = vec4f((*wb)[0][c]) * (*vt)[0];
+    for (var t = 1u; t < KW; t++) { sum = fma(vec4f((*wb)[t][c]), (*vt)[t], sum); }
+    let m = select(8u * c + s, 4u * s + c, TAP_MAJOR);
+    (*acc)[m] += sum;
+  }
+}
 
 // Pixel pair k of the batch's output rows (ow even, so a pair never crosses a row): its image, output row and first
 // column, and where its first pixel's window starts in the input.
@@ -105,7 +146,53 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var acc = array<vec4f, 32>(); // [m * QPL + q]
   var v = array<vec4f, 4>(); // inputs of the run's pixels for the current (ci, ky, kx)
   var wm = array<f32, 32>(); // the TM weights of the current K step
-  for (var ci = 0u; ci < cinG; ci++) {
+  for (var ci = 0u; ci < cinG && TAP_SUMS; ci++) {
+    let plane = (n * p.cin + g * cinG + ci) * p.h * p.w;
+    let planeA = (pairA.n * p.cin + g * cinG + ci) * p.h * p.w;
+    let planeB = (pairB.n * p.cin + g * cinG + ci) * p.h * p.w;
+    for (var ky = 0u; ky < KH; ky++) {
+      let iy = iy0 + i32(ky * p.dilH);
+      let iyA = pairA.iy + i32(ky * p.dilH);
+      let iyB = pairB.iy + i32(ky * p.dilH);
+      var vt: array<vec4f, 9>; // [kx]: the quad's (or pairs') inputs under each tap of the kernel row
+      var pa = vec2f();
+      var pb = vec2f();
+      var u = vec4f();
+      if (PAIRS) {
+        pa.y = xAt(planeA, iyA, pairA.ix);
+        pb.y = xAt(planeB, iyB, pairB.ix);
+      } else if (slide) {
+        u = vec4f(0.0, xAt(plane, iy, ix0), xAt(plane, iy, ix0 + sw), xAt(plane, iy, ix0 + 2 * sw));
+      }
+      for (var kx = 0u; kx < KW; kx++) {
+        let ix = i32(kx * p.dilW);
+        if (PAIRS) {
+          pa = vec2f(pa.y, xAt(planeA, iyA, pairA.ix + ix + sw));
+          pb = vec2f(pb.y, xAt(planeB, iyB, pairB.ix + ix + sw));
+          u = vec4f(pa, pb);
+        } else if (slide) {
+          u = vec4f(u.yzw, xAt(plane, iy, ix0 + ix + 3 * sw));
+        } else {
+          let iq = ix0 + ix;
+          u = vec4f(xAt(plane, iy, iq), xAt(plane, iy, iq + sw), xAt(plane, iy, iq + 2 * sw),
+                    xAt(plane, iy, iq + 3 * sw));
+        }
+        vt[kx] = u;
+      }
+      // Lane s's weights of each tap: channels 4s .. 4s + 3 (TAP_MAJOR), else channel 8j + s in component j.
+      let tap = (ci * KH + ky) * KW;
+      var wt: array<vec4f, 9>;
+      for (var kx = 0u; kx < KW; kx++) {
+        if (TAP_MAJOR) {
+          wt[kx] = wq[tapMajorAt + (tap + kx) * 8u];
+        } else {
+          wt[kx] = vec4f(w[wRow[0] + tap + kx], w[wRow[1] + tap + kx], w[wRow[2] + tap + kx], w[wRow[3] + tap + kx]);
+        }
+      }
+      addTapSums(&acc, &vt, &wt);
+    }
+  }
+  for (var ci = 0u; ci < cinG && !TAP_SUMS; ci++) {
     let plane = (n * p.cin + g * cinG + ci) * p.h * p.w;
     let planeA = (pairA.n * p.cin + g * cinG + ci) * p.h * p.w;
     let planeB = (pairB.n * p.cin + g * cinG + ci) * p.h * p.w;

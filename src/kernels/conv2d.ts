@@ -294,6 +294,15 @@ const SG_WG = 64;
  */
 const TAP_MAJOR_MIN_PIXELS = 2048;
 /**
+ * Kernel widths up to which forward_3_subgroup's 32-channel tiles sum a kernel row's taps before each accumulator
+ * takes them (TAP_SUMS; its row arrays hold 9 taps). Lavapipe stores every update of a value carried round a loop
+ * through the execution mask (reload, blend, store), so fewer updates per FMA pay: ResNet-50's 3x3s at batch 15,
+ * taking turns, forward 78.2 -> 67.5 ms at 14 x 14 and 77.7 -> 59.0 at 56 x 56, input gradient 83.1 -> 78.1 and
+ * 75.5 -> 58.2; at batch 1 forward 10.9 -> 9.1 (14 x 14, weights not tap-major) and 7.1 -> 5.5, input gradient
+ * 11.1 -> 7.8.
+ */
+const SG_MAX_TAP_SUMS = 9;
+/**
  * Vec4 accumulators per thread of the weight-gradient kernels that walk planes a quad at a time
  * (backward_weight_3_subgroup_planes, backward_weight_6_pointwise) on a software device: they add each broadcast dy
  * quad as it arrives, so 16 x 4 tiles fit (lavapipe, ResNet-50 at batch 15: 3x3 at 56 x 56 155 -> 126 ms, 1x1s
@@ -447,10 +456,12 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
 
 /**
  * forward_3_subgroup specialised for `tm` channels and `qpl` quads per thread, `wg` threads per workgroup, a
- * kh x kw kernel, and whether a thread's pixels are two pairs (PAIRS, 1 or 0) rather than a run along one row.
+ * kh x kw kernel, whether a thread's pixels are two pairs (PAIRS, 1 or 0) rather than a run along one row, whether
+ * the weights come tap-major (TAP_MAJOR), and whether a kernel row's taps are summed before the accumulators take
+ * them (TAP_SUMS).
  */
 const forwardSubgroup = memoize(
-  (tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number, tapMajor: number) =>
+  (tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number, tapMajor: number, tapSums: number) =>
     defineKernel({
       name: 'conv2d.forward_3_subgroup',
       shader: 'conv2d/forward_3_subgroup',
@@ -458,7 +469,7 @@ const forwardSubgroup = memoize(
       params: FWD_GEMM_PARAMS,
       workgroupSize: [wg, 1, 1],
       grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
-      constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs, TAP_MAJOR: tapMajor },
+      constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs, TAP_MAJOR: tapMajor, TAP_SUMS: tapSums },
     }),
 );
 
@@ -1215,7 +1226,9 @@ export function runConv2dForward(
     const runs = pairs ? Math.ceil((g.batch * g.oh * g.ow) / 4) : g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
     const mBlocks = Math.ceil(coutG / tm);
     const wq = tm === SG_MAX_TM ? tapMajorWeights(gpu, w, g, mBlocks) : null;
-    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0, wq ? 1 : 0);
+    const tapSums = tm === SG_MAX_TM && g.kw >= 2 && g.kw <= SG_MAX_TAP_SUMS;
+    const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0, wq ? 1 : 0,
+      tapSums ? 1 : 0);
     gpu.run(spec, { ...params, runs, mBlocks }, [x, w, b ?? w, y, wq ?? w]);
     if (wq) gpu.free(wq);
     return;

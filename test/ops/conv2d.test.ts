@@ -278,6 +278,37 @@ describe('conv2d', () => {
     });
   }
 
+  // forward_3_subgroup's 32-channel tiles (32 channels a group, or 64) sum each kernel row's taps before the
+  // accumulators take them (TAP_SUMS): with weights tap-major (2,048 outputs a channel or more) and not, windows
+  // sliding along a row and not (stride 2), pixel pairs (rows of 2 mod 4), two groups, rows of 3 and 5 taps.
+  const tapSumCases: [string, number[], number[], number, number | [number, number], number][] = [
+    ['stride 2, weights not tap-major', [2, 8, 31, 35], [64, 8, 3, 3], 2, 1, 1],
+    ['stride 2, weights tap-major', [4, 8, 48, 50], [32, 8, 3, 3], 2, 1, 1],
+    ['5x5, pixel pairs, weights tap-major', [2, 6, 33, 34], [64, 6, 5, 5], 1, 2, 1],
+    ['pixel pairs, two groups', [2, 16, 26, 30], [64, 8, 3, 3], 1, 1, 2],
+    ['1x3 rows', [1, 4, 9, 13], [32, 4, 1, 3], 1, [0, 1], 1],
+  ];
+  for (const [name, xShape, wShape, stride, padding, groups] of tapSumCases) {
+    it(`sums a kernel row's taps before the accumulators take them as the reference kernel computes it (${name})`,
+      async (ctx) => {
+        const gpu = await testGpu();
+        const g = conv2dGeometry(xShape, wShape, [wShape[0]!], { stride, padding, groups });
+        if (!conv2dVariantApplies('forward', 'subgroup', g, gpu)) ctx.skip();
+        const yShape = [g.batch, g.cout, g.oh, g.ow];
+        const [x, w, b] = [xShape, wShape, [g.cout]].map((shape, i) =>
+          Tensor.fromData(gpu, random(shape.reduce((a, d) => a * d, 1), 61 + i), shape));
+        const forward = async (variant: Conv2dVariant): Promise<Float32Array> => {
+          const y = Tensor.empty(gpu, yShape, `y ${variant}`);
+          runConv2dForward(gpu, x!.buffer, w!.buffer, b!.buffer, y.buffer, g, variant);
+          const out = await y.read();
+          y.dispose();
+          return out;
+        };
+        expectClose(`y (${name})`, await forward('subgroup'), await forward('direct'), yShape);
+        [x, w, b].forEach((t) => t!.dispose());
+      });
+  }
+
   it('splits K of a small map on a hardware GPU (forward_5_tiled, then sum_partials) as the reference kernel computes it', async () => {
     const gpu = await hardwareTestGpu();
     // 40 channels x 49 pixels: 4 blocks of 32 x 32, so K = 96 * 9 = 864 goes in 6 splits of 144.
