@@ -26,7 +26,8 @@ enable subgroups;
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
 //   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write,
 //   overwritten); @5 wq: the weights as tap_major_weights lays them out (read; any buffer of 16 bytes or more without
-//   TAP_MAJOR).
+//   TAP_MAJOR); @6 stats: batchnorm2d's [5, cout] stats rows for AFFINE, @7 res: the identity, like y, for RESIDUAL
+//   (affine_epilogue.wgsl; read; any buffer of 4 bytes or more without).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   hasBias, runs (= batch*oh*ceil(ow / (4*QPL)), or ceil(batch*oh*ow / 4) with PAIRS; one per thread), mBlocks
 //   (= ceil(cout/groups / TM)).
@@ -58,9 +59,12 @@ override TAP_SUMS: bool = false;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read> wq: array<vec4f>;
+@group(0) @binding(6) var<storage, read> stats: array<f32>;
+@group(0) @binding(7) var<storage, read> res: array<f32>;
 
 //!include conv2d/padded_input
 //!include conv2d/weight_broadcast
+//!include conv2d/affine_epilogue
 
 // TAP_SUMS: one kernel row's products for all 32 channels, its taps summed before each accumulator takes them. Lane
 // s's weights of each tap, wt, reach all lanes by broadcasts from constant lanes.
@@ -248,14 +252,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     for (var m = 0u; m < TM; m++) {
       if (m >= rows) { continue; }
       let co = g * coutG + m0 + m;
-      let r = acc[m] + select(0.0, b[co], p.hasBias == 1u);
+      let r = epilogue(acc[m] + select(0.0, b[co], p.hasBias == 1u), co);
       let at = ((pairA.n * p.cout + co) * p.oh + pairA.oy) * p.ow + pairA.ox;
-      y[at] = r.x;
-      y[at + 1u] = r.y;
+      put(at, r.x);
+      put(at + 1u, r.y);
       if (2u * run + 1u < pairs) {
         let bt = ((pairB.n * p.cout + co) * p.oh + pairB.oy) * p.ow + pairB.ox;
-        y[bt] = r.z;
-        y[bt + 1u] = r.w;
+        put(bt, r.z);
+        put(bt + 1u, r.w);
       }
     }
     return;
@@ -267,12 +271,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let bias = select(0.0, b[co], p.hasBias == 1u);
     let base = ((n * p.cout + co) * p.oh + oy) * p.ow;
     for (var q = 0u; q < QPL; q++) {
-      let r = acc[m * QPL + q] + bias;
+      let r = epilogue(acc[m * QPL + q] + bias, co);
       let ox = ox0 + 4u * q;
-      if (ox < p.ow) { y[base + ox] = r.x; }
-      if (ox + 1u < p.ow) { y[base + ox + 1u] = r.y; }
-      if (ox + 2u < p.ow) { y[base + ox + 2u] = r.z; }
-      if (ox + 3u < p.ow) { y[base + ox + 3u] = r.w; }
+      if (ox < p.ow) { put(base + ox, r.x); }
+      if (ox + 1u < p.ow) { put(base + ox + 1u, r.y); }
+      if (ox + 2u < p.ow) { put(base + ox + 2u, r.z); }
+      if (ox + 3u < p.ow) { put(base + ox + 3u, r.w); }
     }
   }
 }

@@ -15,7 +15,8 @@ enable subgroups;
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, 1, 1] (read);
 //   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [batch, cout, oh, ow] (read_write,
 //   overwritten); @5 w4, @6 x4: w and x again, as vec4s (read; any buffer of 16 bytes or more without W_QUADS,
-//   X_QUADS).
+//   X_QUADS); @7 stats: batchnorm2d's [5, cout] stats rows for AFFINE, @8 res: the identity, like y, for RESIDUAL
+//   (affine_epilogue.wgsl; read; any buffer of 4 bytes or more without).
 // Params: batch, cin, cout, groups, w (input width), inPlane (= h*w), ow, plane (= oh*ow), strideH, strideW, hasBias,
 //   runsPerPlane (= ceil(plane / (4*QPL))), mBlocks (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
@@ -49,6 +50,10 @@ override X_QUADS: bool = false;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read> w4: array<vec4f>;
 @group(0) @binding(6) var<storage, read> x4: array<vec4f>;
+@group(0) @binding(7) var<storage, read> stats: array<f32>;
+@group(0) @binding(8) var<storage, read> res: array<f32>;
+
+//!include conv2d/affine_epilogue
 
 /** The 4*QPL inputs of the thread's run in the input plane starting at `row` (a vec4 load a quad with X_QUADS). */
 fn loadRun(row: u32, at: array<vec4u, 2>) -> array<vec4f, 2> {
@@ -188,12 +193,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let bias = select(0.0, b[co], p.hasBias == 1u);
     let base = (n * p.cout + co) * p.plane;
     for (var q = 0u; q < QPL; q++) {
-      let r = acc[m * QPL + q] + bias;
+      let r = epilogue(acc[m * QPL + q] + bias, co);
       let px = px0 + 4u * q;
-      if (px < p.plane) { y[base + px] = r.x; }
-      if (px + 1u < p.plane) { y[base + px + 1u] = r.y; }
-      if (px + 2u < p.plane) { y[base + px + 2u] = r.z; }
-      if (px + 3u < p.plane) { y[base + px + 3u] = r.w; }
+      if (px < p.plane) { put(base + px, r.x); }
+      if (px + 1u < p.plane) { put(base + px + 1u, r.y); }
+      if (px + 2u < p.plane) { put(base + px + 2u, r.z); }
+      if (px + 3u < p.plane) { put(base + px + 3u, r.w); }
     }
   }
 }

@@ -461,17 +461,26 @@ const forwardGemm = memoize((tm: number, qpl: number) =>
  * them (TAP_SUMS).
  */
 const forwardSubgroup = memoize(
-  (tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number, tapMajor: number, tapSums: number) =>
+  (tm: number, qpl: number, wg: number, kh: number, kw: number, pairs: number, tapMajor: number, tapSums: number,
+    affine: number, residual: number) =>
     defineKernel({
       name: 'conv2d.forward_3_subgroup',
       shader: 'conv2d/forward_3_subgroup',
-      bindings: [...conv2dForward.bindings, { name: 'wq', access: 'read' }],
+      bindings: [...conv2dForward.bindings, { name: 'wq', access: 'read' }, STATS_BINDING, RES_BINDING],
       params: FWD_GEMM_PARAMS,
       workgroupSize: [wg, 1, 1],
       grid: (p, max) => linearGrid(Math.ceil(p.runs / wg) * p.mBlocks * p.groups, max),
-      constants: { TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs, TAP_MAJOR: tapMajor, TAP_SUMS: tapSums },
+      constants: {
+        TM: tm, QPL: qpl, KH: kh, KW: kw, PAIRS: pairs, TAP_MAJOR: tapMajor, TAP_SUMS: tapSums, AFFINE: affine,
+        RESIDUAL: residual,
+      },
     }),
 );
+
+/** batchnorm2d's [5, cout] stats rows, for the forward kernels that apply an eval-mode batch norm as they store. */
+const STATS_BINDING = { name: 'stats', access: 'read' } as const;
+/** The identity a residual block adds, for the forward kernels that end the block as they store. */
+const RES_BINDING = { name: 'res', access: 'read' } as const;
 
 /** The weights of forward_3_subgroup's 32-channel tiles regrouped by K step, a vec4 a lane (its TAP_MAJOR). */
 export const conv2dTapMajorWeights = defineKernel({
@@ -492,18 +501,25 @@ export const conv2dTapMajorWeights = defineKernel({
  * X_QUADS; each 1 or 0).
  */
 const forwardPointwise = memoize(
-  (tm: number, qpl: number, wg: number, inputsFirst: number, wQuads: number, xQuads: number) =>
+  (tm: number, qpl: number, wg: number, inputsFirst: number, wQuads: number, xQuads: number, affine: number,
+    residual: number) =>
     defineKernel({
       name: 'conv2d.forward_4_pointwise',
       shader: 'conv2d/forward_4_pointwise',
-      bindings: [...conv2dForward.bindings, { name: 'w4', access: 'read' }, { name: 'x4', access: 'read' }],
+      bindings: [
+        ...conv2dForward.bindings, { name: 'w4', access: 'read' }, { name: 'x4', access: 'read' }, STATS_BINDING,
+        RES_BINDING,
+      ],
       params: [
         ['batch', 'u32'], ['cin', 'u32'], ['cout', 'u32'], ['groups', 'u32'], ['w', 'u32'], ['inPlane', 'u32'], ['ow', 'u32'],
         ['plane', 'u32'], ['strideH', 'u32'], ['strideW', 'u32'], ['hasBias', 'u32'], ['runsPerPlane', 'u32'], ['mBlocks', 'u32'],
       ],
       workgroupSize: [wg, 1, 1],
       grid: (p, max) => linearGrid(Math.ceil((p.batch * p.runsPerPlane) / wg) * p.mBlocks * p.groups, max),
-      constants: { TM: tm, QPL: qpl, INPUTS_FIRST: inputsFirst, W_QUADS: wQuads, X_QUADS: xQuads },
+      constants: {
+        TM: tm, QPL: qpl, INPUTS_FIRST: inputsFirst, W_QUADS: wQuads, X_QUADS: xQuads, AFFINE: affine,
+        RESIDUAL: residual,
+      },
     }),
 );
 
@@ -1146,8 +1162,31 @@ function geometryParams(g: Conv2dGeometry): ParamValues<GeometryField> {
 }
 
 /**
+ * An eval-mode batch norm (and its fused ReLU) that alone reads a conv's output, applied by the conv's forward kernel
+ * as it stores (affine_epilogue.wgsl): `stats` holds batchnorm2d's [5, cout] stats rows.
+ */
+export interface Conv2dAffine {
+  stats: GPUBuffer;
+  relu: boolean;
+  /**
+   * A residual block's end: each output becomes max(batchnorm + residual, 0), the identity added and the block's
+   * ReLU applied (relu must be false: the ReLU comes after the add). Shaped like y.
+   */
+  residual?: Binding;
+}
+
+/** The forward variants that take a Conv2dAffine. */
+const AFFINE_VARIANTS: readonly Conv2dVariant[] = ['pointwise', 'subgroup'];
+
+/** Whether the forward variant this device runs for the conv applies a batch norm as it stores (Conv2dAffine). */
+export function conv2dForwardTakesAffine(g: Conv2dGeometry, gpu: Gpu): boolean {
+  return AFFINE_VARIANTS.includes(resolveVariant('forward', g, undefined, gpu));
+}
+
+/**
  * y = conv2d(x, w) + b (b may be null); y is overwritten. With `statsPart`, also y's batch statistics partials
- * (see conv2dForwardStatsChunks, which says whether the chosen variant writes them: it must).
+ * (see conv2dForwardStatsChunks, which says whether the chosen variant writes them: it must). With `affine`, y is
+ * the eval-mode batch norm (and ReLU) of that instead (conv2dForwardTakesAffine says where the variant applies it).
  */
 export function runConv2dForward(
   gpu: Gpu,
@@ -1158,6 +1197,7 @@ export function runConv2dForward(
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
   statsPart?: GPUBuffer,
+  affine?: Conv2dAffine,
 ): void {
   // Without a bias the b binding still needs a buffer; the shaders never read it.
   const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
@@ -1165,6 +1205,17 @@ export function runConv2dForward(
   if (statsPart && chosen !== 'patch' && !(chosen === 'depthwise' && depthwiseWritesStats(g, gpu))) {
     throw new RangeError(`conv2d forward: variant '${chosen}' does not write batch statistics at this shape`);
   }
+  if (affine && (statsPart || !AFFINE_VARIANTS.includes(chosen))) {
+    throw new RangeError(`conv2d forward: variant '${chosen}' does not apply a batch norm as it stores`);
+  }
+  if (affine?.residual && affine.relu) {
+    throw new RangeError('conv2d forward: a residual end applies its ReLU after the add, not the batch norm\'s');
+  }
+  const affineMode = !affine ? 0 : affine.relu ? 2 : 1;
+  const residual = affine?.residual ? 1 : 0;
+  // Buffers where nothing reads them fill the bindings the shader declares.
+  const stats = affine?.stats ?? w;
+  const res = affine?.residual ?? w;
   if (chosen === 'direct') {
     gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
     return;
@@ -1183,8 +1234,9 @@ export function runConv2dForward(
     const wQuads = (g.cin / g.groups) % 4 === 0;
     const xQuads = inputsFirst && g.strideH === 1 && g.strideW === 1 && plane % 4 === 0;
     const wg = subgroupWorkgroup(g.batch * runsPerPlane, gpu);
-    const spec = forwardPointwise(tm, qpl, wg, inputsFirst ? 1 : 0, wQuads ? 1 : 0, xQuads ? 1 : 0);
-    gpu.run(spec, pointwise, [x, w, b ?? w, y, w, xQuads ? x : w]);
+    const quads = [wQuads ? 1 : 0, xQuads ? 1 : 0] as const;
+    const spec = forwardPointwise(tm, qpl, wg, inputsFirst ? 1 : 0, ...quads, affineMode, residual);
+    gpu.run(spec, pointwise, [x, w, b ?? w, y, w, xQuads ? x : w, stats, res]);
     return;
   }
   if (chosen === 'depthwise' && g.cin !== g.groups) {
@@ -1228,8 +1280,8 @@ export function runConv2dForward(
     const wq = tm === SG_MAX_TM ? tapMajorWeights(gpu, w, g, mBlocks) : null;
     const tapSums = tm === SG_MAX_TM && g.kw >= 2 && g.kw <= SG_MAX_TAP_SUMS;
     const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0, wq ? 1 : 0,
-      tapSums ? 1 : 0);
-    gpu.run(spec, { ...params, runs, mBlocks }, [x, w, b ?? w, y, wq ?? w]);
+      tapSums ? 1 : 0, affineMode, residual);
+    gpu.run(spec, { ...params, runs, mBlocks }, [x, w, b ?? w, y, wq ?? w, stats, res]);
     if (wq) gpu.free(wq);
     return;
   }

@@ -50,15 +50,16 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, this.options());
+    return conv2d(x, this.weight, this.bias, this.opOptions());
   }
 
   /** forward(x), with y's batch statistics partials when the kernel writes them on the way (conv2dWithBatchStats). */
   forwardWithBatchStats(x: Tensor): { y: Tensor; stats: BatchStatsPartials | null } {
-    return conv2dWithBatchStats(x, this.weight, this.bias, this.options());
+    return conv2dWithBatchStats(x, this.weight, this.bias, this.opOptions());
   }
 
-  private options(): Conv2dOptions {
+  /** The options the conv2d op takes for this layer. */
+  opOptions(): Conv2dOptions {
     const { stride, padding, dilation, groups } = this;
     return { stride, padding, dilation, groups };
   }

@@ -5,6 +5,7 @@
  */
 import { BatchNorm2d } from '../../graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../graph/modules/conv2d.js';
+import { convBatchNorm } from '../../graph/modules/conv_batchnorm2d.js';
 import { Dropout } from '../../graph/modules/dropout.js';
 import { createBuffer, Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
@@ -99,7 +100,7 @@ export class BasicConv2d extends Module implements Layer {
   }
 
   forward(x: Tensor): Tensor {
-    return tidy(() => this.bn.forwardRelu(this.conv.forward(x)));
+    return tidy(() => convBatchNorm(this.conv, this.bn, x, true));
   }
 }
 

@@ -7,6 +7,7 @@
 import { AdaptiveAvgPool2d } from '../../graph/modules/adaptive_avgpool2d.js';
 import { BatchNorm2d, BatchNorm2dRelu } from '../../graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../graph/modules/conv2d.js';
+import { convBatchNorm, convBatchNormAddRelu } from '../../graph/modules/conv_batchnorm2d.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
@@ -26,6 +27,15 @@ import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
 function residualRelu(relu: ReLU, out: Tensor, identity: Tensor): Tensor {
   if (Object.prototype.hasOwnProperty.call(relu, 'forward')) return relu.forward(add(out, identity));
   return addRelu(out, identity);
+}
+
+/**
+ * relu(bn(conv(out)) + identity), a block's last conv and batch norm and its end: in inference one conv pass
+ * (convBatchNormAddRelu), else the modules and residualRelu.
+ */
+function blockEnd(conv: Conv2d, bn: BatchNorm2d, relu: ReLU, out: Tensor, identity: Tensor): Tensor {
+  const fused = convBatchNormAddRelu(conv, bn, relu, out, identity);
+  return fused ?? residualRelu(relu, convBatchNorm(conv, bn, out, false), identity);
 }
 
 function downsample(ctx: ModuleContext, inChannels: number, outChannels: number, stride: number): Sequential {
@@ -54,8 +64,8 @@ export class BasicBlock extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      const out = this.bn2.forward(this.conv2.forward(this.bn1.forwardRelu(this.conv1.forward(x))));
-      return residualRelu(this.relu, out, this.downsample ? this.downsample.forward(x) : x);
+      const out = convBatchNorm(this.conv1, this.bn1, x, true);
+      return blockEnd(this.conv2, this.bn2, this.relu, out, this.downsample ? this.downsample.forward(x) : x);
     });
   }
 }
@@ -87,10 +97,9 @@ export class Bottleneck extends Module implements Layer {
 
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      let out = this.bn1.forwardRelu(this.conv1.forward(x));
-      out = this.bn2.forwardRelu(this.conv2.forward(out));
-      out = this.bn3.forward(this.conv3.forward(out));
-      return residualRelu(this.relu, out, this.downsample ? this.downsample.forward(x) : x);
+      let out = convBatchNorm(this.conv1, this.bn1, x, true);
+      out = convBatchNorm(this.conv2, this.bn2, out, true);
+      return blockEnd(this.conv3, this.bn3, this.relu, out, this.downsample ? this.downsample.forward(x) : x);
     });
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * conv2dBatchnorm2dEval(x, w, b, convOpts, state, bnOpts, relu) = batchnorm2d(conv2d(x, w, b, convOpts), state,
+ * bnOpts) in eval mode (batchnorm2dRelu's with `relu`), in one pass: the conv's forward kernel applies the batch
+ * norm's per-channel affine from the running statistics (and the ReLU) as it stores (affine_epilogue.wgsl), so the
+ * conv's output is never written and the batch norm's pass never runs. With `residual` (and relu false) a residual
+ * block's end too: relu(that + residual), as addRelu computes it, without its pass. Inference only: it records
+ * nothing, and conv2dBatchnorm2dEvalApplies says where it may run (no gradient wanted, eval mode, a forward variant
+ * that takes the affine, one storage binding); elsewhere run the ops one by one.
+ */
+import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
+import { needsGrad } from '../tape.js';
+import { Tensor } from '../tensor.js';
+import { batchnorm2dStats, type Batchnorm2dOptions, type Batchnorm2dState } from './batchnorm2d.js';
+import { conv2dGeometry, type Conv2dOptions } from './conv2d.js';
+
+export function conv2dBatchnorm2dEvalApplies(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  convOpts: Conv2dOptions,
+  state: Batchnorm2dState,
+  bnOpts: Batchnorm2dOptions,
+): boolean {
+  if (bnOpts.training || !state.runningMean || needsGrad([x, w, b, state.weight, state.bias])) return false;
+  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
+  const limit = x.gpu.limits.maxStorageBufferBindingSize;
+  if (4 * Math.max(x.size, g.batch * g.cout * g.oh * g.ow) > limit) return false;
+  return conv2dForwardTakesAffine(g, x.gpu);
+}
+
+export function conv2dBatchnorm2dEval(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  convOpts: Conv2dOptions,
+  state: Batchnorm2dState,
+  bnOpts: Batchnorm2dOptions,
+  relu: boolean,
+  residual?: Tensor,
+): Tensor {
+  if (!conv2dBatchnorm2dEvalApplies(x, w, b, convOpts, state, bnOpts)) {
+    throw new RangeError('conv2dBatchnorm2dEval: needs eval mode, no gradient, and a conv kernel that applies the ' +
+      `batch norm as it stores (x [${x.shape.join(', ')}], w [${w.shape.join(', ')}])`);
+  }
+  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
+  const label = relu ? 'conv2d_batchnorm2d_relu.forward:y' : 'conv2d_batchnorm2d.forward:y';
+  const shape = [g.batch, g.cout, g.oh, g.ow];
+  if (residual && (relu || residual.shape.some((d, i) => d !== shape[i]) || residual.shape.length !== 4)) {
+    throw new RangeError(`conv2dBatchnorm2dEval: a residual [${residual.shape.join(', ')}] must match the output ` +
+      `[${shape.join(', ')}], and brings its own ReLU after the add (relu false)`);
+  }
+  const y = Tensor.empty(x.gpu, shape, residual ? 'conv2d_batchnorm2d_add_relu.forward:y' : label);
+  // In eval mode the stats rows come from the running statistics alone (y only gives the shape to check).
+  const stats = batchnorm2dStats(y, state, bnOpts);
+  runConv2dForward(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, g, undefined, undefined, {
+    stats: stats.buffer,
+    relu,
+    ...(residual ? { residual: residual.buffer } : {}),
+  });
+  stats.dispose();
+  return y;
+}

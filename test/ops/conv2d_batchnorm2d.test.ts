@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../src/data/prng.js';
+import { BatchNorm2d } from '../../src/graph/modules/batchnorm2d.js';
+import { Conv2d } from '../../src/graph/modules/conv2d.js';
+import { convBatchNorm } from '../../src/graph/modules/conv_batchnorm2d.js';
+import { addRelu } from '../../src/graph/ops/add_relu.js';
+import { batchnorm2d, batchnorm2dRelu, type Batchnorm2dState } from '../../src/graph/ops/batchnorm2d.js';
+import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
+import { conv2dBatchnorm2dEval, conv2dBatchnorm2dEvalApplies } from '../../src/graph/ops/conv2d_batchnorm2d.js';
+import { tidy } from '../../src/graph/scope.js';
+import { noGrad } from '../../src/graph/tape.js';
+import { Tensor } from '../../src/graph/tensor.js';
+import { chooseConv2dVariant } from '../../src/kernels/conv2d.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
+import { expectClose } from '../helpers/compare.js';
+import { testGpu } from '../helpers/gpu.js';
+
+function random(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  const rng = createRng(seed);
+  return Float32Array.from({ length: n }, () => offset + scale * (2 * rng.next() - 1));
+}
+
+interface Case {
+  name: string;
+  x: number[];
+  w: number[];
+  opts: Conv2dOptions;
+  bias: boolean;
+  affine: boolean;
+}
+
+// The forward variants that apply the batch norm as they store: 'subgroup' (3x3, 32-channel tiles with tap sums and
+// 16-channel ones, stride 2, a 1x1 at 56 x 56) and 'pointwise' (1x1 up to 28 x 28, stride 2).
+const CASES: Case[] = [
+  { name: '3x3, 64 channels', x: [2, 16, 14, 14], w: [64, 16, 3, 3], opts: { padding: 1 }, bias: false, affine: true },
+  { name: '3x3, 24 channels, bias', x: [1, 8, 9, 11], w: [24, 8, 3, 3], opts: { padding: 1 }, bias: true,
+    affine: true },
+  { name: '3x3 stride 2', x: [1, 8, 15, 13], w: [32, 8, 3, 3], opts: { stride: 2, padding: 1 }, bias: false,
+    affine: false },
+  { name: '1x1, 7 x 7', x: [3, 36, 7, 7], w: [40, 36, 1, 1], opts: {}, bias: false, affine: true },
+  { name: '1x1 stride 2', x: [1, 32, 14, 14], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: true, affine: true },
+  { name: '1x1, 56 x 56', x: [1, 16, 56, 56], w: [32, 16, 1, 1], opts: {}, bias: false, affine: true },
+];
+
+interface Problem {
+  x: Tensor;
+  w: Tensor;
+  b: Tensor | null;
+  state: Batchnorm2dState;
+  all: Tensor[];
+}
+
+function problem(gpu: Gpu, c: Case, seed: number): Problem {
+  const cout = c.w[0]!;
+  const size = (shape: number[]): number => shape.reduce((a, d) => a * d, 1);
+  const x = Tensor.fromData(gpu, random(size(c.x), seed), c.x);
+  const w = Tensor.fromData(gpu, random(size(c.w), seed + 1, 0.3), c.w);
+  const b = c.bias ? Tensor.fromData(gpu, random(cout, seed + 2), [cout]) : null;
+  // Running statistics far from 0 and 1, so that a missing or misplaced term shows.
+  const runningMean = Tensor.fromData(gpu, random(cout, seed + 3, 0.5, 0.2), [cout]);
+  const runningVar = Tensor.fromData(gpu, random(cout, seed + 4, 0.4, 1.5), [cout]);
+  const weight = c.affine ? Tensor.fromData(gpu, random(cout, seed + 5, 0.8, 0.3), [cout]) : null;
+  const bias = c.affine ? Tensor.fromData(gpu, random(cout, seed + 6, 0.5), [cout]) : null;
+  const state = { weight, bias, runningMean, runningVar };
+  const all = [x, w, b, runningMean, runningVar, weight, bias].filter((t): t is Tensor => t !== null);
+  return { x, w, b, state, all };
+}
+
+const EVAL = { training: false, eps: 1e-5 };
+
+describe('conv2d_batchnorm2d', () => {
+  for (const c of CASES) {
+    for (const relu of [false, true]) {
+      it(`equals batchnorm2d${relu ? 'Relu' : ''}(conv2d) in eval mode, in the conv's pass (${c.name})`, async () => {
+        const gpu = await testGpu();
+        const p = problem(gpu, c, 11);
+        const g = conv2dGeometry(c.x, c.w, p.b?.shape ?? null, c.opts);
+        expect(['subgroup', 'pointwise']).toContain(chooseConv2dVariant('forward', g, gpu));
+        const yShape = [g.batch, g.cout, g.oh, g.ow];
+        expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL)).toBe(true);
+        const normalize = relu ? batchnorm2dRelu : batchnorm2d;
+        const want = noGrad(() => tidy(() => normalize(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL)));
+        gpu.startProfiling();
+        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        expect(kernels.some((k) => k.startsWith('batchnorm2d.normalize')), kernels.join()).toBe(false);
+        expect(kernels.filter((k) => k.startsWith('conv2d.forward_'))).toHaveLength(1);
+        const gotData = await got.read();
+        expectClose(`y (${c.name}, relu ${relu})`, gotData, await want.read(), yShape, { rel: 1e-5 });
+        if (relu) expect(gotData.some((v) => v === 0) && gotData.some((v) => v > 0)).toBe(true);
+        [got, want, ...p.all].forEach((t) => t.dispose());
+      });
+    }
+  }
+
+  for (const c of CASES) {
+    it(`ends a residual block as addRelu(batchnorm2d(conv2d), identity) would, in the conv's pass (${c.name})`,
+      async () => {
+        const gpu = await testGpu();
+        const p = problem(gpu, c, 17);
+        const g = conv2dGeometry(c.x, c.w, p.b?.shape ?? null, c.opts);
+        const yShape = [g.batch, g.cout, g.oh, g.ow];
+        const identity = Tensor.fromData(gpu, random(yShape.reduce((a, d) => a * d, 1), 19), yShape);
+        const want = noGrad(() =>
+          tidy(() => addRelu(batchnorm2d(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL), identity)));
+        gpu.startProfiling();
+        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, false, identity));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        // The stats rows, the conv (after its weights' tap-major copy where it takes one), nothing after it.
+        const passes = kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights');
+        const conv = expect.stringMatching(/^conv2d\.forward_/);
+        expect(passes, kernels.join()).toEqual(['batchnorm2d.stats_running', conv]);
+        expectClose(`y (${c.name})`, await got.read(), await want.read(), yShape, { rel: 1e-5 });
+        [got, want, identity, ...p.all].forEach((t) => t.dispose());
+      });
+  }
+
+  it('refuses a residual of another shape, or with the batch norm\'s ReLU before the add', async () => {
+    const gpu = await testGpu();
+    const c = CASES[0]!;
+    const p = problem(gpu, c, 23);
+    const g = conv2dGeometry(c.x, c.w, null, c.opts);
+    const wrong = Tensor.zeros(gpu, [g.batch, g.cout, g.oh, g.ow + 1]);
+    const right = Tensor.zeros(gpu, [g.batch, g.cout, g.oh, g.ow]);
+    const run = (r: Tensor, relu: boolean) => () =>
+      noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu, r));
+    expect(run(wrong, false)).toThrow(/must match the output/);
+    expect(run(right, true)).toThrow(/ReLU after the add/);
+    [wrong, right, ...p.all].forEach((t) => t.dispose());
+  });
+
+  it('applies only in eval mode, without a gradient, and refuses otherwise', async () => {
+    const gpu = await testGpu();
+    const c = CASES[0]!;
+    const p = problem(gpu, c, 21);
+    expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, { ...EVAL, training: true })).toBe(false);
+    const noRunning = { ...p.state, runningMean: null, runningVar: null };
+    expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, noRunning, EVAL)).toBe(false);
+    p.w.requiresGrad = true;
+    expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL)).toBe(false);
+    expect(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, true)).toThrow(/needs eval mode/);
+    // Under noGrad nothing is recorded, so the weights' flag no longer matters.
+    expect(noGrad(() => conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL))).toBe(true);
+    p.all.forEach((t) => t.dispose());
+  });
+
+  it('runs the modules in turn in training mode, or where a module is wrapped, and fused in eval mode', async () => {
+    const gpu = await testGpu();
+    const ctx = { gpu, rng: createRng(5) };
+    const conv = new Conv2d(ctx, 16, 64, 3, { padding: 1, bias: false });
+    const bn = new BatchNorm2d(ctx, 64);
+    const x = Tensor.fromData(gpu, random(2 * 16 * 14 * 14, 31), [2, 16, 14, 14]);
+    // One training step moves the running statistics off their initial values.
+    tidy(() => convBatchNorm(conv, bn, x, true));
+    expect(bn.numBatchesTracked).toBe(1);
+    conv.eval();
+    bn.eval();
+    const kernelsOf = async (f: () => Tensor): Promise<[string[], Float32Array]> => {
+      gpu.startProfiling();
+      const y = noGrad(() => tidy(f));
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      const data = await y.read();
+      y.dispose();
+      return [kernels, data];
+    };
+    const [fusedKernels, fused] = await kernelsOf(() => convBatchNorm(conv, bn, x, true));
+    const [plainKernels, plain] = await kernelsOf(() => bn.forwardRelu(conv.forward(x)));
+    expect(fusedKernels.some((k) => k.startsWith('batchnorm2d.normalize'))).toBe(false);
+    expect(plainKernels.some((k) => k.startsWith('batchnorm2d.normalize'))).toBe(true);
+    expectClose('fused against the modules', fused, plain, [2, 64, 14, 14], { rel: 1e-5 });
+    // A capture wraps a module's forward on the instance: it must see the module run.
+    let seen = 0;
+    const own = BatchNorm2d.prototype.forward;
+    Object.defineProperty(bn, 'forward', { value: (t: Tensor) => (seen++, own.call(bn, t)), configurable: true });
+    const [wrappedKernels] = await kernelsOf(() => convBatchNorm(conv, bn, x, false));
+    expect(wrappedKernels.some((k) => k.startsWith('batchnorm2d.normalize'))).toBe(true);
+    expect(seen).toBe(1);
+    expect(bn.numBatchesTracked).toBe(1);
+    x.dispose();
+    conv.dispose();
+    bn.dispose();
+  });
+});
