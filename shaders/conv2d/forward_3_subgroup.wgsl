@@ -35,9 +35,10 @@ enable subgroups;
 //   per thread: 1, 2 or 4), TM * QPL <= 32 (past that the loop unroller gives up and acc spills to memory), and
 //   KW = kw and KH = kh (the kernel as constants, so the compiler unrolls its loops: with kw a Param ResNet-50's 3x3s
 //   ran 17-18% slower on lavapipe, with kh a Param 7-10% slower), PAIRS (QPL = 1, strideW == dilW), TAP_MAJOR
-//   (TM = 32) and TAP_SUMS (TM = 32, 2 <= KW <= 9). Every
-//   subgroup operation sits in uniform control flow: threads past the last run compute a copy of the last run and
-//   only skip the store; channels past the group's last one load its weights and are not stored.
+//   (TM = 32), TAP_SUMS (TM = 32, 2 <= KW <= 9), and AFFINE and RESIDUAL (affine_epilogue.wgsl: an eval-mode batch
+//   norm, its ReLU, a residual block's end, applied as the outputs are stored). Every subgroup operation sits in
+//   uniform control flow: threads past the last run compute a copy of the last run and only skip the store; channels
+//   past the group's last one load its weights and are not stored.
 // Grid: linearGrid(ceil(runs / WG_X) * mBlocks * groups), pixel blocks fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
