@@ -38,6 +38,17 @@ function blockEnd(conv: Conv2d, bn: BatchNorm2d, relu: ReLU, out: Tensor, identi
   return fused ?? residualRelu(relu, convBatchNorm(conv, bn, out, false), identity);
 }
 
+/**
+ * A block's identity: x, or its downsample branch (1x1 conv, batch norm), in one conv pass in inference
+ * (convBatchNorm) unless a capture wraps the branch itself.
+ */
+function identityOf(downsample: Sequential | null, x: Tensor): Tensor {
+  if (!downsample) return x;
+  if (Object.prototype.hasOwnProperty.call(downsample, 'forward')) return downsample.forward(x);
+  const [conv, bn] = downsample.layers as [Conv2d, BatchNorm2d];
+  return convBatchNorm(conv, bn, x, false);
+}
+
 function downsample(ctx: ModuleContext, inChannels: number, outChannels: number, stride: number): Sequential {
   return new Sequential(new Conv2d(ctx, inChannels, outChannels, 1, { stride, bias: false }), new BatchNorm2d(ctx, outChannels));
 }
@@ -65,7 +76,7 @@ export class BasicBlock extends Module implements Layer {
   forward(x: Tensor): Tensor {
     return tidy(() => {
       const out = convBatchNorm(this.conv1, this.bn1, x, true);
-      return blockEnd(this.conv2, this.bn2, this.relu, out, this.downsample ? this.downsample.forward(x) : x);
+      return blockEnd(this.conv2, this.bn2, this.relu, out, identityOf(this.downsample, x));
     });
   }
 }
@@ -99,7 +110,7 @@ export class Bottleneck extends Module implements Layer {
     return tidy(() => {
       let out = convBatchNorm(this.conv1, this.bn1, x, true);
       out = convBatchNorm(this.conv2, this.bn2, out, true);
-      return blockEnd(this.conv3, this.bn3, this.relu, out, this.downsample ? this.downsample.forward(x) : x);
+      return blockEnd(this.conv3, this.bn3, this.relu, out, identityOf(this.downsample, x));
     });
   }
 }
