@@ -1,25 +1,11 @@
 // The body of conv2d's forward_6_depthwise_multi passes (included by forward_6_depthwise_multi and
 // forward_6_depthwise_multi_stats, which say what it computes). Declares Params, the overrides and bindings @0-@5
-// (p, x, w, b, y, x4); needs fn keepRow(acc: ptr<function, array<vec4f, 8>>, cols: u32), called by every thread
-// after it stores an output row: acc[c * STRIP/4 + q] holds channel co0 + c's outputs 4q .. 4q + 3 of the strip (the
-// bias added), of which the first `cols` are inside y; and fn finish(n: u32, co0: u32, chunk: u32, s: u32), called
-// by every thread after its last row.
-struct Params {
-  batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
-  strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
-  hasBias: u32, strips: u32, rowsPerChunk: u32, chunks: u32,
-}
-
-override WG_X: u32;
-override STRIP: u32 = 8u;
-override KH: u32 = 3u;
-override KW: u32 = 3u;
+// (p, x, w, b, y as depthwise_forward_declarations.wgsl does, and x4); needs fn keepRow(acc: ptr<function,
+// array<vec4f, 8>>, cols: u32), called by every thread after it stores an output row: acc[c * STRIP/4 + q] holds
+// channel co0 + c's outputs 4q .. 4q + 3 of the strip (the bias added), of which the first `cols` are inside y; and
+// fn finish(n: u32, co0: u32, chunk: u32, s: u32), called by every thread after its last row.
+//!include conv2d/depthwise_forward_declarations
 override TMC: u32 = 1u;
-@group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 @group(0) @binding(5) var<storage, read> x4: array<vec4f>;
 
 //!include conv2d/padded_input

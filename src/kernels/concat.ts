@@ -29,6 +29,12 @@ export const concatCopy = defineKernel({
 /** The same shader run backward (toY = 0), named for what it does so a profile tells the passes apart. */
 export const concatSlice = defineKernel({ ...concatCopy, name: 'concat.backward' });
 
+/** Workgroups for `rows` runs of `length` elements, WG_X * ITEMS of a run each: rows past maxPerDim go to z. */
+function rowsGrid(rows: number, length: number, maxPerDim: number): [number, number, number] {
+  const z = Math.ceil(rows / maxPerDim);
+  return [Math.ceil(length / (ROWS_WG * ROWS_ITEMS)), Math.ceil(rows / z), z];
+}
+
 export const concatCopyRows = defineKernel({
   name: 'concat.forward_1_rows',
   shader: 'concat/forward_1_rows',
@@ -36,10 +42,7 @@ export const concatCopyRows = defineKernel({
   params: [['rows', 'u32'], ['cx', 'u32'], ['cy', 'u32'], ['inner', 'u32'], ['offset', 'u32'], ['toY', 'u32']],
   workgroupSize: [ROWS_WG, 1, 1],
   constants: { ITEMS: ROWS_ITEMS },
-  grid: (p, maxPerDim) => {
-    const z = Math.ceil(p.rows / maxPerDim);
-    return [Math.ceil(p.inner / (ROWS_WG * ROWS_ITEMS)), Math.ceil(p.rows / z), z];
-  },
+  grid: (p, maxPerDim) => rowsGrid(p.rows, p.inner, maxPerDim),
 });
 
 export const concatSliceRows = defineKernel({ ...concatCopyRows, name: 'concat.backward_1_rows' });
@@ -51,10 +54,7 @@ export const concatCopyBlocks = defineKernel({
   params: [['rows', 'u32'], ['block', 'u32'], ['yStride', 'u32'], ['yOffset', 'u32'], ['toY', 'u32']],
   workgroupSize: [ROWS_WG, 1, 1],
   constants: { ITEMS: ROWS_ITEMS },
-  grid: (p, maxPerDim) => {
-    const z = Math.ceil(p.rows / maxPerDim);
-    return [Math.ceil(p.block / (ROWS_WG * ROWS_ITEMS)), Math.ceil(p.rows / z), z];
-  },
+  grid: (p, maxPerDim) => rowsGrid(p.rows, p.block, maxPerDim),
 });
 
 export const concatSliceBlocks = defineKernel({ ...concatCopyBlocks, name: 'concat.backward_2_blocks' });
