@@ -1,15 +1,22 @@
 /**
  * One GPU device per test file, with outputs poisoned (NaN-filled before their kernel runs) so an element a kernel
- * forgets to write fails the comparison; and a second one on the same adapter that picks kernels, layouts and
- * uploads as a hardware GPU would (`kernelsFor: 'hardware'`). Destroyed after the file so the process can exit.
+ * forgets to write fails the comparison; and others on the same adapter that pick kernels, layouts and uploads as a
+ * hardware GPU would (`kernelsFor: 'hardware'`), or as a software one would (`kernelsFor: 'software'`: lavapipe's
+ * picks, so a test of them asserts the same on a hardware GPU). Destroyed after the file so the process can exit.
  */
 import { afterAll } from 'vitest';
 import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 
-const shared: { software?: Promise<Gpu>; hardware?: Promise<Gpu> } = {};
+type Kind = 'this device' | 'software' | 'hardware';
+const shared: Partial<Record<Kind, Promise<Gpu>>> = {};
 
 export function testGpu(): Promise<Gpu> {
+  return sharedGpu('this device');
+}
+
+/** The device that runs a software GPU's code paths (lavapipe's kernel picks) on this adapter. */
+export function softwareTestGpu(): Promise<Gpu> {
   return sharedGpu('software');
 }
 
@@ -18,10 +25,10 @@ export function hardwareTestGpu(): Promise<Gpu> {
   return sharedGpu('hardware');
 }
 
-function sharedGpu(kind: 'software' | 'hardware'): Promise<Gpu> {
+function sharedGpu(kind: Kind): Promise<Gpu> {
   let gpu = shared[kind];
   if (!gpu) {
-    const options = kind === 'hardware' ? { poison: true, kernelsFor: 'hardware' as const } : { poison: true };
+    const options = kind === 'this device' ? { poison: true } : { poison: true, kernelsFor: kind };
     gpu = shared[kind] = Gpu.create(createNodePlatform(), options);
     afterAll(async () => {
       const opened = await gpu!;

@@ -22,7 +22,7 @@ import { expectClose } from '../helpers/compare.js';
 import { FORWARD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
-import { hardwareTestGpu, testGpu } from '../helpers/gpu.js';
+import { hardwareTestGpu, softwareTestGpu, testGpu } from '../helpers/gpu.js';
 
 function options(c: RefCase): Conv2dOptions {
   return c.attrs as Conv2dOptions;
@@ -242,7 +242,7 @@ describe('conv2d', () => {
   ];
   for (const [name, xShape, wShape, groups] of tapMajorCases) {
     it(`reads 32-channel tiles' weights tap-major as the reference kernel computes it (${name})`, async (ctx) => {
-      const gpu = await testGpu();
+      const gpu = await softwareTestGpu();
       const g = conv2dGeometry(xShape, wShape, [wShape[0]!], { padding: 1, groups });
       if (!conv2dVariantApplies('forward', 'subgroup', g, gpu)) ctx.skip();
       const yShape = [g.batch, g.cout, g.oh, g.ow];
@@ -363,7 +363,7 @@ describe('conv2d', () => {
   // quads and as scalars, 1, 2 and 4 channels a thread, groups.
   const multiCases = ['conv2d_depthwise', 'conv2d_patch'].flatMap((set) => loadCases(set));
   it('writes the batch statistics of y on the way from the multi-channel depthwise forward', async () => {
-    const gpu = await testGpu();
+    const gpu = await softwareTestGpu();
     const ran: string[] = [];
     for (const c of multiCases) {
       const g = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.has('b') ? c.t('b').shape : null, options(c));
