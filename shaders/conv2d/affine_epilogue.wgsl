@@ -1,10 +1,10 @@
-// What a conv2d forward applies to its outputs as it stores them (included by forward_3_subgroup and
-// forward_4_pointwise): with AFFINE = 1 an eval-mode batch norm that alone reads the conv's output, y = (r - mean[c])
-// * scale[c] + beta[c] from batchnorm2d's [5, C] stats rows (mean, var, invstd, scale = weight * invstd, beta), with
-// AFFINE = 2 then max(y, 0) (its fused ReLU); with AFFINE = 0, y = r. With RESIDUAL, a residual block's end as well:
-// each stored value becomes max(y + res[i], 0), the identity added and the block's ReLU. The batch norm's (and the
-// add's) own passes are then not run, and the conv's output is never written. Needs bindings `stats: array<f32>`,
-// `res: array<f32>` and `y: array<f32>`, and the Params field cout.
+// What a conv2d forward applies to its outputs as it stores them (included by forward_3_subgroup,
+// forward_4_pointwise, forward_5_tiled and sum_partials_affine): with AFFINE = 1 an eval-mode batch norm that alone
+// reads the conv's output, y = (r - mean[c]) * scale[c] + beta[c] from batchnorm2d's [5, C] stats rows (mean, var,
+// invstd, scale = weight * invstd, beta), with AFFINE = 2 then max(y, 0) (its fused ReLU); with AFFINE = 0, y = r.
+// With RESIDUAL, a residual block's end as well: each stored value becomes max(y + res[i], 0), the identity added and
+// the block's ReLU. The batch norm's (and the add's) own passes are then not run, and the conv's output is never
+// written. Needs bindings `stats: array<f32>`, `res: array<f32>` and `y: array<f32>`, and the Params field cout.
 
 override AFFINE: u32 = 0u;
 

@@ -10,9 +10,12 @@
 //   Split K (splits > 1): when Y has too few blocks to fill the GPU (ResNet-50's 7 x 7 maps at batch 1: 32 blocks of
 //   32 x 32 for 132 cores), each workgroup sums one kChunk of K for its block and writes it to its split's copy of y;
 //   conv2d.sum_partials then adds the splits in order (split 0 carries the bias).
+//   AFFINE / RESIDUAL (affine_epilogue.wgsl, one split only): an eval-mode batch norm, its ReLU or a residual block's
+//   end applied as y is stored; with splits, conv2d.sum_partials_affine applies them as it adds the splits.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 w: OIHW f32 [cout, cin/groups, kh, kw] (read);
 //   @3 b: f32 [cout] (read; any buffer when hasBias = 0); @4 y: NCHW f32 [splits, batch, cout, oh, ow] (read_write,
-//   overwritten).
+//   overwritten); @5 stats: f32 [5, cout] batchnorm2d's stats rows (read; read only with AFFINE); @6 res: f32 like y
+//   (read; read only with RESIDUAL).
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   hasBias, mBlocks (= ceil(cout/groups / TILE)), nBlocks (= ceil(batch*oh*ow / TILE)), kChunk (a multiple of 16),
 //   splits (= ceil(K / kChunk)).
@@ -32,6 +35,10 @@ override TILE: u32 = 64u;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
 @group(0) @binding(3) var<storage, read> b: array<f32>;
 @group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read> stats: array<f32>;
+@group(0) @binding(6) var<storage, read> res: array<f32>;
+
+//!include conv2d/affine_epilogue
 
 // [k * TILE / 4 + m / 4][m % 4] and [k * TILE / 4 + n / 4][n % 4]: a thread's 4 channels (pixels) are one vec4.
 var<workgroup> wTile: array<vec4f, 256>;
@@ -111,13 +118,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let co = g * coutG + m;
     let bias = select(0.0, b[co], p.hasBias == 1u && split == 0u);
     let out = split * pixels * p.cout; // this split's copy of y
+    let v = epilogue(acc[i] + vec4f(bias), co);
     for (var j = 0u; j < 4u; j++) {
       let nj = nb * TILE + tx * 4u + j;
       if (nj >= pixels) { continue; }
       let pox = nj % p.ow;
       let poy = (nj / p.ow) % p.oh;
       let pim = nj / (p.ow * p.oh);
-      y[out + ((pim * p.cout + co) * p.oh + poy) * p.ow + pox] = acc[i][j] + bias;
+      put(out + ((pim * p.cout + co) * p.oh + poy) * p.ow + pox, v[j]);
     }
   }
 }

@@ -523,16 +523,32 @@ const forwardPointwise = memoize(
     }),
 );
 
-/** forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each), K in one or more splits. */
-const forwardTiled = memoize((tile: number) =>
+/**
+ * forward_5_tiled with TILE x TILE blocks ((TILE / 4)^2 threads, 4 x 4 outputs each), K in one or more splits, and
+ * the epilogue it applies as it stores (AFFINE, RESIDUAL: one split only).
+ */
+const forwardTiled = memoize((tile: number, affine: number, residual: number) =>
   defineKernel({
     name: 'conv2d.forward_5_tiled',
     shader: 'conv2d/forward_5_tiled',
-    bindings: conv2dForward.bindings,
+    bindings: [...conv2dForward.bindings, STATS_BINDING, RES_BINDING],
     params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['nBlocks', 'u32'], ['kChunk', 'u32'], ['splits', 'u32']],
     workgroupSize: [(tile / 4) ** 2, 1, 1],
     grid: (p, max) => linearGrid(p.nBlocks * p.mBlocks * p.groups * p.splits, max),
-    constants: { TILE: tile },
+    constants: { TILE: tile, AFFINE: affine, RESIDUAL: residual },
+  }),
+);
+
+/** A split-K forward_5_tiled's sum with the epilogue its output takes (sum_partials_affine.wgsl). */
+const sumPartialsAffine = memoize((affine: number, residual: number) =>
+  defineKernel({
+    name: 'conv2d.sum_partials_affine',
+    shader: 'conv2d/sum_partials_affine',
+    bindings: [{ name: 'partial', access: 'read' }, { name: 'y', access: 'read_write' }, STATS_BINDING, RES_BINDING],
+    params: [['count', 'u32'], ['parts', 'u32'], ['partsPerGroup', 'u32'], ['cout', 'u32'], ['plane', 'u32']],
+    workgroupSize: [ELEMENTWISE_WG, 1, 1],
+    grid: (p, max) => elementwiseGrid({ n: p.count }, max),
+    constants: { AFFINE: affine, RESIDUAL: residual },
   }),
 );
 
@@ -1176,7 +1192,7 @@ export interface Conv2dAffine {
 }
 
 /** The forward variants that take a Conv2dAffine. */
-const AFFINE_VARIANTS: readonly Conv2dVariant[] = ['pointwise', 'subgroup'];
+const AFFINE_VARIANTS: readonly Conv2dVariant[] = ['pointwise', 'subgroup', 'tiled'];
 
 /** Whether the forward variant this device runs for the conv applies a batch norm as it stores (Conv2dAffine). */
 export function conv2dForwardTakesAffine(g: Conv2dGeometry, gpu: Gpu): boolean {
@@ -1269,7 +1285,7 @@ export function runConv2dForward(
     return;
   }
   if (chosen === 'tiled') {
-    runTiledForward(gpu, [x, w, b ?? w, y], params, g);
+    runTiledForward(gpu, [x, w, b ?? w, y, stats, res], params, g, affineMode, residual);
     return;
   }
   if (chosen === 'subgroup') {
@@ -1307,13 +1323,16 @@ function tapMajorWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry, mBlocks: num
 
 /**
  * forward_5_tiled: 64x64 blocks where they still make TILED_MIN_WORKGROUPS workgroups, else 32x32; with fewer 32x32
- * blocks than that, a hardware GPU splits K (each split writes its own copy of y, added by sum_partials).
+ * blocks than that, a hardware GPU splits K (each split writes its own copy of y, added by sum_partials, or with an
+ * epilogue (affine, residual as forward_5_tiled takes them) by sum_partials_affine, which applies it).
  */
 function runTiledForward(
   gpu: Gpu,
-  [x, w, b, y]: [Binding, GPUBuffer, GPUBuffer, Binding],
+  [x, w, b, y, stats, res]: [Binding, GPUBuffer, GPUBuffer, Binding, GPUBuffer, Binding],
   params: ParamValues<GeometryField | 'hasBias'>,
   g: Conv2dGeometry,
+  affine: number,
+  residual: number,
 ): void {
   const coutG = g.cout / g.groups;
   const pixels = g.batch * g.oh * g.ow;
@@ -1329,12 +1348,16 @@ function runTiledForward(
   const splits = Math.ceil(kSize / kChunk);
   const tiled = { ...params, mBlocks: Math.ceil(coutG / tile), nBlocks: Math.ceil(pixels / tile), kChunk, splits };
   if (splits === 1) {
-    gpu.run(forwardTiled(tile), tiled, [x, w, b, y]);
+    gpu.run(forwardTiled(tile, affine, residual), tiled, [x, w, b, y, stats, res]);
     return;
   }
   const partial = gpu.alloc(splits * outputs * 4, 'conv2d.forward_5_tiled:splits');
-  gpu.run(forwardTiled(tile), tiled, [x, w, b, partial]);
-  runSumPartials(gpu, partial, splits, outputs, y);
+  gpu.run(forwardTiled(tile, 0, 0), tiled, [x, w, b, partial, stats, res]);
+  if (affine === 0) runSumPartials(gpu, partial, splits, outputs, y);
+  else {
+    const sum = { count: outputs, parts: splits, partsPerGroup: splits, cout: g.cout, plane: g.oh * g.ow };
+    gpu.run(sumPartialsAffine(affine, residual), sum, [partial, y, stats, res]);
+  }
   gpu.free(partial);
 }
 

@@ -5,23 +5,27 @@ import { noGrad } from '../../src/graph/tape.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { BasicBlock, Bottleneck } from '../../src/models/backbones/resnet.js';
-import { testGpu } from '../helpers/gpu.js';
+import { hardwareTestGpu, softwareTestGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 
 describe('ResNet blocks', () => {
   // The block's end, relu(bn(conv(out)) + identity), runs in the last conv's pass in inference (addRelu's op in
   // training) unless its ReLU module is wrapped on the instance, as a capture of "layerN.M.relu" would: then that
-  // module runs, on the sum, with the same values.
-  for (const [name, make] of [
-    ['BasicBlock', (ctx: ConstructorParameters<typeof BasicBlock>[0]) => new BasicBlock(ctx, 8, 16, 2)],
-    ['Bottleneck', (ctx: ConstructorParameters<typeof Bottleneck>[0]) => new Bottleneck(ctx, 16, 4, 1)],
+  // module runs, on the sum, with the same values. With a software GPU's kernel picks and a hardware GPU's (wider
+  // blocks there, so that its 'tiled' forward applies; the BasicBlock's second conv splits K over the 5 x 5 output
+  // and ends the block as it sums the splits). `last` is the kernel that ends the block.
+  type Ctx = ConstructorParameters<typeof BasicBlock>[0];
+  for (const [kind, name, channels, make, last] of [
+    ['software', 'BasicBlock', 8, (ctx: Ctx) => new BasicBlock(ctx, 8, 16, 2), 'conv2d.forward_3_subgroup'],
+    ['software', 'Bottleneck', 16, (ctx: Ctx) => new Bottleneck(ctx, 16, 4, 1), 'conv2d.forward_4_pointwise'],
+    ['hardware', 'BasicBlock', 32, (ctx: Ctx) => new BasicBlock(ctx, 32, 64, 2), 'conv2d.sum_partials_affine'],
+    ['hardware', 'Bottleneck', 64, (ctx: Ctx) => new Bottleneck(ctx, 64, 32, 2), 'conv2d.forward_4_pointwise'],
   ] as const) {
-    it(`${name}: a wrapped ReLU sees the sum, with the values of the fused op`, async () => {
-      const gpu = await testGpu();
+    it(`${name}: a wrapped ReLU sees the sum, with the values of the fused op (${kind} GPU)`, async () => {
+      const gpu = await (kind === 'software' ? softwareTestGpu() : hardwareTestGpu());
       const block = make({ gpu, rng: createRng(5) });
       block.eval();
       const rng = createRng(6);
-      const channels = name === 'BasicBlock' ? 8 : 16;
       const x = Tensor.fromData(gpu, Float32Array.from({ length: 2 * channels * 9 * 9 }, () => rng.next() - 0.5),
         [2, channels, 9, 9]);
       gpu.startProfiling();
@@ -30,11 +34,11 @@ describe('ResNet blocks', () => {
       // and the block's last dispatch is that conv.
       const kernels = (await gpu.stopProfiling()).map((k) => k.name);
       expect(kernels).not.toContain('add.forward_relu');
-      expect(kernels.at(-1), kernels.join()).toMatch(/^conv2d\.forward_(3_subgroup|4_pointwise)$/);
-      // The BasicBlock's convs (and its downsample branch's) all take their batch norm as they store; the
-      // Bottleneck's 4-channel convs run a variant that does not.
+      expect(kernels.at(-1), kernels.join()).toBe(last);
+      // The convs (and the downsample branch's) all take their batch norm as they store, but for the software
+      // Bottleneck's 4-channel ones, which run a variant that does not.
       const normalizes = kernels.filter((k) => k.startsWith('batchnorm2d.normalize'));
-      if (name === 'BasicBlock') expect(normalizes, kernels.join()).toEqual([]);
+      if (kind === 'hardware' || name === 'BasicBlock') expect(normalizes, kernels.join()).toEqual([]);
       const seen: number[][] = [];
       Object.assign(block.relu, {
         forward(this: ReLU, input: Tensor): Tensor {

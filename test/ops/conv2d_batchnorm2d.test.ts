@@ -13,12 +13,21 @@ import { Tensor } from '../../src/graph/tensor.js';
 import { chooseConv2dVariant } from '../../src/kernels/conv2d.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
-import { testGpu } from '../helpers/gpu.js';
+import { hardwareTestGpu, softwareTestGpu, testGpu } from '../helpers/gpu.js';
 
 function random(n: number, seed: number, scale = 1, offset = 0): Float32Array {
   const rng = createRng(seed);
   return Float32Array.from({ length: n }, () => offset + scale * (2 * rng.next() - 1));
 }
+
+/** How a forward variant that applies the batch norm as it stores runs a case: its kernels after the stats rows. */
+type Fused = 'subgroup' | 'pointwise' | 'tiled' | 'tiled, K split';
+const FUSED_KERNELS: Record<Fused, string[]> = {
+  subgroup: ['conv2d.forward_3_subgroup'],
+  pointwise: ['conv2d.forward_4_pointwise'],
+  tiled: ['conv2d.forward_5_tiled'],
+  'tiled, K split': ['conv2d.forward_5_tiled', 'conv2d.sum_partials_affine'],
+};
 
 interface Case {
   name: string;
@@ -27,20 +36,43 @@ interface Case {
   opts: Conv2dOptions;
   bias: boolean;
   affine: boolean;
+  /** What each kind of device runs (null: a variant that does not take the batch norm). */
+  fused: Record<Kind, Fused | null>;
 }
 
-// The forward variants that apply the batch norm as they store: 'subgroup' (3x3, 32-channel tiles with tap sums and
-// 16-channel ones, stride 2, a 1x1 at 56 x 56) and 'pointwise' (1x1 up to 28 x 28, stride 2).
+type Kind = 'software' | 'hardware';
+const GPUS: Record<Kind, () => Promise<Gpu>> = { software: softwareTestGpu, hardware: hardwareTestGpu };
+
+// The forward variants that apply the batch norm as they store: on a software GPU 'subgroup' (3x3, 32-channel tiles
+// with tap sums and 16-channel ones, stride 2, a 1x1 at 56 x 56) and 'pointwise' (1x1 up to 28 x 28, stride 2); on a
+// hardware GPU 'tiled' (32 channels and a K of 64 or more; K split over few pixels, summed by sum_partials_affine)
+// and 'pointwise' (other 1x1s).
 const CASES: Case[] = [
-  { name: '3x3, 64 channels', x: [2, 16, 14, 14], w: [64, 16, 3, 3], opts: { padding: 1 }, bias: false, affine: true },
+  { name: '3x3, 64 channels', x: [2, 16, 14, 14], w: [64, 16, 3, 3], opts: { padding: 1 }, bias: false, affine: true,
+    fused: { software: 'subgroup', hardware: 'tiled' } },
   { name: '3x3, 24 channels, bias', x: [1, 8, 9, 11], w: [24, 8, 3, 3], opts: { padding: 1 }, bias: true,
-    affine: true },
+    affine: true, fused: { software: 'subgroup', hardware: null } },
   { name: '3x3 stride 2', x: [1, 8, 15, 13], w: [32, 8, 3, 3], opts: { stride: 2, padding: 1 }, bias: false,
-    affine: false },
-  { name: '1x1, 7 x 7', x: [3, 36, 7, 7], w: [40, 36, 1, 1], opts: {}, bias: false, affine: true },
-  { name: '1x1 stride 2', x: [1, 32, 14, 14], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: true, affine: true },
-  { name: '1x1, 56 x 56', x: [1, 16, 56, 56], w: [32, 16, 1, 1], opts: {}, bias: false, affine: true },
+    affine: false, fused: { software: 'subgroup', hardware: 'tiled' } },
+  { name: '3x3, 7 x 7', x: [1, 64, 7, 7], w: [96, 64, 3, 3], opts: { padding: 1 }, bias: true, affine: true,
+    fused: { software: 'subgroup', hardware: 'tiled, K split' } },
+  { name: '1x1, 7 x 7', x: [3, 36, 7, 7], w: [40, 36, 1, 1], opts: {}, bias: false, affine: true,
+    fused: { software: 'pointwise', hardware: 'pointwise' } },
+  { name: '1x1, 256 inputs', x: [1, 256, 5, 6], w: [48, 256, 1, 1], opts: {}, bias: false, affine: false,
+    fused: { software: 'pointwise', hardware: 'tiled, K split' } },
+  { name: '1x1 stride 2', x: [1, 32, 14, 14], w: [64, 32, 1, 1], opts: { stride: 2 }, bias: true, affine: true,
+    fused: { software: 'pointwise', hardware: 'pointwise' } },
+  { name: '1x1, 56 x 56', x: [1, 16, 56, 56], w: [32, 16, 1, 1], opts: {}, bias: false, affine: true,
+    fused: { software: 'subgroup', hardware: 'pointwise' } },
 ];
+
+/** The cases each kind of device fuses, with what it runs. */
+const fusedCases = (kind: Kind): [Case, Fused][] =>
+  CASES.flatMap((c) => (c.fused[kind] ? [[c, c.fused[kind]] as [Case, Fused]] : []));
+
+/** The passes a profile shows after the fills and the tap-major weight copy. */
+const passesOf = (kernels: string[]): string[] =>
+  kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights');
 
 interface Problem {
   x: Tensor;
@@ -69,34 +101,36 @@ function problem(gpu: Gpu, c: Case, seed: number): Problem {
 const EVAL = { training: false, eps: 1e-5 };
 
 describe('conv2d_batchnorm2d', () => {
-  for (const c of CASES) {
-    for (const relu of [false, true]) {
-      it(`equals batchnorm2d${relu ? 'Relu' : ''}(conv2d) in eval mode, in the conv's pass (${c.name})`, async () => {
-        const gpu = await testGpu();
-        const p = problem(gpu, c, 11);
-        const g = conv2dGeometry(c.x, c.w, p.b?.shape ?? null, c.opts);
-        expect(['subgroup', 'pointwise']).toContain(chooseConv2dVariant('forward', g, gpu));
-        const yShape = [g.batch, g.cout, g.oh, g.ow];
-        expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL)).toBe(true);
-        const normalize = relu ? batchnorm2dRelu : batchnorm2d;
-        const want = noGrad(() => tidy(() => normalize(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL)));
-        gpu.startProfiling();
-        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu));
-        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
-        expect(kernels.some((k) => k.startsWith('batchnorm2d.normalize')), kernels.join()).toBe(false);
-        expect(kernels.filter((k) => k.startsWith('conv2d.forward_'))).toHaveLength(1);
-        const gotData = await got.read();
-        expectClose(`y (${c.name}, relu ${relu})`, gotData, await want.read(), yShape, { rel: 1e-5 });
-        if (relu) expect(gotData.some((v) => v === 0) && gotData.some((v) => v > 0)).toBe(true);
-        [got, want, ...p.all].forEach((t) => t.dispose());
-      });
+  for (const kind of ['software', 'hardware'] as const) {
+    for (const [c, fused] of fusedCases(kind)) {
+      for (const relu of [false, true]) {
+        it(`equals batchnorm2d${relu ? 'Relu' : ''}(conv2d) in eval mode, in the conv's pass (${c.name}, ${kind} ` +
+          `GPU: ${fused})`, async () => {
+          const gpu = await GPUS[kind]();
+          const p = problem(gpu, c, 11);
+          const g = conv2dGeometry(c.x, c.w, p.b?.shape ?? null, c.opts);
+          expect(chooseConv2dVariant('forward', g, gpu)).toBe(fused.split(',')[0]);
+          const yShape = [g.batch, g.cout, g.oh, g.ow];
+          expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL)).toBe(true);
+          const normalize = relu ? batchnorm2dRelu : batchnorm2d;
+          const want = noGrad(() => tidy(() => normalize(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL)));
+          gpu.startProfiling();
+          const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu));
+          const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+          // The stats rows, then the conv's kernels, nothing after them.
+          expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
+          const gotData = await got.read();
+          expectClose(`y (${c.name}, relu ${relu})`, gotData, await want.read(), yShape, { rel: 1e-5 });
+          if (relu) expect(gotData.some((v) => v === 0) && gotData.some((v) => v > 0)).toBe(true);
+          [got, want, ...p.all].forEach((t) => t.dispose());
+        });
+      }
     }
-  }
 
-  for (const c of CASES) {
-    it(`ends a residual block as addRelu(batchnorm2d(conv2d), identity) would, in the conv's pass (${c.name})`,
-      async () => {
-        const gpu = await testGpu();
+    for (const [c, fused] of fusedCases(kind)) {
+      it(`ends a residual block as addRelu(batchnorm2d(conv2d), identity) would, in the conv's pass (${c.name}, ` +
+        `${kind} GPU: ${fused})`, async () => {
+        const gpu = await GPUS[kind]();
         const p = problem(gpu, c, 17);
         const g = conv2dGeometry(c.x, c.w, p.b?.shape ?? null, c.opts);
         const yShape = [g.batch, g.cout, g.oh, g.ow];
@@ -106,17 +140,15 @@ describe('conv2d_batchnorm2d', () => {
         gpu.startProfiling();
         const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, false, identity));
         const kernels = (await gpu.stopProfiling()).map((k) => k.name);
-        // The stats rows, the conv (after its weights' tap-major copy where it takes one), nothing after it.
-        const passes = kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights');
-        const conv = expect.stringMatching(/^conv2d\.forward_/);
-        expect(passes, kernels.join()).toEqual(['batchnorm2d.stats_running', conv]);
+        expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
         expectClose(`y (${c.name})`, await got.read(), await want.read(), yShape, { rel: 1e-5 });
         [got, want, identity, ...p.all].forEach((t) => t.dispose());
       });
+    }
   }
 
   it('refuses a residual of another shape, or with the batch norm\'s ReLU before the add', async () => {
-    const gpu = await testGpu();
+    const gpu = await softwareTestGpu();
     const c = CASES[0]!;
     const p = problem(gpu, c, 23);
     const g = conv2dGeometry(c.x, c.w, null, c.opts);
@@ -129,8 +161,8 @@ describe('conv2d_batchnorm2d', () => {
     [wrong, right, ...p.all].forEach((t) => t.dispose());
   });
 
-  it('applies only in eval mode, without a gradient, and refuses otherwise', async () => {
-    const gpu = await testGpu();
+  it('applies only in eval mode, without a gradient, and a variant that takes it, and refuses otherwise', async () => {
+    const gpu = await softwareTestGpu();
     const c = CASES[0]!;
     const p = problem(gpu, c, 21);
     expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, { ...EVAL, training: true })).toBe(false);
@@ -142,6 +174,15 @@ describe('conv2d_batchnorm2d', () => {
     // Under noGrad nothing is recorded, so the weights' flag no longer matters.
     expect(noGrad(() => conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL))).toBe(true);
     p.all.forEach((t) => t.dispose());
+    // A hardware GPU's 'gemm' (fewer than 32 channels over a 3x3) does not take the batch norm.
+    const hardware = await hardwareTestGpu();
+    const few = CASES.find((k) => k.fused.hardware === null)!;
+    const q = problem(hardware, few, 21);
+    expect(chooseConv2dVariant('forward', conv2dGeometry(few.x, few.w, q.b?.shape ?? null, few.opts), hardware))
+      .toBe('gemm');
+    expect(conv2dBatchnorm2dEvalApplies(q.x, q.w, q.b, few.opts, q.state, EVAL)).toBe(false);
+    expect(() => conv2dBatchnorm2dEval(q.x, q.w, q.b, few.opts, q.state, EVAL, true)).toThrow(/needs eval mode/);
+    q.all.forEach((t) => t.dispose());
   });
 
   it('runs the modules in turn in training mode, or where a module is wrapped, and fused in eval mode', async () => {
