@@ -49,7 +49,7 @@ const GPUS: Record<Kind, () => Promise<Gpu>> = { software: softwareTestGpu, hard
 // and 'pointwise' (other 1x1s).
 const CASES: Case[] = [
   { name: '3x3, 64 channels', x: [2, 16, 14, 14], w: [64, 16, 3, 3], opts: { padding: 1 }, bias: false, affine: true,
-    fused: { software: 'subgroup', hardware: 'tiled' } },
+    fused: { software: 'subgroup', hardware: 'tiled, K split' } },
   { name: '3x3, 24 channels, bias', x: [1, 8, 9, 11], w: [24, 8, 3, 3], opts: { padding: 1 }, bias: true,
     affine: true, fused: { software: 'subgroup', hardware: null } },
   { name: '3x3 stride 2', x: [1, 8, 15, 13], w: [32, 8, 3, 3], opts: { stride: 2, padding: 1 }, bias: false,
