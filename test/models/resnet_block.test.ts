@@ -4,7 +4,7 @@ import { ReLU } from '../../src/graph/modules/relu.js';
 import { noGrad } from '../../src/graph/tape.js';
 import { tidy } from '../../src/graph/scope.js';
 import { Tensor } from '../../src/graph/tensor.js';
-import { BasicBlock, Bottleneck } from '../../src/models/backbones/resnet.js';
+import { BasicBlock, Bottleneck, ResNet } from '../../src/models/backbones/resnet.js';
 import { hardwareTestGpu, softwareTestGpu } from '../helpers/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 
@@ -52,5 +52,40 @@ describe('ResNet blocks', () => {
       [x, fused, wrapped].forEach((t) => t.dispose());
       block.dispose();
     });
+  }
+});
+
+describe('ResNet stem', () => {
+  // In inference conv1 applies bn1 and its ReLU as it stores (no batch norm pass in the whole forward); with conv1
+  // wrapped on the instance, as a capture would, conv1 and bn1 run as modules, with the same values.
+  for (const kind of ['software', 'hardware'] as const) {
+    it(`runs conv1, bn1 and the ReLU in the conv's pass in inference, and as modules when wrapped (${kind} GPU)`,
+      async () => {
+        const gpu = await (kind === 'software' ? softwareTestGpu() : hardwareTestGpu());
+        const model = new ResNet({ gpu, rng: createRng(8) }, 'resnet18', { numClasses: 4, inputSize: 32 });
+        model.eval();
+        const rng = createRng(9);
+        const x = Tensor.fromData(gpu, Float32Array.from({ length: 3 * 32 * 32 }, () => rng.next() - 0.5),
+          [1, 3, 32, 32]);
+        gpu.startProfiling();
+        const fused = tidy(() => noGrad(() => model.features(x)));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        expect(kernels.filter((k) => k.startsWith('batchnorm2d.normalize')), kernels.join()).toEqual([]);
+        let seen = 0;
+        Object.assign(model.conv1, {
+          forward(this: typeof model.conv1, input: Tensor): Tensor {
+            seen++;
+            return Object.getPrototypeOf(this).forward.call(this, input);
+          },
+        });
+        gpu.startProfiling();
+        const wrapped = tidy(() => noGrad(() => model.features(x)));
+        const wrappedKernels = (await gpu.stopProfiling()).map((k) => k.name);
+        expect(seen).toBe(1);
+        expect(wrappedKernels.filter((k) => k.startsWith('batchnorm2d.normalize'))).toHaveLength(1);
+        expectClose('wrapped against fused', await wrapped.read(), await fused.read(), fused.shape, { rel: 1e-5 });
+        [x, fused, wrapped].forEach((t) => t.dispose());
+        model.dispose();
+      });
   }
 });

@@ -91,17 +91,3 @@ export class BatchNorm2d extends Module {
     return (relu ? batchnorm2dRelu : batchnorm2d)(x, state, options);
   }
 }
-
-/**
- * A batch norm's forwardRelu as a layer of its own, for a list of layers run in order (forwardInOrder). It owns
- * nothing, so it is not registered: the batch norm and the ReLU keep their places in the module tree.
- */
-export class BatchNorm2dRelu extends Module {
-  constructor(private readonly bn: BatchNorm2d) {
-    super();
-  }
-
-  forward(x: Tensor): Tensor {
-    return this.bn.forwardRelu(x);
-  }
-}

@@ -8,13 +8,27 @@ import { conv2dBatchnorm2dEval, conv2dBatchnorm2dEvalApplies } from '../ops/conv
 import type { Tensor } from '../tensor.js';
 import type { BatchNorm2d } from './batchnorm2d.js';
 import type { Conv2d } from './conv2d.js';
-import type { Module } from './module.js';
+import { Module } from './module.js';
 
 export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean): Tensor {
   const fused = fusedEval(conv, bn, x, relu);
   if (fused) return fused;
   const y = conv.forward(x);
   return relu ? bn.forwardRelu(y) : bn.forward(y);
+}
+
+/**
+ * convBatchNorm as a layer of its own, for a list of layers run in order (forwardInOrder: ResNet's stem). It owns
+ * nothing, so it is not registered: the conv and the batch norm keep their places in the module tree.
+ */
+export class ConvBatchNormLayer extends Module {
+  constructor(private readonly conv: Conv2d, private readonly bn: BatchNorm2d, private readonly relu: boolean) {
+    super();
+  }
+
+  forward(x: Tensor): Tensor {
+    return convBatchNorm(this.conv, this.bn, x, this.relu);
+  }
 }
 
 /**

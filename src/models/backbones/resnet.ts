@@ -5,9 +5,9 @@
  * changes) before the last ReLU. Head: global average pool and fc.
  */
 import { AdaptiveAvgPool2d } from '../../graph/modules/adaptive_avgpool2d.js';
-import { BatchNorm2d, BatchNorm2dRelu } from '../../graph/modules/batchnorm2d.js';
+import { BatchNorm2d } from '../../graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../graph/modules/conv2d.js';
-import { convBatchNorm, convBatchNormAddRelu } from '../../graph/modules/conv_batchnorm2d.js';
+import { convBatchNorm, convBatchNormAddRelu, ConvBatchNormLayer } from '../../graph/modules/conv_batchnorm2d.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
@@ -127,9 +127,9 @@ export class ResNet extends Backbone {
   readonly camLayer = 'layer4';
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm2d;
-  /** Registered for PyTorch's module tree; the stem runs bn1 and the ReLU as one op (bn1Relu). */
+  /** Registered for PyTorch's module tree; the stem runs conv1, bn1 and the ReLU as one layer (stem). */
   readonly relu: ReLU;
-  private readonly bn1Relu: BatchNorm2dRelu;
+  private readonly stem: ConvBatchNormLayer;
   readonly maxpool: MaxPool2d;
   readonly layers: Sequential[];
   readonly avgpool: AdaptiveAvgPool2d;
@@ -141,7 +141,7 @@ export class ResNet extends Backbone {
     this.conv1 = this.registerModule('conv1', new Conv2d(ctx, 3, 64, 7, { stride: 2, padding: 3, bias: false }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d(ctx, 64));
     this.relu = this.registerModule('relu', new ReLU());
-    this.bn1Relu = new BatchNorm2dRelu(this.bn1);
+    this.stem = new ConvBatchNormLayer(this.conv1, this.bn1, true);
     this.maxpool = this.registerModule('maxpool', new MaxPool2d(3, { stride: 2, padding: 1 }));
     let channels = 64;
     this.layers = layers.map((count, i) => {
@@ -158,7 +158,7 @@ export class ResNet extends Backbone {
   }
 
   features(x: Tensor): Tensor {
-    return forwardInOrder([this.conv1, this.bn1Relu, this.maxpool, ...this.layers], x);
+    return forwardInOrder([this.stem, this.maxpool, ...this.layers], x);
   }
 
   head(features: Tensor): Tensor {
