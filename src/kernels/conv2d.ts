@@ -1329,8 +1329,9 @@ function tapMajorWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry, mBlocks: num
 
 /**
  * forward_5_tiled: 64x64 blocks where they still make TILED_MIN_WORKGROUPS workgroups, else 32x32; with fewer 32x32
- * blocks than TILED_SPLIT_WORKGROUPS, a hardware GPU splits K (each split writes its own copy of y, added by sum_partials, or with an
- * epilogue (affine, residual as forward_5_tiled takes them) by sum_partials_affine, which applies it).
+ * blocks than TILED_SPLIT_WORKGROUPS, a hardware GPU splits K (each split writes its own copy of y, added by
+ * sum_partials, or with an epilogue (affine, residual as forward_5_tiled takes them) by sum_partials_affine, which
+ * applies it as it adds them).
  */
 function runTiledForward(
   gpu: Gpu,
