@@ -9,7 +9,8 @@ attributes. Forwards run in eval mode in float64, so the reference carries no fl
 
 Also written: hash_check (hashed values of a small state dict, for the cross-language check), densenet_tiny (a
 tiny torchvision DenseNet saved as a .pth with pre-0.4 key names and no num_batches_tracked, as torchvision's
-DenseNet file is, and its logits), and the parameter counts of the 1000-class models are printed.
+DenseNet file is, and its logits), densenet_tiny_step (a tiny DenseNet's training-mode gradients, every parameter's in
+full: the dense blocks' concatenations in backward), and the parameter counts of the 1000-class models are printed.
 """
 import os
 import sys
@@ -157,6 +158,37 @@ def densenet_tiny_legacy():
     write_fixture("backbones/densenet_tiny", [("eval", attrs, {"y": y})])
 
 
+DENSENET_STEP = {"growth_rate": 4, "block_config": (3, 4), "num_init_features": 8, "bn_size": 2}
+STEP_LABELS = [2, 0]
+
+
+def densenet_tiny_step():
+    """A tiny DenseNet in train mode: logits, mean cross-entropy and every parameter's gradient, in float64; and,
+    per parameter, the relative error of PyTorch's own float32 gradient against that ("f32_error.<name>"), since
+    one tensor (norm0.weight, a sum that cancels to near zero) carries 5e-4 of it in any float32 computation."""
+    shape = (BATCH, 3, 32, 32)
+    labels = torch.tensor(STEP_LABELS)
+    runs = {}
+    for dtype in (torch.float64, torch.float32):
+        torch.manual_seed(0)
+        model = tvm.DenseNet(**DENSENET_STEP, num_classes=3)
+        model.load_state_dict(hashed_state_dict(model, WEIGHT_SEED))
+        model = model.to(dtype).train()
+        logits = model(hashed_input(INPUT_SEED, shape).to(dtype))
+        loss = torch.nn.functional.cross_entropy(logits, labels)
+        loss.backward()
+        runs[dtype] = (logits, loss, {name: p.grad.double() for name, p in model.named_parameters()})
+    logits, loss, grads = runs[torch.float64]
+    grads32 = runs[torch.float32][2]
+    roles = {"logits": logits, "loss": loss.reshape(1), "labels": labels.double()}
+    for name, g in grads.items():
+        roles[f"grad.{name}"] = g
+        roles[f"f32_error.{name}"] = ((grads32[name] - g).norm() / g.norm()).reshape(1)
+    attrs = {"inputShape": list(shape), "inputSeed": INPUT_SEED, "weightSeed": WEIGHT_SEED, "numClasses": 3,
+             "growthRate": 4, "blockConfig": [3, 4], "numInitFeatures": 8, "bnSize": 2}
+    write_fixture("backbones/densenet_tiny_step", [("train", attrs, roles)])
+
+
 def param_counts():
     print("parameters of the 1000-class models:")
     for name, build in PARAM_COUNT_MODELS.items():
@@ -175,6 +207,7 @@ def main():
     if not sys.argv[1:]:
         hash_check()
         densenet_tiny_legacy()
+        densenet_tiny_step()
         param_counts()
 
 

@@ -18,7 +18,7 @@ import { adaptiveAvgpool2d } from '../../graph/ops/adaptive_avgpool2d.js';
 import { concat } from '../../graph/ops/concat.js';
 import { relu } from '../../graph/ops/relu.js';
 import { flatten } from '../../graph/ops/reshape.js';
-import { tidy } from '../../graph/scope.js';
+import { disposeIntermediate, tidy } from '../../graph/scope.js';
 import type { Tensor } from '../../graph/tensor.js';
 import type { WeightMap } from '../../io/weight_tensor.js';
 import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
@@ -48,11 +48,9 @@ class DenseLayer extends Module {
     this.conv2 = this.registerModule('conv2', new Conv2d(ctx, bnSize * growthRate, growthRate, 3, { padding: 1, bias: false }));
   }
 
-  /** The new feature maps from every earlier one (concatenated first, as torchvision's bn_function). */
-  forward(inputs: readonly Tensor[]): Tensor {
+  /** The new feature maps from the concatenation of every earlier one (torchvision's bn_function's input). */
+  forward(x: Tensor): Tensor {
     return tidy(() => {
-      // A copy: the block keeps appending to its list, and the tape holds the array an op was given.
-      const x = inputs.length === 1 ? inputs[0]! : concat([...inputs]);
       const bottleneck = this.conv1.forward(this.norm1.forwardRelu(x));
       return this.conv2.forward(this.norm2.forwardRelu(bottleneck));
     });
@@ -68,11 +66,22 @@ class DenseBlock extends Module implements Layer {
       this.registerModule(`denselayer${i + 1}`, new DenseLayer(ctx, inC + i * growthRate, growthRate, bnSize)));
   }
 
+  /**
+   * torchvision concatenates the block's input and all the new maps so far before each layer, a copy per map and
+   * layer (1,658 dispatches in DenseNet-201). Here the concatenation grows by one map a layer: the last one and the
+   * new maps, two copies; the same values, and what each layer's batch norm reads is the same tensor either way.
+   */
   forward(x: Tensor): Tensor {
     return tidy(() => {
-      const features = [x];
-      for (const layer of this.layers) features.push(layer.forward(features));
-      return concat(features);
+      let features = x;
+      for (const layer of this.layers) {
+        const fresh = layer.forward(features);
+        const next = concat([features, fresh]);
+        if (features !== x) disposeIntermediate(features);
+        disposeIntermediate(fresh);
+        features = next;
+      }
+      return features;
     });
   }
 }
