@@ -12,6 +12,7 @@
  * slice's sum in slice order (deterministic, and equal to one pass up to rounding).
  * When everything fits, the kernel runs once on the whole buffers, exactly as without slicing.
  */
+import { bufferBytes } from '../runtime/binding_bytes.js';
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { GpuError } from '../runtime/errors.js';
 import type { KernelSpec, ParamValues } from './kernel.js';
@@ -139,7 +140,7 @@ export function forEachElementSlice(
     const count = Math.min(per, n - start);
     const range = (buffer: GPUBuffer): Binding => {
       const offset = start * 4;
-      return { buffer, offset, size: Math.min(roundUp(count * 4, 16), buffer.size - offset) };
+      return { buffer, offset, size: Math.min(roundUp(count * 4, 16), bufferBytes(buffer) - offset) };
     };
     launch(start, count, buffers.map(range));
   }
@@ -151,8 +152,8 @@ function isOperand(b: Binding | BatchOperand): b is BatchOperand {
 
 /** The buffer itself when it fits one binding (as unsliced code binds it), else its first `bytes` (to whole vec4s). */
 function whole(buffer: GPUBuffer, bytes: number, maxBytes: number): Binding {
-  if (buffer.size <= maxBytes) return buffer;
-  return { buffer, offset: 0, size: Math.min(buffer.size, Math.max(16, roundUp(bytes, 16))) };
+  if (bufferBytes(buffer) <= maxBytes) return buffer;
+  return { buffer, offset: 0, size: Math.min(bufferBytes(buffer), Math.max(16, roundUp(bytes, 16))) };
 }
 
 function roundUp(value: number, multiple: number): number {

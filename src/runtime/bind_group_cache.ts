@@ -5,6 +5,7 @@
  * layout and buffer identities; a destroyed buffer's entries can never be hit again (the pool never hands that object out
  * again) and are dropped when the cache is cleared at its size cap.
  */
+import { bufferBytes, isRange } from './binding_bytes.js';
 import type { Binding } from './gpu.js';
 
 const MAX_ENTRIES = 8192;
@@ -28,7 +29,7 @@ export class BindGroupCache {
     let key = `${this.id(layout)}|${this.id(params)}:${paramsSize}`;
     for (let i = 0; i < bindings.length; i++) {
       const b = bindings[i]!;
-      key += isRange(b) ? `|${this.id(b.buffer)}:${b.offset}:${b.size}` : `|${this.id(b)}:0:${b.size}`;
+      key += isRange(b) ? `|${this.id(b.buffer)}:${b.offset}:${b.size}` : `|${this.id(b)}:0:${bufferBytes(b)}`;
     }
     let group = this.groups.get(key);
     if (!group) {
@@ -38,7 +39,7 @@ export class BindGroupCache {
         layout,
         entries: [
           { binding: 0, resource: { buffer: params, offset: 0, size: paramsSize } },
-          ...bindings.map((b, i) => ({ binding: i + 1, resource: isRange(b) ? b : { buffer: b, offset: 0, size: b.size } })),
+          ...bindings.map((b, i) => ({ binding: i + 1, resource: isRange(b) ? b : { buffer: b, offset: 0, size: bufferBytes(b) } })),
         ],
       });
       this.groups.set(key, group);
@@ -55,8 +56,4 @@ export class BindGroupCache {
     if (id === undefined) this.ids.set(object, (id = this.nextId++));
     return id;
   }
-}
-
-function isRange(b: Binding): b is Exclude<Binding, GPUBuffer> {
-  return 'buffer' in b;
 }

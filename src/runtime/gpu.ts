@@ -6,6 +6,7 @@
  */
 import type { Platform } from '../platform/platform.js';
 import { BindGroupCache } from './bind_group_cache.js';
+import { bindingBytes } from './binding_bytes.js';
 import { BufferPool, type PoolStats } from './buffer_pool.js';
 import { GpuError, NoAdapterError, NO_ADAPTER_HELP } from './errors.js';
 import { adapterIdentity, KernelChoiceError, type KernelChoices } from './kernel_choices.js';
@@ -255,7 +256,7 @@ export class Gpu {
     }
     if (x * y * z === 0) return;
     for (let i = 0; i < buffers.length; i++) {
-      const size = buffers[i]!.size; // a whole buffer's size or a range's
+      const size = bindingBytes(buffers[i]!);
       if (size > this.maxBindingBytes) {
         throw new GpuError(
           `${spec.name}: binding "${spec.bindings[i]!.name}" is ${size} bytes, over this device's ` +
