@@ -56,6 +56,8 @@ const CASES: Case[] = [
     affine: false, fused: { software: 'subgroup', hardware: 'tiled' } },
   { name: '3x3, 7 x 7', x: [1, 64, 7, 7], w: [96, 64, 3, 3], opts: { padding: 1 }, bias: true, affine: true,
     fused: { software: 'subgroup', hardware: 'tiled, K split' } },
+  { name: '3x3, 2 groups', x: [1, 64, 9, 9], w: [128, 32, 3, 3], opts: { padding: 1, groups: 2 }, bias: true,
+    affine: true, fused: { software: 'subgroup', hardware: 'tiled, K split' } },
   { name: '1x1, 7 x 7', x: [3, 36, 7, 7], w: [40, 36, 1, 1], opts: {}, bias: false, affine: true,
     fused: { software: 'pointwise', hardware: 'pointwise' } },
   { name: '1x1, 256 inputs', x: [1, 256, 5, 6], w: [48, 256, 1, 1], opts: {}, bias: false, affine: false,
