@@ -8,7 +8,7 @@ import { Conv2d } from '../graph/modules/conv2d.js';
 import { AvgPool2d } from '../graph/modules/avgpool2d.js';
 import { Linear } from '../graph/modules/linear.js';
 import { MaxPool2d } from '../graph/modules/maxpool2d.js';
-import { Module, type Layer, type ModuleContext } from '../graph/modules/module.js';
+import { forwardIsWrapped, Module, type Layer, type ModuleContext } from '../graph/modules/module.js';
 import { ModuleList } from '../graph/modules/module_list.js';
 import { concat } from '../graph/ops/concat.js';
 import { concatPool2d, type ConcatPool2dInput } from '../graph/ops/concat_pool2d.js';
@@ -88,7 +88,7 @@ export class CnnxBranch extends Module implements Layer {
     const pool = this.pool instanceof MaxPool2d
       ? { op: 'maxpool2d' as const, options }
       : { op: 'avgpool2d' as const, options };
-    const convWrapped = Object.prototype.hasOwnProperty.call(this.conv, 'forward');
+    const convWrapped = forwardIsWrapped(this.conv);
     if (!bnRelu.options.training || convWrapped) return { x: this.conv.forward(x), pool, bnRelu };
     // The batch statistics from the conv's own pass where its kernel can write them: the batch norm need not read
     // the conv's output again.
@@ -98,7 +98,7 @@ export class CnnxBranch extends Module implements Layer {
 
   /** Whether the forward of this branch, its batch norm or its pool is wrapped on the instance (a layer capture). */
   isWrapped(): boolean {
-    return [this, this.bn, this.pool].some((m) => Object.prototype.hasOwnProperty.call(m, 'forward'));
+    return [this, this.bn, this.pool].some(forwardIsWrapped);
   }
 }
 

@@ -8,7 +8,7 @@ import { conv2dBatchnorm2dEval, conv2dBatchnorm2dEvalApplies } from '../ops/conv
 import type { Tensor } from '../tensor.js';
 import type { BatchNorm2d } from './batchnorm2d.js';
 import type { Conv2d } from './conv2d.js';
-import { Module } from './module.js';
+import { forwardIsWrapped, Module } from './module.js';
 
 export function convBatchNorm(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean): Tensor {
   const fused = fusedEval(conv, bn, x, relu);
@@ -37,21 +37,16 @@ export class ConvBatchNormLayer extends Module {
  */
 export function convBatchNormAddRelu(conv: Conv2d, bn: BatchNorm2d, relu: Module, x: Tensor, identity: Tensor):
   Tensor | null {
-  if (isWrapped(relu)) return null;
+  if (forwardIsWrapped(relu)) return null;
   return fusedEval(conv, bn, x, false, identity);
 }
 
 function fusedEval(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean, residual?: Tensor): Tensor | null {
   // Training counts the batch in opArgs: ask only in eval mode, where it counts nothing.
-  if (bn.training || isWrapped(conv) || isWrapped(bn)) return null;
+  if (bn.training || forwardIsWrapped(conv) || forwardIsWrapped(bn)) return null;
   const { state, options } = bn.opArgs();
   const { weight, bias } = conv;
   const convOpts = conv.opOptions();
   if (!conv2dBatchnorm2dEvalApplies(x, weight, bias, convOpts, state, options)) return null;
   return conv2dBatchnorm2dEval(x, weight, bias, convOpts, state, options, relu, residual);
-}
-
-/** Whether a module's forward is wrapped on the instance (a layer capture). */
-function isWrapped(m: Module): boolean {
-  return Object.prototype.hasOwnProperty.call(m, 'forward');
 }

@@ -74,6 +74,14 @@ export function fitsShape(expected: Shape, got: { shape: readonly number[]; data
   return same && got.data.length === numel(expected);
 }
 
+/**
+ * Whether a module's forward is wrapped on the instance (a layer capture, which must see the module run): a fused
+ * path that would skip the module's own forward asks this first.
+ */
+export function forwardIsWrapped(m: Module): boolean {
+  return Object.prototype.hasOwnProperty.call(m, 'forward');
+}
+
 /** A trainable tensor: requires a gradient and survives tidy() until dispose(). */
 export function createParameter(gpu: Gpu, data: Float32Array, shape: Shape, label: string): Tensor {
   const tensor = keep(Tensor.fromData(gpu, data, shape, label));

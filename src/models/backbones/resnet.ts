@@ -10,7 +10,7 @@ import { Conv2d } from '../../graph/modules/conv2d.js';
 import { convBatchNorm, convBatchNormAddRelu, ConvBatchNormLayer } from '../../graph/modules/conv_batchnorm2d.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
-import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
+import { forwardIsWrapped, Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
 import { ReLU } from '../../graph/modules/relu.js';
 import { forwardInOrder, Sequential } from '../../graph/modules/sequential.js';
 import { add } from '../../graph/ops/add.js';
@@ -25,7 +25,7 @@ import { Backbone, IMAGENET_NORM, type BackboneConfig } from './common.js';
  * ReLU module is wrapped on the instance (a layer capture), which then sees the sum as its input.
  */
 function residualRelu(relu: ReLU, out: Tensor, identity: Tensor): Tensor {
-  if (Object.prototype.hasOwnProperty.call(relu, 'forward')) return relu.forward(add(out, identity));
+  if (forwardIsWrapped(relu)) return relu.forward(add(out, identity));
   return addRelu(out, identity);
 }
 
@@ -44,7 +44,7 @@ function blockEnd(conv: Conv2d, bn: BatchNorm2d, relu: ReLU, out: Tensor, identi
  */
 function identityOf(downsample: Sequential | null, x: Tensor): Tensor {
   if (!downsample) return x;
-  if (Object.prototype.hasOwnProperty.call(downsample, 'forward')) return downsample.forward(x);
+  if (forwardIsWrapped(downsample)) return downsample.forward(x);
   const [conv, bn] = downsample.layers as [Conv2d, BatchNorm2d];
   return convBatchNorm(conv, bn, x, false);
 }
