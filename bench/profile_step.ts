@@ -86,12 +86,14 @@ times.forEach((t, i) => {
   rows.set(key, row);
   total += t.ms;
 });
+// A hardware GPU's step is a few ms: its kernels need more digits than lavapipe's.
+const digits = total < 20 ? 3 : 1;
 console.log(`${opts.model}, ${opts.infer ? 'inference' : 'training step'}, batch ${BATCH}, ${height} x ${width}, ` +
-  `${gpu.info.description}: ${total.toFixed(1)} ms of GPU time in ${times.length} dispatches`);
+  `${gpu.info.description}: ${total.toFixed(digits)} ms of GPU time in ${times.length} dispatches`);
 console.log('| ms | share | dispatches | kernel |');
 console.log('| ---: | ---: | ---: | --- |');
 for (const [key, row] of [...rows].sort((a, b) => b[1].ms - a[1].ms).slice(0, TOP)) {
-  console.log(`| ${row.ms.toFixed(1)} | ${((100 * row.ms) / total).toFixed(1)}% | ${row.n} | ${key} |`);
+  console.log(`| ${row.ms.toFixed(digits)} | ${((100 * row.ms) / total).toFixed(1)}% | ${row.n} | ${key} |`);
 }
 
 optimizer?.dispose();

@@ -9,6 +9,11 @@ import type { Node } from './tape.js';
 
 export class Storage {
   private refs = 1;
+  /**
+   * Writes of the data in place since it was made (the host's, Adam's, a training batch norm's running statistics):
+   * what is derived from the data and kept (a batch norm's eval stats rows) compares it to know it still holds.
+   */
+  version = 0;
 
   constructor(
     readonly gpu: Gpu,
@@ -119,6 +124,17 @@ export class Tensor {
       throw new RangeError(`${data.length} values do not fill shape [${this.shape.join(', ')}]`);
     }
     this.gpu.upload(this.buffer, data instanceof Float32Array ? data : Float32Array.from(data));
+    this.markWritten();
+  }
+
+  /** How many times the data was written in place (Storage.version). */
+  get version(): number {
+    return this.storage.version;
+  }
+
+  /** Records that a kernel wrote the data in place (see Storage.version). */
+  markWritten(): void {
+    this.storage.version++;
   }
 
   /** Copies the data to the host (flushes pending GPU work). */

@@ -71,6 +71,7 @@ export class Adam {
       const s = this.stateOf(name, w);
       s.step++;
       updates.push({ buffers: { w: w.buffer, dw: dw.buffer, m: s.m.buffer, v: s.v.buffer }, n: w.size, t: s.step });
+      w.markWritten();
       gpu = w.gpu;
     }
     if (gpu) runAdamUpdates(gpu, updates, hyper);

@@ -11,6 +11,7 @@ import { tidy } from '../../src/graph/scope.js';
 import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { chooseConv2dVariant } from '../../src/kernels/conv2d.js';
+import { Adam } from '../../src/train/adam.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { hardwareTestGpu, softwareTestGpu, testGpu } from '../helpers/gpu.js';
@@ -223,4 +224,50 @@ describe('conv2d_batchnorm2d', () => {
     conv.dispose();
     bn.dispose();
   });
+
+  it('keeps a batch norm\'s eval stats rows between forwards until its weights or running statistics are written',
+    async () => {
+      const gpu = await testGpu();
+      const ctx = { gpu, rng: createRng(7) };
+      const conv = new Conv2d(ctx, 16, 64, 3, { padding: 1, bias: false });
+      const bn = new BatchNorm2d(ctx, 64);
+      const x = Tensor.fromData(gpu, random(2 * 16 * 14 * 14, 41), [2, 16, 14, 14]);
+      const evalMode = (): void => void [conv, bn].forEach((m) => m.eval());
+      const trainMode = (): void => void [conv, bn].forEach((m) => m.train());
+      // A fused forward: how many stats-row dispatches it ran, and whether it equals the modules run in turn.
+      const fusedForward = async (what: string): Promise<number> => {
+        gpu.startProfiling();
+        const fused = noGrad(() => tidy(() => convBatchNorm(conv, bn, x, true)));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        expect(kernels.some((k) => k.startsWith('batchnorm2d.normalize')), what).toBe(false);
+        const plain = noGrad(() => tidy(() => bn.forwardRelu(conv.forward(x))));
+        expectClose(what, await fused.read(), await plain.read(), fused.shape, { rel: 1e-5 });
+        [fused, plain].forEach((t) => t.dispose());
+        return kernels.filter((k) => k === 'batchnorm2d.stats_running').length;
+      };
+      evalMode();
+      expect(await fusedForward('first forward')).toBe(1);
+      expect(await fusedForward('second forward')).toBe(0);
+      // Each way the state changes: a host write, loadStateDict, an Adam step, a training forward.
+      bn.weight!.write(random(64, 43, 0.5, 1));
+      expect(await fusedForward('after weight.write')).toBe(1);
+      const state = await bn.stateDict();
+      state.set('running_var', { shape: [64], data: random(64, 44, 0.3, 2) });
+      bn.loadStateDict(state);
+      expect(await fusedForward('after loadStateDict')).toBe(1);
+      expect(await fusedForward('again')).toBe(0);
+      const adam = new Adam(new Map([['bias', bn.bias!]]), { lr: 0.1 });
+      bn.bias!.grad = Tensor.fromData(gpu, random(64, 45), [64]);
+      adam.step();
+      expect(await fusedForward('after an Adam step')).toBe(1);
+      trainMode();
+      tidy(() => void convBatchNorm(conv, bn, x, true));
+      evalMode();
+      expect(await fusedForward('after a training forward')).toBe(1);
+      adam.zeroGrad();
+      adam.dispose();
+      x.dispose();
+      conv.dispose();
+      bn.dispose();
+    });
 });

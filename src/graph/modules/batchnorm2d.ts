@@ -6,10 +6,12 @@
  */
 import {
   batchnorm2d,
+  batchnorm2dEvalStats,
   batchnorm2dRelu,
   type Batchnorm2dOptions as Batchnorm2dOpOptions,
   type Batchnorm2dState,
 } from '../ops/batchnorm2d.js';
+import { keep } from '../scope.js';
 import type { Tensor } from '../tensor.js';
 import { createBuffer, createParameter, Module, type ModuleContext } from './module.js';
 
@@ -29,6 +31,7 @@ export class BatchNorm2d extends Module {
   /** Training batches seen; saved as num_batches_tracked. */
   numBatchesTracked = 0;
   readonly eps: number;
+  private evalStats: { rows: Tensor; sources: (Tensor | null)[]; versions: number[] } | null = null;
   readonly momentum: number | null;
 
   constructor(
@@ -84,6 +87,30 @@ export class BatchNorm2d extends Module {
       state: { weight, bias, runningMean, runningVar },
       options: { training: this.training || !tracking, momentum, eps: this.eps },
     };
+  }
+
+  /**
+   * The eval-mode stats rows from the running statistics, for a conv that applies this batch norm as it stores
+   * (convBatchNorm). Kept between forwards: made again only once the weight, bias or running statistics were written
+   * (Tensor.version: Adam, a training forward, loadStateDict), so an inference forward spends no dispatch on them.
+   */
+  evalStatsRows(): Tensor {
+    const { weight, bias, runningMean, runningVar } = this;
+    const sources = [weight, bias, runningMean, runningVar];
+    const versions = sources.map((t) => t?.version ?? -1);
+    const cached = this.evalStats;
+    // The same tensors (not replaced) at the same versions.
+    if (cached && sources.every((t, i) => t === cached.sources[i] && versions[i] === cached.versions[i])) return cached.rows;
+    cached?.rows.dispose();
+    const rows = keep(batchnorm2dEvalStats({ weight, bias, runningMean, runningVar }, this.eps));
+    this.evalStats = { rows, sources, versions };
+    return rows;
+  }
+
+  protected override releaseDerived(): void {
+    this.evalStats?.rows.dispose();
+    this.evalStats = null;
+    super.releaseDerived();
   }
 
   private apply(x: Tensor, relu: boolean): Tensor {

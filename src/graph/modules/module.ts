@@ -215,9 +215,15 @@ export abstract class Module {
     return { missing: problems.missing.map((k) => k.name), unexpected: problems.unexpected.map((k) => k.name) };
   }
 
-  /** Frees every parameter (with its gradient) and buffer of the tree. */
+  /** Frees every parameter (with its gradient) and buffer of the tree, and what its modules keep derived from them. */
   dispose(): void {
     for (const e of this.stateEntries('')) if (e.kind !== 'scalar') e.tensor.dispose();
+    this.releaseDerived();
+  }
+
+  /** Frees what this module keeps derived from its state (a batch norm's eval stats rows), then its children's. */
+  protected releaseDerived(): void {
+    for (const child of this.children.values()) child.releaseDerived();
   }
 
   // ------------------------------------------------------------ internals

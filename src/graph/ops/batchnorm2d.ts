@@ -118,18 +118,26 @@ export function batchnorm2dStats(
       `batchnorm2d: expected more than 1 value per channel when training, got input of shape [${x.shape.join(', ')}]`,
     );
   }
-  if (!training && (!runningMean || !runningVar)) throw new RangeError(EVAL_NEEDS_RUNNING);
+  if (!training) return batchnorm2dEvalStats(state, eps);
   const gpu = x.gpu;
-  const w = weight?.buffer ?? null;
-  const b = bias?.buffer ?? null;
   const stats = Tensor.empty(gpu, [STATS_ROWS, shape.c], 'batchnorm2d.forward:stats');
-  if (training) {
-    const running = runningMean && runningVar ? { rm: runningMean.buffer, rv: runningVar.buffer, momentum } : null;
-    const given = partials ? { part: partials.part.buffer, chunks: partials.chunks } : null;
-    runBatchnorm2dBatchStats(gpu, x.buffer, w, b, stats.buffer, shape, eps, batchnorm2dVariant(shape), running, given);
-  } else {
-    runBatchnorm2dRunningStats(gpu, runningMean!.buffer, runningVar!.buffer, w, b, stats.buffer, shape.c, eps);
-  }
+  const running = runningMean && runningVar ? { rm: runningMean.buffer, rv: runningVar.buffer, momentum } : null;
+  const given = partials ? { part: partials.part.buffer, chunks: partials.chunks } : null;
+  runBatchnorm2dBatchStats(gpu, x.buffer, weight?.buffer ?? null, bias?.buffer ?? null, stats.buffer, shape, eps,
+    batchnorm2dVariant(shape), running, given);
+  runningMean?.markWritten();
+  runningVar?.markWritten();
+  return stats;
+}
+
+/** The eval-mode [5, C] stats rows, from the running statistics alone (state's shapes checked by the caller). */
+export function batchnorm2dEvalStats(state: Batchnorm2dState, eps: number): Tensor {
+  const { weight, bias, runningMean, runningVar } = state;
+  if (!runningMean || !runningVar) throw new RangeError(EVAL_NEEDS_RUNNING);
+  const c = runningMean.size;
+  const stats = Tensor.empty(runningMean.gpu, [STATS_ROWS, c], 'batchnorm2d.eval:stats');
+  runBatchnorm2dRunningStats(runningMean.gpu, runningMean.buffer, runningVar.buffer, weight?.buffer ?? null,
+    bias?.buffer ?? null, stats.buffer, c, eps);
   return stats;
 }
 

@@ -5,8 +5,10 @@
  * conv's output is never written and the batch norm's pass never runs. With `residual` (and relu false) a residual
  * block's end too: relu(that + residual), as addRelu computes it, without its pass. Inference only: it records
  * nothing, and conv2dBatchnorm2dEvalApplies says where it may run (no gradient wanted, eval mode, a forward variant
- * that takes the affine, one storage binding); elsewhere run the ops one by one.
+ * that takes the affine, one storage binding); elsewhere run the ops one by one. `stats`, the batch norm's eval
+ * stats rows when the caller keeps them (BatchNorm2d.evalStatsRows), spares the dispatch that makes them.
  */
+import { STATS_ROWS } from '../../kernels/batchnorm2d.js';
 import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
 import { needsGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
@@ -37,6 +39,7 @@ export function conv2dBatchnorm2dEval(
   bnOpts: Batchnorm2dOptions,
   relu: boolean,
   residual?: Tensor,
+  stats?: Tensor,
 ): Tensor {
   if (!conv2dBatchnorm2dEvalApplies(x, w, b, convOpts, state, bnOpts)) {
     throw new RangeError('conv2dBatchnorm2dEval: needs eval mode, no gradient, and a conv kernel that applies the ' +
@@ -49,14 +52,18 @@ export function conv2dBatchnorm2dEval(
     throw new RangeError(`conv2dBatchnorm2dEval: a residual [${residual.shape.join(', ')}] must match the output ` +
       `[${shape.join(', ')}], and brings its own ReLU after the add (relu false)`);
   }
+  if (stats && (stats.shape[0] !== STATS_ROWS || stats.shape[1] !== g.cout)) {
+    throw new RangeError(`conv2dBatchnorm2dEval: stats rows [${stats.shape.join(', ')}] are not [${STATS_ROWS}, ` +
+      `${g.cout}]`);
+  }
   const y = Tensor.empty(x.gpu, shape, residual ? 'conv2d_batchnorm2d_add_relu.forward:y' : label);
   // In eval mode the stats rows come from the running statistics alone (y only gives the shape to check).
-  const stats = batchnorm2dStats(y, state, bnOpts);
+  const rows = stats ?? batchnorm2dStats(y, state, bnOpts);
   runConv2dForward(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, g, undefined, undefined, {
-    stats: stats.buffer,
+    stats: rows.buffer,
     relu,
     ...(residual ? { residual: residual.buffer } : {}),
   });
-  stats.dispose();
+  if (!stats) rows.dispose();
   return y;
 }

@@ -9,6 +9,7 @@
 import { AvgPool2d } from '../../graph/modules/avgpool2d.js';
 import { BatchNorm2d } from '../../graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../graph/modules/conv2d.js';
+import { convBatchNorm } from '../../graph/modules/conv_batchnorm2d.js';
 import { Linear } from '../../graph/modules/linear.js';
 import { MaxPool2d } from '../../graph/modules/maxpool2d.js';
 import { Module, type Layer, type ModuleContext } from '../../graph/modules/module.js';
@@ -44,16 +45,16 @@ class DenseLayer extends Module {
     this.registerModule('relu1', new ReLU()); // torchvision's module tree; norm1.forwardRelu runs both as one op
     this.conv1 = this.registerModule('conv1', new Conv2d(ctx, inC, bnSize * growthRate, 1, { bias: false }));
     this.norm2 = this.registerModule('norm2', new BatchNorm2d(ctx, bnSize * growthRate));
-    this.registerModule('relu2', new ReLU());
+    this.registerModule('relu2', new ReLU()); // likewise, with norm2 (and conv1 in inference)
     this.conv2 = this.registerModule('conv2', new Conv2d(ctx, bnSize * growthRate, growthRate, 3, { padding: 1, bias: false }));
   }
 
-  /** The new feature maps from the concatenation of every earlier one (torchvision's bn_function's input). */
+  /**
+   * The new feature maps from the concatenation of every earlier one (torchvision's bn_function's input). norm1
+   * comes before its conv, norm2 after one: in inference conv1 applies norm2 and its ReLU as it stores.
+   */
   forward(x: Tensor): Tensor {
-    return tidy(() => {
-      const bottleneck = this.conv1.forward(this.norm1.forwardRelu(x));
-      return this.conv2.forward(this.norm2.forwardRelu(bottleneck));
-    });
+    return tidy(() => this.conv2.forward(convBatchNorm(this.conv1, this.norm2, this.norm1.forwardRelu(x), true)));
   }
 }
 
