@@ -384,15 +384,17 @@ const PATCH_FORWARD_BLOCK = { rows: 16, cols: 32 };
 const PATCH_FORWARD_CHANNELS = 16;
 const PATCH_FORWARD_WG = 128;
 /**
- * backward_weight_5_patch: blocks of 4 x 32 output pixels, threads per workgroup at most (one per channel, input
- * channel and kernel row) and at least (the rest only stage the tiles: a 3x3's 48 threads each loaded 43 values a
- * block, one after another), the patch values its workgroup memory holds, and the workgroups it aims for, as
- * backward_weight_3_subgroup's.
+ * backward_weight_5_patch: blocks of 4 x 32 output pixels, threads per workgroup at most (one per channel quad, input
+ * channel, kernel row and block row) and at least (the rest only stage the tiles: a 3x3's 48 threads each loaded 43
+ * values a block, one after another), the patch values its workgroup memory holds, and the workgroups it aims for,
+ * as backward_weight_3_subgroup's.
  */
 const PATCH_WEIGHT_BLOCK = { rows: 4, cols: 32 };
 const PATCH_WEIGHT_WG = 256;
 const PATCH_WEIGHT_MIN_WG = 128;
-const PATCH_WEIGHT_PATCH = 1984;
+const PATCH_WEIGHT_PATCH = 1920;
+/** vec4s of backward_weight_5_patch's dy tile, which holds the block rows' sums at the end. */
+const PATCH_WEIGHT_SUMS = 544;
 const PATCH_WEIGHT_WORKGROUPS = { software: 32, hardware: 2048 };
 const DW_STRIPS = [8, 4] as const;
 const DW_WG = 64;
@@ -1020,7 +1022,16 @@ function patchApplies(pass: 'forward' | 'backwardWeight', g: Conv2dGeometry): bo
   const plain = g.groups === 1 && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 && g.dilW === 1;
   if (!plain || g.kh > PATCH_MAX_K || g.kw > PATCH_MAX_K) return false;
   if (pass === 'forward') return g.kh * g.kw <= PATCH_MAX_TAPS;
-  return g.cin * g.kh <= PATCH_WEIGHT_WG && g.cin * patchWeightPlane(g) <= PATCH_WEIGHT_PATCH;
+  return patchWeightFits(g, 4) && g.cin * patchWeightPlane(g) <= PATCH_WEIGHT_PATCH;
+}
+
+/**
+ * Whether backward_weight_5_patch takes `tm` channels a workgroup here: a thread per (channel quad, input channel,
+ * kernel row, block row), and per (quad, input channel, kernel row) 4 * ceil(kw / 4) + 1 vec4 sums in its dy tile.
+ */
+function patchWeightFits(g: Conv2dGeometry, tm: number): boolean {
+  const slots = (tm / 4) * g.cin * g.kh;
+  return slots * PATCH_WEIGHT_BLOCK.rows <= PATCH_WEIGHT_WG && slots * (4 * Math.ceil(g.kw / 4) + 1) <= PATCH_WEIGHT_SUMS;
 }
 
 /** Values of one input channel's patch in backward_weight_5_patch (rows padded to an odd length). */
@@ -1525,10 +1536,12 @@ export function runConv2dBackwardWeight(
       params = { ...geometryParams(g), rowsPerPart, parts, mBlocks, kBlocks };
     }
   } else if (chosen === 'patch') {
-    // As many channels per workgroup (up to 16) as one thread per (channel, input channel, kernel row) allows.
-    let tm = pow2AtMost(g.cout, 16);
-    while (tm > 1 && tm * g.cin * g.kh > PATCH_WEIGHT_WG) tm /= 2;
-    const wg = Math.max(PATCH_WEIGHT_MIN_WG, Math.ceil((tm * g.cin * g.kh) / 32) * 32);
+    // As many channels per workgroup (up to 16) as one thread per (channel quad, input channel, kernel row, block
+    // row) and the workgroup memory for the rows' sums allow.
+    let tm = Math.max(4, pow2AtMost(g.cout, 16));
+    while (tm > 4 && !patchWeightFits(g, tm)) tm /= 2;
+    const threads = (tm / 4) * g.cin * g.kh * PATCH_WEIGHT_BLOCK.rows;
+    const wg = Math.max(PATCH_WEIGHT_MIN_WG, Math.ceil(threads / 32) * 32);
     const mBlocks = Math.ceil(g.cout / tm);
     const tilesX = Math.ceil(g.ow / PATCH_WEIGHT_BLOCK.cols);
     const tilesY = Math.ceil(g.oh / PATCH_WEIGHT_BLOCK.rows);
