@@ -27,7 +27,7 @@ import { modelEntry } from '../models/registry.js';
 import type { Gpu } from '../runtime/gpu.js';
 import { Adam } from '../train/adam.js';
 import { hostData, makeSets } from './data.js';
-import { measureWall, planFor, type MeasurePlan } from './measure.js';
+import { measureWall, median, planFor, type MeasurePlan } from './measure.js';
 import { onGpu, takePeerErrors, type Tf, type Tf4, type TfScalar, type TfTensor } from './peer_tfjs.js';
 import type { E2eRow } from './report.js';
 
@@ -89,9 +89,12 @@ async function cnnxTrain(gpu: Gpu, batch: number, plan: MeasurePlan, tf: Tf | nu
         optimizer.zeroGrad();
         gpu.copy(loss.buffer, 0, lossOut.buffer, 0, 4);
       });
-    const burst = async (first: number, count: number): Promise<void> => {
+    const burst = async (first: number, count: number): Promise<number> => {
+      const t0 = performance.now();
       for (let i = first; i < first + count; i++) record(i);
+      const hostMs = performance.now() - t0;
       await gpu.sync();
+      return hostMs;
     };
     const t0 = performance.now();
     await burst(0, 1);
@@ -160,19 +163,28 @@ interface StepTiming {
   /** Wall ms per step, one step at a time. */
   syncedMs: number;
   stepsPerSync: number;
+  /** Host ms per step recording and submitting back to back (median over the timed bursts). */
+  hostMs?: number;
 }
 
 /**
  * Times training steps one at a time, then back to back in bursts of about BURST_MS (see the file header).
- * `burst(first, count)` records steps first..first+count-1 and waits for the GPU to finish them.
+ * `burst(first, count)` records steps first..first+count-1, waits for the GPU to finish them, and returns the host
+ * ms the recording took: where that is near the wall time, the host sets the pace, not the GPU.
  */
-async function timeTraining(burst: (first: number, count: number) => Promise<void>, plan: MeasurePlan,
+async function timeTraining(burst: (first: number, count: number) => Promise<number>, plan: MeasurePlan,
   firstMs: number): Promise<StepTiming> {
-  const synced = await measureWall((i) => burst(i, 1), e2ePlan(plan, firstMs), 1);
+  const synced = await measureWall(async (i) => { await burst(i, 1); }, e2ePlan(plan, firstMs), 1);
   const count = Math.min(MAX_BURST, Math.floor(BURST_MS / synced.ms));
   if (count < 2) return { ms: synced.ms, samples: synced.samples, syncedMs: synced.ms, stepsPerSync: 1 };
-  const bursts = await measureWall((i) => burst(i * count, count), e2ePlan(plan, synced.ms * count), 1);
-  return { ms: bursts.ms / count, samples: bursts.samples, syncedMs: synced.ms, stepsPerSync: count };
+  const burstPlan = e2ePlan(plan, synced.ms * count);
+  const hostMs: number[] = [];
+  const bursts = await measureWall(async (i) => {
+    hostMs.push((await burst(i * count, count)) / count);
+  }, burstPlan, 1);
+  // The warm-up burst creates the staging buffers the others reuse (about 2 ms each for CNN-X's 3 MB on an H100).
+  const timed = hostMs.slice(burstPlan.warmup);
+  return { ms: bursts.ms / count, samples: bursts.samples, syncedMs: synced.ms, stepsPerSync: count, hostMs: median(timed) };
 }
 
 function fill(row: E2eRow, t: StepTiming, batch: number): void {
@@ -181,6 +193,7 @@ function fill(row: E2eRow, t: StepTiming, batch: number): void {
   row.samples = t.samples;
   row.ms_per_step_synced = t.syncedMs;
   row.steps_per_sync = t.stepsPerSync;
+  if (t.hostMs !== undefined) row.host_ms_per_step = t.hostMs;
 }
 
 /** GPU ms per kernel name over one profiled step, largest first. */
@@ -251,12 +264,15 @@ async function tfjsCnnxTrain(tf: Tf, batch: number, plan: MeasurePlan): Promise<
       return tf.losses.softmaxCrossEntropy(ys[i % SETS]!, logits) as TfScalar;
     }, true, vars)!;
     // Reading the last loss waits for the burst, as gpu.sync() does for cnnx.
-    const burst = async (first: number, count: number): Promise<void> => {
+    const burst = async (first: number, count: number): Promise<number> => {
       const costs: TfScalar[] = [];
       try {
+        const t0 = performance.now();
         for (let i = first; i < first + count; i++) costs.push(record(i));
+        const hostMs = performance.now() - t0;
         const loss = (await costs[costs.length - 1]!.data())[0]!;
         if (!Number.isFinite(loss)) throw new Error(`the peer's loss is ${loss}`);
+        return hostMs;
       } finally {
         costs.forEach((c) => c.dispose());
       }

@@ -59,6 +59,8 @@ export interface E2eRow {
   /** Training only: wall ms of one step recorded and waited for alone, and how many steps ran per wait back to back. */
   ms_per_step_synced?: number;
   steps_per_sync?: number;
+  /** Training back to back: host ms recording and submitting a step; near ms_per_step, the host sets the pace. */
+  host_ms_per_step?: number;
   samples: number;
   peer: { name: string; images_per_s: number | null; ms_per_step?: number | null; ms_per_step_synced?: number; reason?: string } | null;
   load_1m?: number;
@@ -108,13 +110,13 @@ export function markdownTables(r: BenchReport): string {
     );
   }
   if (r.e2e.length > 0) {
-    lines.push('', '| end to end | shape | images/s | ms/step | ms/step alone | steps per wait | peer images/s | peer ms/step alone | cnnx/peer | load |',
-      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    lines.push('', '| end to end | shape | images/s | ms/step | host ms/step | ms/step alone | steps per wait | peer images/s | peer ms/step alone | cnnx/peer | load |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const e of r.e2e) {
       const peer = e.peer?.images_per_s ?? null;
       const speedup = e.images_per_s !== null && peer !== null ? fmt(e.images_per_s / peer) : '-';
       lines.push(`| ${e.name} | ${e.shape} | ${e.images_per_s === null ? (e.error ?? 'failed') : fmt(e.images_per_s, 3)} | ` +
-        `${fmt(e.ms_per_step, 1)} | ${fmt(e.ms_per_step_synced, 1)} | ${e.steps_per_sync ?? '-'} | ` +
+        `${fmt(e.ms_per_step, 1)} | ${fmt(e.host_ms_per_step, 1)} | ${fmt(e.ms_per_step_synced, 1)} | ${e.steps_per_sync ?? '-'} | ` +
         `${peer === null ? `n/a${e.peer?.reason ? ` (${e.peer.reason})` : ''}` : fmt(peer, 3)} | ${fmt(e.peer?.ms_per_step_synced, 1)} | ` +
         `${speedup} | ${fmt(e.load_1m, 1)} |`);
     }

@@ -76,7 +76,8 @@ export async function runBench(gpu: Gpu, platform: Platform, options: BenchOptio
     const row = await e.run(gpu, plan, tf, peerUnavailable, log);
     row.load_1m = loadavg()[0]!;
     e2eRows.push(row);
-    log(`  ${row.images_per_s?.toFixed(3) ?? row.error} images/s (${row.steps_per_sync ?? 1} steps per wait; ${row.ms_per_step_synced?.toFixed(1) ?? '-'} ms a step alone); ` +
+    log(`  ${row.images_per_s?.toFixed(3) ?? row.error} images/s (${row.steps_per_sync ?? 1} steps per wait; ${row.ms_per_step_synced?.toFixed(1) ?? '-'} ms a step alone` +
+      `${row.host_ms_per_step === undefined ? '' : `, host ${row.host_ms_per_step.toFixed(1)} ms a step`}); ` +
       `peer ${row.peer?.images_per_s?.toFixed(3) ?? row.peer?.reason ?? '-'}`);
   }
 
