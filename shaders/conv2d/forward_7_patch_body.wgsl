@@ -4,9 +4,13 @@
 // fn out(inside: bool, at: u32, ox: u32, co: u32, v: vec4f), called for every channel of the block: channel co of
 // the thread's 4 pixels from column ox, v without the bias; `at` is channel 0's first pixel in y; inside says
 // whether the thread's row is in y; and fn finish(lid: u32, n: u32, block: u32, m0: u32), called by every thread
-// after the outs (so it may hold barriers).
+// after the outs (so it may hold barriers). Overrides KH, KW: the kernel's size (p.kh, p.kw), constants so that
+// the tap loops can unroll.
 
 //!include conv2d/padded_input
+
+override KH: u32;
+override KW: u32;
 
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
@@ -39,9 +43,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let ox0 = (block % p.tilesX) * TW;
   let ty = lid / (TW / 4u);
   let tx = (lid % (TW / 4u)) * 4u;
-  let kTaps = p.kh * p.kw;
-  let patchW = TW + p.kw - 1u + (6u - p.kw % 4u) % 4u; // TW + kw - 1, padded to 1 mod 4
-  let patchSize = (TH + p.kh - 1u) * patchW;
+  let kTaps = KH * KW;
+  let patchW = TW + KW - 1u + (6u - KW % 4u) % 4u; // TW + kw - 1, padded to 1 mod 4
+  let patchSize = (TH + KH - 1u) * patchW;
 
   // Sixteen named accumulators, not an array: the H100's compiler put an array indexed in loops in local memory
   // (this kernel took 1.3 ms for CNN-X's 9x9, slower than one thread per output).
@@ -64,12 +68,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       taps[tap * 4u + m / 4u][m % 4u] = select(0.0, w[(min(co, p.cout - 1u) * p.cin + ci) * kTaps + tap], co < p.cout);
     }
     workgroupBarrier();
-    for (var ky = 0u; ky < p.kh; ky++) {
+    for (var ky = 0u; ky < KH; ky++) {
       let row = (ty + ky) * patchW + tx;
       var win = vec4f(inputs[row], inputs[row + 1u], inputs[row + 2u], inputs[row + 3u]);
-      for (var kx = 0u; kx < p.kw; kx++) {
+      for (var kx = 0u; kx < KW; kx++) {
         if (kx > 0u) { win = vec4f(win.yzw, inputs[row + kx + 3u]); }
-        let tap = (ky * p.kw + kx) * 4u;
+        let tap = (ky * KW + kx) * 4u;
         let w0 = taps[tap];
         let w1 = taps[tap + 1u];
         let w2 = taps[tap + 2u];

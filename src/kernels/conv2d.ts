@@ -638,22 +638,22 @@ function depthwiseChannels(g: Conv2dGeometry, device?: Conv2dDevice): number {
   const multiplier = g.cout / g.groups;
   return [4, 2, 1].find((t) => multiplier % t === 0 && t * g.kh * g.kw <= DW_MAX_WEIGHTS) ?? 1;
 }
-/** forward_7_patch: blocks of PATCH_FORWARD_BLOCK pixels x 16 channels, 128 threads. */
-const conv2dForwardPatch = defineKernel({
-  name: 'conv2d.forward_7_patch',
-  shader: 'conv2d/forward_7_patch',
-  bindings: conv2dForward.bindings,
-  params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['tilesX', 'u32'], ['tilesY', 'u32']],
-  workgroupSize: [PATCH_FORWARD_WG, 1, 1],
-  grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
-});
-/** forward_7_patch that also writes the batch statistics partials of y (batchnorm2d's layout) to `part`. */
-const conv2dForwardPatchStats = defineKernel({
-  ...conv2dForwardPatch,
-  name: 'conv2d.forward_7_patch_stats',
-  shader: 'conv2d/forward_7_patch_stats',
-  bindings: [...conv2dForward.bindings, { name: 'part', access: 'read_write' }],
-});
+/**
+ * forward_7_patch for a kh x kw kernel (constants, so that its tap loops unroll): blocks of PATCH_FORWARD_BLOCK
+ * pixels x 16 channels, 128 threads; with `stats` = 1 forward_7_patch_stats, which also writes the batch statistics
+ * partials of y (batchnorm2d's layout) to `part`.
+ */
+const conv2dForwardPatch = memoize((kh: number, kw: number, stats: number) =>
+  defineKernel({
+    name: stats ? 'conv2d.forward_7_patch_stats' : 'conv2d.forward_7_patch',
+    shader: stats ? 'conv2d/forward_7_patch_stats' : 'conv2d/forward_7_patch',
+    bindings: stats ? [...conv2dForward.bindings, { name: 'part', access: 'read_write' }] : conv2dForward.bindings,
+    params: [...GEOMETRY, ['hasBias', 'u32'], ['mBlocks', 'u32'], ['tilesX', 'u32'], ['tilesY', 'u32']],
+    workgroupSize: [PATCH_FORWARD_WG, 1, 1],
+    grid: (p, max) => linearGrid(p.tilesX * p.tilesY * p.batch * p.mBlocks, max),
+    constants: { KH: kh, KW: kw },
+  }),
+);
 
 /**
  * The plane chunks of the batch statistics partials runConv2dForward writes with `statsPart` at this geometry on
@@ -1297,8 +1297,8 @@ export function runConv2dForward(
     const tilesY = Math.ceil(g.oh / PATCH_FORWARD_BLOCK.rows);
     const mBlocks = Math.ceil(g.cout / PATCH_FORWARD_CHANNELS);
     const patch = { ...params, mBlocks, tilesX, tilesY };
-    if (statsPart) gpu.run(conv2dForwardPatchStats, patch, [x, w, b ?? w, y, statsPart]);
-    else gpu.run(conv2dForwardPatch, patch, [x, w, b ?? w, y]);
+    if (statsPart) gpu.run(conv2dForwardPatch(g.kh, g.kw, 1), patch, [x, w, b ?? w, y, statsPart]);
+    else gpu.run(conv2dForwardPatch(g.kh, g.kw, 0), patch, [x, w, b ?? w, y]);
     return;
   }
   if (chosen === 'tiled') {
