@@ -9,6 +9,7 @@
  * found 0.8 s of a 5.2 s ResNet-50 step at batch 4 in weight flips, strided input gradients, partial sums and Adam).
  */
 import { parseArgs } from 'node:util';
+import { profileDigits } from '../src/bench/results_file.js';
 import { createRng } from '../src/data/prng.js';
 import { backward } from '../src/graph/autograd.js';
 import { softmaxCrossEntropy } from '../src/graph/ops/softmax_cross_entropy.js';
@@ -86,8 +87,7 @@ times.forEach((t, i) => {
   rows.set(key, row);
   total += t.ms;
 });
-// A hardware GPU's step is a few ms: its kernels need more digits than lavapipe's.
-const digits = total < 20 ? 3 : 1;
+const digits = profileDigits(times);
 console.log(`${opts.model}, ${opts.infer ? 'inference' : 'training step'}, batch ${BATCH}, ${height} x ${width}, ` +
   `${gpu.info.description}: ${total.toFixed(digits)} ms of GPU time in ${times.length} dispatches`);
 console.log('| ms | share | dispatches | kernel |');

@@ -21,11 +21,16 @@ export function resultsMarkdown(r: BenchReport): string {
         ...profiles.flatMap((e) => [
           `${e.name}:`, '',
           '| kernel | ms | dispatches |', '| --- | ---: | ---: |',
-          ...e.profile!.slice(0, 12).map((p) => `| ${p.kernel} | ${p.ms.toFixed(1)} | ${p.dispatches} |`),
+          ...e.profile!.slice(0, 12).map((p) => `| ${p.kernel} | ${p.ms.toFixed(profileDigits(e.profile!))} | ${p.dispatches} |`),
           '',
         ])]
       : []),
     ...(notes.length > 0 ? ['', '## Peers that could not run', '', ...notes.map((n) => `- ${n}`)] : []),
     '',
   ].join('\n');
+}
+
+/** A hardware GPU's step is a few ms: its kernels need more digits than lavapipe's. */
+export function profileDigits(profile: readonly { ms: number }[]): number {
+  return profile.reduce((sum, p) => sum + p.ms, 0) < 20 ? 3 : 1;
 }
