@@ -89,6 +89,11 @@ export class Gpu {
   private readonly bindGroups: BindGroupCache;
   private readonly staging: StagingUploads;
   private encoder: GPUCommandEncoder | null = null;
+  /**
+   * While the open encoder holds nothing but staged uploads' copies, the buffers they write: a writeBuffer into
+   * another buffer may then go ahead of them without a submit of its own. Null once anything else is recorded.
+   */
+  private uploadTargets: Set<GPUBuffer> | null = null;
   private pass: GPUComputePassEncoder | null = null;
   /** The pipeline last set on `pass`: setting it again for the next dispatch would be a wasted call into Dawn. */
   private passPipeline: GPUComputePipeline | null = null;
@@ -98,6 +103,7 @@ export class Gpu {
   private lostMessage: string | null = null;
   private lastKernel = '(none)';
   private dispatchCount = 0;
+  private submitCount = 0;
   private destroyed = false;
   private profiler: Profiler | null = null;
   private readonly maxGroupsPerDim: number;
@@ -200,10 +206,17 @@ export class Gpu {
    */
   upload(buffer: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
     this.assertUsable();
-    if (this.encoder) this.flush(); // writeBuffer would otherwise overtake recorded work that still uses the buffer
+    // writeBuffer would otherwise overtake recorded work that still uses the buffer. Recorded uploads into other
+    // buffers are not such work: a step's labels after its staged batch need no submit of their own.
+    if (this.encoder && !(this.uploadTargets && !this.uploadTargets.has(buffer))) this.flush();
     const staging = !this.isSoftware && data.byteLength >= STAGED_UPLOAD_MIN_BYTES ? this.staging.write(data) : null;
-    if (staging) this.getEncoder().copyBufferToBuffer(staging, 0, buffer, byteOffset, data.byteLength);
-    else this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    if (staging) {
+      const targets = this.encoder ? this.uploadTargets : new Set<GPUBuffer>();
+      this.getEncoder().copyBufferToBuffer(staging, 0, buffer, byteOffset, data.byteLength);
+      this.uploadTargets = targets?.add(buffer) ?? null;
+    } else {
+      this.device.queue.writeBuffer(buffer, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+    }
   }
 
   /** Records a buffer-to-buffer copy in order with the dispatches. */
@@ -303,7 +316,9 @@ export class Gpu {
     this.arenaIndex = 0;
     this.profiler?.resolve(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    this.submitCount++;
     this.encoder = null;
+    this.uploadTargets = null;
     this.staging.submitted();
   }
 
@@ -340,6 +355,11 @@ export class Gpu {
   /** Number of dispatches recorded since the device was opened. */
   get dispatches(): number {
     return this.dispatchCount;
+  }
+
+  /** Command buffers submitted so far (each costs the host a call into the driver). */
+  get submits(): number {
+    return this.submitCount;
   }
 
   /**
@@ -451,8 +471,10 @@ export class Gpu {
     return offset;
   }
 
+  /** The open command encoder, for recording something other than an upload (see uploadTargets). */
   private getEncoder(): GPUCommandEncoder {
     if (!this.encoder) this.encoder = this.device.createCommandEncoder({ label: 'cnnx step' });
+    this.uploadTargets = null;
     return this.encoder;
   }
 

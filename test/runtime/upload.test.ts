@@ -43,4 +43,30 @@ describe('staged uploads', () => {
     expect(after[(3 * n) / 4]).toBe((((3 * n) / 4) % 1000) * factor);
     for (const buffer of [x, sum, out]) gpu.free(buffer);
   });
+
+  // A training step uploads its batch (staged) and then its labels (small: writeBuffer). The labels go ahead of the
+  // batch's recorded copy without a submit of their own, as that copy writes another buffer; a small upload into the
+  // buffer a recorded copy writes, or after a dispatch, still submits first so that it lands after them.
+  it('send a small upload after a staged one without a submit of its own, and keep every order', async () => {
+    const gpu = await hardwareTestGpu();
+    const n = 100_000;
+    const [x, labels, out] = ['test:x', 'test:labels', 'test:out'].map((name) => gpu.alloc(n * 4, name));
+    gpu.upload(labels, new Float32Array(n));
+    await gpu.sync();
+    const ramp = (scale: number, length = n): Float32Array => Float32Array.from({ length }, (_, i) => (i % 1000) * scale);
+    gpu.upload(x, ramp(1)); // the previous step, nothing recorded: no submit
+    const before = gpu.submits;
+    gpu.upload(labels, ramp(2, 16));
+    expect(gpu.submits - before, 'labels after a staged batch').toBe(0);
+    gpu.upload(x, ramp(3, 16)); // into the buffer the recorded copy writes: must land after it
+    expect(gpu.submits - before, 'into the staged copy\'s buffer').toBe(1);
+    runAdd(gpu, x, labels, out, n);
+    gpu.upload(labels, ramp(5, 16)); // after a dispatch that reads it
+    expect(gpu.submits - before, 'after a dispatch').toBe(2);
+    const got = await gpu.read(out, n * 4);
+    for (const i of [0, 7, 15]) expect(got[i], `element ${i}`).toBe((i % 1000) * 3 + (i % 1000) * 2);
+    for (const i of [16, 999, n - 1]) expect(got[i], `element ${i}`).toBe(i % 1000);
+    expect((await gpu.read(labels, 64))[3]).toBe(15);
+    for (const buffer of [x, labels, out]) gpu.free(buffer);
+  });
 });
