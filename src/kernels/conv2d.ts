@@ -39,8 +39,8 @@
  *   (backward_weight_6_pointwise.wgsl: 1x1 kernels at stride 1 without padding over planes of a multiple of 4
  *   pixels: 'subgroup''s tiles with x and dy read as vec4 quads, no taps and no edge tests); 'patch'
  *   (backward_weight_5_patch.wgsl: forward_7_patch's shapes with few input channels: dy and the input patch of a
- *   4 x 32 block staged in workgroup memory, each thread summing one kernel row). All write per-part partials that sum_partials.wgsl adds in a
- *   fixed order, so gradients are deterministic.
+ *   4 x 32 block staged in workgroup memory, each thread summing one kernel row of 4 channels along one block row).
+ *   All write per-part partials that sum_partials.wgsl adds in a fixed order, so gradients are deterministic.
  * - backward_bias: 'direct' (backward_bias.wgsl: 64-wide tree per plane piece, any shape, the reference) and 'vec4'
  *   (backward_bias_1_vec4.wgsl: 16-wide workgroups of vec4 loads, for oh*ow % 4 == 0), both then sum_partials.
  *   When the bias gradient is wanted with the weight gradient, the variants but 'direct' sum it on the side
