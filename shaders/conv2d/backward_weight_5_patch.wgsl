@@ -26,12 +26,12 @@ struct Params {
 
 const TH = 4u;
 const TW = 32u;
-// dy's vec4s: rows TW + 1 apart and channel quads TH * (TW + 1) + 1 apart, so that threads of other rows and quads
-// start on other banks.
+// dy's vec4s: rows TW + 1 apart and channel quads 131 apart (the 4 rows end at 130), so that threads of other rows
+// and quads start on other banks.
 const DY_ROW = 33u;
-const DY_QUAD = 133u;
-const DY_TILE = 544u; // 4 quads; after the blocks, the row sums
-const MAX_PATCH = 1920u; // with the dy tile, 16 KiB of workgroup memory
+const DY_QUAD = 131u;
+const DY_TILE = 524u; // 4 quads; after the blocks, the row sums
+const MAX_PATCH = 1984u; // with the dy tile, under 16 KiB of workgroup memory
 override WG_X: u32;
 override TM: u32 = 16u;
 override NV: u32 = 1u; // ceil(kw / 4): vec4s of taps per kernel row

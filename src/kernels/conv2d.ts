@@ -392,9 +392,9 @@ const PATCH_FORWARD_WG = 128;
 const PATCH_WEIGHT_BLOCK = { rows: 4, cols: 32 };
 const PATCH_WEIGHT_WG = 256;
 const PATCH_WEIGHT_MIN_WG = 128;
-const PATCH_WEIGHT_PATCH = 1920;
+const PATCH_WEIGHT_PATCH = 1984;
 /** vec4s of backward_weight_5_patch's dy tile, which holds the block rows' sums at the end. */
-const PATCH_WEIGHT_SUMS = 544;
+const PATCH_WEIGHT_SUMS = 524;
 const PATCH_WEIGHT_WORKGROUPS = { software: 32, hardware: 2048 };
 const DW_STRIPS = [8, 4] as const;
 const DW_WG = 64;

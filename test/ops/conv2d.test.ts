@@ -598,6 +598,19 @@ describe('conv2d', () => {
     }
   });
 
+  // The patch variants fill their workgroup memory (16 KiB): the cases their fixtures were made for stay theirs,
+  // the largest patch a 9x9's over 4 input channels (1,968 values; the weight gradient once held 1,920 and lost it).
+  it('keeps every patch fixture case, and a 9x9 over 4 input channels, on the patch variants', () => {
+    const largest = loadCases('conv2d_reduce').filter((c) => c.name === 'reduce_9x9_pad4');
+    const cases = [...loadCases('conv2d_patch'), ...largest];
+    expect(cases.length).toBe(8);
+    for (const c of cases) {
+      const g = conv2dGeometry(c.t('x').shape, c.t('w').shape, c.has('b') ? c.t('b').shape : null, options(c));
+      expect(conv2dVariantApplies('forward', 'patch', g), `${c.name} forward`).toBe(true);
+      expect(conv2dVariantApplies('backwardWeight', 'patch', g), `${c.name} weight gradient`).toBe(true);
+    }
+  });
+
   it('computes only the gradients that are needed', async () => {
     const gpu = await testGpu();
     const x = Tensor.fromData(gpu, random(1 * 2 * 4 * 4, 6), [1, 2, 4, 4]);
