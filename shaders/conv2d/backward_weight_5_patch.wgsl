@@ -145,8 +145,12 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       bsum += dyTile[at];
       s00 += dyTile[at + 1u]; s10 += dyTile[at + 2u]; s20 += dyTile[at + 3u]; s30 += dyTile[at + 4u];
       if (NV > 1u) { s01 += dyTile[at + 5u]; s11 += dyTile[at + 6u]; s21 += dyTile[at + 7u]; s31 += dyTile[at + 8u]; }
-      if (NV > 2u) { s02 += dyTile[at + 9u]; s12 += dyTile[at + 10u]; s22 += dyTile[at + 11u]; s32 += dyTile[at + 12u]; }
-      if (NV > 3u) { s03 += dyTile[at + 13u]; s13 += dyTile[at + 14u]; s23 += dyTile[at + 15u]; s33 += dyTile[at + 16u]; }
+      if (NV > 2u) {
+        s02 += dyTile[at + 9u]; s12 += dyTile[at + 10u]; s22 += dyTile[at + 11u]; s32 += dyTile[at + 12u];
+      }
+      if (NV > 3u) {
+        s03 += dyTile[at + 13u]; s13 += dyTile[at + 14u]; s23 += dyTile[at + 15u]; s33 += dyTile[at + 16u];
+      }
     }
   }
   if (r != 0u) { return; }

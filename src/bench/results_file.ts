@@ -21,7 +21,8 @@ export function resultsMarkdown(r: BenchReport): string {
         ...profiles.flatMap((e) => [
           `${e.name}:`, '',
           '| kernel | ms | dispatches |', '| --- | ---: | ---: |',
-          ...e.profile!.slice(0, 12).map((p) => `| ${p.kernel} | ${p.ms.toFixed(profileDigits(e.profile!))} | ${p.dispatches} |`),
+          ...e.profile!.slice(0, 12)
+            .map((p) => `| ${p.kernel} | ${p.ms.toFixed(profileDigits(e.profile!))} | ${p.dispatches} |`),
           '',
         ])]
       : []),

@@ -1031,7 +1031,8 @@ function patchApplies(pass: 'forward' | 'backwardWeight', g: Conv2dGeometry): bo
  */
 function patchWeightFits(g: Conv2dGeometry, tm: number): boolean {
   const slots = (tm / 4) * g.cin * g.kh;
-  return slots * PATCH_WEIGHT_BLOCK.rows <= PATCH_WEIGHT_WG && slots * (4 * Math.ceil(g.kw / 4) + 1) <= PATCH_WEIGHT_SUMS;
+  const sums = slots * (4 * Math.ceil(g.kw / 4) + 1);
+  return slots * PATCH_WEIGHT_BLOCK.rows <= PATCH_WEIGHT_WG && sums <= PATCH_WEIGHT_SUMS;
 }
 
 /** Values of one input channel's patch in backward_weight_5_patch (rows padded to an odd length). */

@@ -53,7 +53,8 @@ describe('staged uploads', () => {
     const [x, labels, out] = ['test:x', 'test:labels', 'test:out'].map((name) => gpu.alloc(n * 4, name));
     gpu.upload(labels, new Float32Array(n));
     await gpu.sync();
-    const ramp = (scale: number, length = n): Float32Array => Float32Array.from({ length }, (_, i) => (i % 1000) * scale);
+    const ramp = (scale: number, length = n): Float32Array =>
+      Float32Array.from({ length }, (_, i) => (i % 1000) * scale);
     gpu.upload(x, ramp(1)); // the previous step, nothing recorded: no submit
     const before = gpu.submits;
     gpu.upload(labels, ramp(2, 16));

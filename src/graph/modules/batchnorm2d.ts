@@ -100,7 +100,8 @@ export class BatchNorm2d extends Module {
     const versions = sources.map((t) => t?.version ?? -1);
     const cached = this.evalStats;
     // The same tensors (not replaced) at the same versions.
-    if (cached && sources.every((t, i) => t === cached.sources[i] && versions[i] === cached.versions[i])) return cached.rows;
+    const holds = cached && sources.every((t, i) => t === cached.sources[i] && versions[i] === cached.versions[i]);
+    if (holds) return cached.rows;
     cached?.rows.dispose();
     const rows = keep(batchnorm2dEvalStats({ weight, bias, runningMean, runningVar }, this.eps));
     this.evalStats = { rows, sources, versions };
