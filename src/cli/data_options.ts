@@ -1,5 +1,6 @@
 /** The data flags shared by train, eval and experiment, and turning them into loadDataset options. */
 import type { Argv } from 'yargs';
+import { DecodePool, sharedDecodePool } from '../data/decode_pool.js';
 import type { LoadDatasetOptions } from '../data/dataset.js';
 import type { Scenario } from '../data/scenarios.js';
 import { UsageError } from './errors.js';
@@ -12,7 +13,28 @@ export function withDataOptions<T>(y: Argv<T>) {
     .option('max-per-class', { type: 'number', describe: 'at most this many training images per class' })
     .option('val-split', { type: 'number', describe: 'hold out this fraction of each class as the test split' })
     .option('split-train', { type: 'string', describe: 'COVIDx-style split file for training (patient_id filename label source)' })
-    .option('split-test', { type: 'string', describe: 'COVIDx-style split file for testing' });
+    .option('split-test', { type: 'string', describe: 'COVIDx-style split file for testing' })
+    .option(...DECODE_WORKERS_OPTION);
+}
+
+export const DECODE_WORKERS_OPTION = [
+  'decode-workers',
+  {
+    type: 'number',
+    describe:
+      `threads decoding images (default ${DecodePool.defaultWorkers()} here: one per core but one, at most 8; ` +
+      '0: the main thread)',
+  },
+] as const;
+
+/** The pool --decode-workers asks for (the process's shared one by default), or null for the main thread. */
+export function decodePoolOf(args: { 'decode-workers'?: number }): DecodePool | null {
+  const workers = args['decode-workers'];
+  if (workers === undefined) return sharedDecodePool();
+  if (!Number.isInteger(workers) || workers < 0) {
+    throw new UsageError(`--decode-workers must be an integer >= 0, got ${workers}`);
+  }
+  return DecodePool.open(workers);
 }
 
 export interface DataArgs {

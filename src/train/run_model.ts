@@ -2,7 +2,10 @@
  * Runs a classifier over a list of images in eval mode (running statistics, no dropout, no graph) and collects
  * the logits on the GPU, reading them back once at the end.
  */
-import { ImageCache, loadBatch } from '../data/batches.js';
+import { loadBatch } from '../data/batches.js';
+import type { ImageCache } from '../data/image_cache.js';
+import { sharedDecodePool, type DecodePool } from '../data/decode_pool.js';
+import { Prefetch } from '../data/prefetch.js';
 import type { DatasetItem } from '../data/dataset.js';
 import { tidy } from '../graph/scope.js';
 import { noGrad } from '../graph/tape.js';
@@ -19,7 +22,13 @@ export interface Predictions {
 export async function predictItems(
   model: Classifier,
   items: readonly { file: string }[],
-  options: { batchSize: number; cache?: ImageCache; onBatch?: (done: number, total: number) => void },
+  options: {
+    batchSize: number;
+    cache?: ImageCache;
+    /** Worker threads that decode images (default: the process's shared pool; null: decode on this thread). */
+    decoder?: DecodePool | null;
+    onBatch?: (done: number, total: number) => void;
+  },
 ): Promise<Predictions> {
   const k = model.numClasses;
   const gpu = model.parameters()[0]!.gpu;
@@ -28,10 +37,15 @@ export async function predictItems(
   const all = Tensor.zeros(gpu, [Math.max(1, items.length), k], 'predict:logits');
   try {
     const size = { height: model.input.height, width: model.input.width };
+    const decoder = options.decoder === undefined ? sharedDecodePool() : options.decoder;
+    const batchAt = (start: number) => items.slice(start, start + options.batchSize);
+    const grays = new Prefetch(
+      Math.ceil(items.length / options.batchSize),
+      (b) => loadBatch(batchAt(b * options.batchSize), size, options.cache, decoder),
+    );
     for (let start = 0; start < items.length; start += options.batchSize) {
-      const batch = items.slice(start, start + options.batchSize);
-      const gray = await loadBatch(batch, size, options.cache);
-      const input = toModelInput(gray, batch.length, model.input);
+      const batch = batchAt(start);
+      const input = toModelInput(await grays.next(), batch.length, model.input);
       noGrad(() =>
         tidy(() => {
           const x = Tensor.fromData(gpu, input, [batch.length, model.input.channels, size.height, size.width], 'predict:x');

@@ -7,7 +7,10 @@
  * A loss can stay finite while the weights are not (ReLU maps NaN to 0 on some drivers), so a sink that saves the
  * state checks it with assertFiniteState first.
  */
-import { ImageCache, batchIndices, epochOrder, loadBatch } from '../data/batches.js';
+import { batchIndices, epochOrder, loadBatch } from '../data/batches.js';
+import { ImageCache } from '../data/image_cache.js';
+import { sharedDecodePool, type DecodePool } from '../data/decode_pool.js';
+import { Prefetch } from '../data/prefetch.js';
 import type { DatasetSplit } from '../data/dataset.js';
 import { backward } from '../graph/autograd.js';
 import { setDropoutStep } from '../graph/modules/dropout.js';
@@ -67,6 +70,8 @@ export interface TrainRun {
   progress?: Progress;
   onEpoch?: EpochSink;
   cache?: ImageCache;
+  /** Worker threads that decode images (default: the process's shared pool; null: decode on this thread). */
+  decoder?: DecodePool | null;
   /** Seconds between loss read-backs for the progress line. */
   logInterval?: number;
 }
@@ -78,6 +83,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
   const n = run.train.items.length;
   const size = { height: model.input.height, width: model.input.width };
   const cache = run.cache ?? new ImageCache();
+  const decoder = run.decoder === undefined ? sharedDecodePool() : run.decoder;
   const stepsPerEpoch = Math.ceil(n / config.batchSize);
   const losses = keep(Tensor.zeros(gpu, [stepsPerEpoch], 'train:losses'));
   const logits = keep(Tensor.zeros(gpu, [n, k], 'train:logits'));
@@ -94,7 +100,10 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       let lastRead = started;
       let checked = 0;
       let seen = 0;
-      let next = loadInput(run.train, batches[0]!, size, cache, model);
+      const inputs = new Prefetch(
+        batches.length,
+        (b) => loadInput(run.train, batches[b]!, size, cache, decoder, model),
+      );
 
       const checkLosses = async (upTo: number): Promise<number> => {
         const values = await gpu.read(losses.buffer, upTo * 4);
@@ -112,12 +121,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
 
       for (let b = 0; b < batches.length; b++) {
         const indices = batches[b]!;
-        const input = await next;
-        if (b + 1 < batches.length) {
-          next = loadInput(run.train, batches[b + 1]!, size, cache, model);
-          // Awaited next step; if this step throws first, its failure must not surface as an unhandled rejection.
-          next.catch(() => undefined);
-        }
+        const input = await inputs.next();
         tidy(() => {
           const x = Tensor.fromData(gpu, input.x, [indices.length, model.input.channels, size.height, size.width], 'train:x');
           const labels = Tensor.fromData(gpu, input.labels, [indices.length], 'train:labels');
@@ -156,7 +160,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       let test: EvalReport | null = null;
       let testLoss: number | null = null;
       if (run.test && run.test.items.length > 0) {
-        const p = await predictItems(model, run.test.items, { batchSize: config.batchSize, cache });
+        const p = await predictItems(model, run.test.items, { batchSize: config.batchSize, cache, decoder });
         test = evaluate(run.test.items.map((i) => i.label), p.predicted, run.test.classNames);
         testLoss = meanCrossEntropy(p.logits, run.test.items.map((i) => i.label));
       }
@@ -205,10 +209,11 @@ async function loadInput(
   indices: Uint32Array,
   size: { height: number; width: number },
   cache: ImageCache,
+  decoder: DecodePool | null,
   model: Classifier,
 ): Promise<LoadedInput> {
   const items = [...indices].map((i) => split.items[i]!);
-  const gray = await loadBatch(items, size, cache);
+  const gray = await loadBatch(items, size, cache, decoder);
   return { x: toModelInput(gray, items.length, model.input), labels: Float32Array.from(items, (item) => item.label) };
 }
 

@@ -246,6 +246,8 @@ describe.concurrent('flags', () => {
     ['a repeated flag', ['--epochs', '5', '--epochs', '1'], ['--epochs is given more than once']],
     ['a choice out of range', ['--scenario', '5'], ['scenario', '5']],
     ['a fraction out of range', ['--val-split', '1.5'], ['--val-split', '1.5']],
+    ['a negative decode worker count', ['--decode-workers', '-2'], ['--decode-workers', 'got -2']],
+    ['a fractional decode worker count', ['--decode-workers', '0.5'], ['--decode-workers', 'got 0.5']],
   ];
   it.each(cases)('train refuses %s', async (_, args, mentions) => {
     expectRefused(await train(...args), 2, mentions);

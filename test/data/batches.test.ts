@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { batchIndices, epochOrder, ImageCache, loadBatch } from '../../src/data/batches.js';
+import { batchIndices, epochOrder, loadBatch } from '../../src/data/batches.js';
+import { ImageCache } from '../../src/data/image_cache.js';
 import { DataError } from '../../src/data/data_error.js';
 import { resizeBilinear } from '../../src/data/resize.js';
 import { encodeGrayPng, encodeRgbPng } from '../../src/io/png_write.js';
@@ -57,7 +58,8 @@ describe('loadBatch', () => {
   });
 
   it('stops caching when the byte budget is spent', async () => {
-    const files = [grayFile('a.png', 4, 4, 0), grayFile('b.png', 4, 4, 1), grayFile('c.png', 4, 4, 2)];
+    // Halved, each output pixel is the mean of 4 whose sum is 2 mod 4: floats, not bytes (image_cache.test.ts).
+    const files = [grayFile('a.png', 8, 8, 0), grayFile('b.png', 8, 8, 1), grayFile('c.png', 8, 8, 2)];
     const cache = new ImageCache(2 * 4 * 4 * 4); // room for two 4x4 float images
     await loadBatch(files, 4, cache);
     expect(cache.size).toBe(2);

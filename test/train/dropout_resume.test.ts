@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageCache } from '../../src/data/batches.js';
+import { ImageCache } from '../../src/data/image_cache.js';
 import { loadDataset, type LoadedDataset } from '../../src/data/dataset.js';
 import { createRng } from '../../src/data/prng.js';
 import { generateSynthetic } from '../../src/data/synth.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ImageCache } from '../../src/data/batches.js';
+import { ImageCache } from '../../src/data/image_cache.js';
 import { loadDataset } from '../../src/data/dataset.js';
 import { createRng } from '../../src/data/prng.js';
 import { generateSynthetic } from '../../src/data/synth.js';

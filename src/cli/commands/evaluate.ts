@@ -7,7 +7,7 @@ import { loadDataset } from '../../data/dataset.js';
 import { modelNames } from '../../models/registry.js';
 import { evaluate, formatReport } from '../../train/metrics.js';
 import { predictItems } from '../../train/run_model.js';
-import { datasetOptions, positiveInteger, withDataOptions } from '../data_options.js';
+import { datasetOptions, decodePoolOf, positiveInteger, withDataOptions } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { UsageError } from '../errors.js';
 import { loadModel, readCheckpointFile } from '../load_model.js';
@@ -24,6 +24,7 @@ export function registerEval(cli: Argv): Argv {
         .option('json', { type: 'boolean', default: false }),
     async (args) => {
       const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
+      const decoder = decodePoolOf(args);
       const data = loadDataset(args.data, datasetOptions(args, 0));
       const split = data.test ?? data.train;
       const checkpoint = readCheckpointFile(args.weights);
@@ -36,7 +37,7 @@ export function registerEval(cli: Argv): Argv {
             );
           }
           gpu.pool.resetPeak();
-          const p = await predictItems(model, split.items, { batchSize });
+          const p = await predictItems(model, split.items, { batchSize, decoder });
           const peakGpuBytes = gpu.poolStats().peakInUseBytes;
           const report = evaluate(split.items.map((i) => i.label), p.predicted, split.classNames);
           process.stdout.write(args.json ? `${JSON.stringify({ ...report, peakGpuBytes }, null, 2)}\n` : `${formatReport(report)}\n`);

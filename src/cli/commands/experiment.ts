@@ -23,7 +23,9 @@ export const PAPER_MODELS = [
 ];
 
 const CLI = fileURLToPath(new URL('../../../bin/cnnx.js', import.meta.url));
-const DATA_FLAGS = ['scenario', 'classes', 'max-per-class', 'val-split', 'split-train', 'split-test'] as const;
+const DATA_FLAGS = [
+  'scenario', 'classes', 'max-per-class', 'val-split', 'split-train', 'split-test', 'decode-workers',
+] as const;
 
 interface ModelResult {
   model: string;

@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { modelNames } from '../../models/registry.js';
 import { predictItems } from '../../train/run_model.js';
 import { collectImages } from '../image_args.js';
-import { positiveInteger } from '../data_options.js';
+import { DECODE_WORKERS_OPTION, decodePoolOf, positiveInteger } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { loadModel, readCheckpointFile } from '../load_model.js';
 
@@ -20,16 +20,18 @@ export function registerPredict(cli: Argv): Argv {
         .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
         .option('weights', { type: 'string', demandOption: true, describe: 'checkpoint or weights file' })
         .option('batch-size', { type: 'number', default: 15 })
+        .option(...DECODE_WORKERS_OPTION)
         .option('json', { type: 'boolean', default: false }),
     async (args) => {
       const batchSize = positiveInteger(args['batch-size'], '--batch-size')!;
+      const decoder = decodePoolOf(args);
       const files = collectImages(args.images as string[]);
       const checkpoint = readCheckpointFile(args.weights);
       await withGpu(async (gpu) => {
         const { model, classNames } = loadModel(gpu, args.model, args.weights, {}, checkpoint);
         try {
           gpu.pool.resetPeak();
-          const p = await predictItems(model, files.map((file) => ({ file })), { batchSize });
+          const p = await predictItems(model, files.map((file) => ({ file })), { batchSize, decoder });
           const peakGpuBytes = gpu.poolStats().peakInUseBytes;
           const results = files.map((file, i) => ({
             file,

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { ImageCache } from '../../data/batches.js';
+import { ImageCache } from '../../data/image_cache.js';
 import { loadDataset } from '../../data/dataset.js';
 import { createRng } from '../../data/prng.js';
 import type { Tensor } from '../../graph/tensor.js';
@@ -23,7 +23,7 @@ import { curvesSvg } from '../../train/curves_plot.js';
 import { formatReport } from '../../train/metrics.js';
 import { Progress } from '../../train/progress.js';
 import { assertFiniteState, train, TrainingDivergedError, type EpochRecord, type TrainConfig } from '../../train/trainer.js';
-import { datasetOptions, positiveInteger, withDataOptions } from '../data_options.js';
+import { datasetOptions, decodePoolOf, positiveInteger, withDataOptions } from '../data_options.js';
 import { withGpu } from '../device.js';
 import { OutputError, UsageError } from '../errors.js';
 import { readCheckpointFile } from '../load_model.js';
@@ -70,6 +70,7 @@ export function registerTrain(cli: Argv): Argv {
         throw new UsageError(`--seed must be an integer from 0 to ${2 ** 32 - 1}, got ${config.seed}`);
       }
       if (!(args['cache-mb'] >= 0)) throw new UsageError(`--cache-mb must be a number >= 0, got ${args['cache-mb']}`);
+      const decoder = decodePoolOf(args);
       const entry = modelEntry(args.model);
       const inputSize = positiveInteger(args['input-size'], '--input-size');
       if (inputSize !== undefined && inputSize * inputSize > MAX_IMAGE_PIXELS) {
@@ -136,6 +137,7 @@ export function registerTrain(cli: Argv): Argv {
               startEpoch,
               progress,
               cache: new ImageCache(args['cache-mb'] * 1024 * 1024),
+              decoder,
               onEpoch: async (record, state) => {
                 const modelState = await state.model.stateDict();
                 assertFiniteState(modelState, record.epoch, 'model weights');
