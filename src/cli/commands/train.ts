@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
-import { ImageCache } from '../../data/image_cache.js';
+import { DEFAULT_CACHE_BYTES, ImageCache } from '../../data/image_cache.js';
 import { loadDataset } from '../../data/dataset.js';
 import { createRng } from '../../data/prng.js';
 import type { Tensor } from '../../graph/tensor.js';
@@ -49,7 +49,11 @@ export function registerTrain(cli: Argv): Argv {
         .option('num-classes', { type: 'number', describe: 'classes of the head (default: the data set\'s)' })
         .option('run-dir', { type: 'string', describe: 'run folder (default: beside --out, named after it)' })
         .option('resume', { type: 'boolean', default: false, describe: 'continue from the checkpoint at --out' })
-        .option('cache-mb', { type: 'number', default: 1024, describe: 'memory for decoded images' })
+        .option('cache-mb', {
+          type: 'number',
+          default: Math.round(DEFAULT_CACHE_BYTES / 2 ** 20),
+          describe: 'memory for decoded images (default: a quarter of this machine\'s, at least 1,024)',
+        })
         .option('quiet', { type: 'boolean', default: false }),
     async (args) => {
       // Everything that can be refused is checked before the GPU opens and before anything is written: flags,
