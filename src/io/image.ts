@@ -3,6 +3,7 @@
 // the bytes are wrapped in one, without a copy; nothing else here needs Node.)
 import pngjs from 'pngjs';
 import jpeg from 'jpeg-js';
+import { decodePngFast } from './png_fast.js';
 
 /** A single-channel image, row-major, values in [0, 255] as floats (16-bit sources keep their precision). */
 export interface GrayImage {
@@ -72,6 +73,8 @@ function decodePng(bytes: Uint8Array, source: string): GrayImage {
     throw new ImageError(`${source}: unsupported PNG bit depth ${header.depth} for colour type ${header.colorType}`);
   }
 
+  const fast = decodePngFast(bytes, header, luma);
+  if (fast) return fast;
   // pngjs blanks pixels that match a gray/RGB tRNS colour; alpha is ignored here, so drop that chunk first.
   const input = header.colorType === 0 || header.colorType === 2 ? withoutChunk(bytes, 'tRNS') : bytes;
   let png: { data: ArrayLike<number> };

@@ -123,7 +123,7 @@ describe('decodeImage: refusals name the file', () => {
   it('refuses truncated and corrupt PNGs', () => {
     refuses(good.subarray(0, good.length - 20), 'cut.png', /truncated/);
     refuses(good.subarray(0, 20), 'header-only.png', /truncated/);
-    const flipped = good.slice();
+    const flipped = Uint8Array.from(good); // a copy (Buffer.slice would be a view of good)
     flipped[good.length - 20] ^= 0xff; // inside IDAT: the CRC no longer matches
     refuses(flipped, 'flipped.png', /corrupt/);
   });
