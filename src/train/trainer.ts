@@ -48,6 +48,8 @@ export interface EpochRecord {
   peakGpuBytes: number;
   test: EvalReport | null;
   testLoss: number | null;
+  /** Wall seconds the test split's evaluation took after the epoch's steps (null without a test split). */
+  evalSeconds: number | null;
 }
 
 /** What happens after each epoch; the CLI writes the checkpoint and the run folder here. */
@@ -159,13 +161,18 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       const trainAccuracy = accuracyOf(await logits.read(), order, run.train, k);
       let test: EvalReport | null = null;
       let testLoss: number | null = null;
+      let evalSeconds: number | null = null;
       if (run.test && run.test.items.length > 0) {
+        const evalStarted = performance.now();
         const p = await predictItems(model, run.test.items, { batchSize: config.batchSize, cache, decoder });
         test = evaluate(run.test.items.map((i) => i.label), p.predicted, run.test.classNames);
         testLoss = meanCrossEntropy(p.logits, run.test.items.map((i) => i.label));
+        evalSeconds = (performance.now() - evalStarted) / 1000;
       }
       const peakGpuBytes = gpu.poolStats().peakInUseBytes;
-      const record: EpochRecord = { epoch, step, trainLoss, trainAccuracy, imagesPerSecond: n / seconds, seconds, peakGpuBytes, test, testLoss };
+      const record: EpochRecord = {
+        epoch, step, trainLoss, trainAccuracy, imagesPerSecond: n / seconds, seconds, peakGpuBytes, test, testLoss, evalSeconds,
+      };
       records.push(record);
       run.progress?.log(
         `epoch ${epoch}/${config.epochs}: loss ${trainLoss.toFixed(4)}, train accuracy ${(100 * trainAccuracy).toFixed(1)}%` +

@@ -31,8 +31,8 @@ function metrics(runDir: string, withTimings = false): Record<string, unknown>[]
     .split('\n')
     .filter(Boolean)
     .map((line) => {
-      const { seconds, imagesPerSecond, ...rest } = JSON.parse(line) as Record<string, unknown>;
-      return withTimings ? { ...rest, seconds, imagesPerSecond } : rest;
+      const { seconds, imagesPerSecond, evalSeconds, ...rest } = JSON.parse(line) as Record<string, unknown>;
+      return withTimings ? { ...rest, seconds, imagesPerSecond, evalSeconds } : rest;
     });
 }
 

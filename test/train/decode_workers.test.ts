@@ -60,8 +60,9 @@ describe('decode workers in training', () => {
       // What the cache misses: every training image, then all but the 5 it keeps; the test split 3 times.
       expect(pool!.decodes).toBe(n + (n - 5) + 3 * tests);
       const strip = (r: (typeof onThread.records)[number]) =>
-        ({ ...r, seconds: 0, imagesPerSecond: 0, peakGpuBytes: 0 });
+        ({ ...r, seconds: 0, imagesPerSecond: 0, peakGpuBytes: 0, evalSeconds: 0 });
       expect(inWorkers.records.map(strip)).toEqual(onThread.records.map(strip));
+      for (const r of [...onThread.records, ...inWorkers.records]) expect(r.evalSeconds).toBeGreaterThan(0);
       const states = [['model', inWorkers.model, onThread.model], ['Adam', inWorkers.adam, onThread.adam]] as const;
       for (const [what, got, want] of states) {
         expect([...got.keys()], what).toEqual([...want.keys()]);
