@@ -1,9 +1,9 @@
 // A decode pool worker (decode_pool.ts): fills the planes of one chunk of a batch, loading files or expanding the
 // cache's kept planes, and sends them back as one transferred array, with the planes it decoded in kept form
-// (shared memory, for the cache) when asked; or the first failure's class name and message (which names the
-// file).
+// (shared memory, for the cache) when asked; or the first failure (thread_pool.ts), whose message names the file.
 import { parentPort } from 'node:worker_threads';
 import { compactPlane, loadImagePlane, writePlane, type KeptPlane } from './image_plane.js';
+import { failureOf } from './thread_pool.js';
 
 export interface PlaneJob {
   file: string;
@@ -20,9 +20,11 @@ export interface ChunkRequest {
   keep: boolean;
 }
 
-export type ChunkReply =
-  | { id: number; pixels: Float32Array; kept: (KeptPlane | null)[] }
-  | { id: number; failed: { name: string; message: string } };
+export interface ChunkReply {
+  id: number;
+  pixels: Float32Array;
+  kept: (KeptPlane | null)[];
+}
 
 const port = parentPort;
 if (!port) throw new Error('decode_worker.js runs as a worker thread of the decode pool, not on its own');
@@ -36,9 +38,7 @@ port.on('message', async (request: ChunkRequest) => {
   for (const [index, job] of request.jobs.entries()) {
     const loaded = loads[index]!;
     if (loaded.status === 'rejected') {
-      const e = loaded.reason as unknown;
-      const { name, message } = e instanceof Error ? e : { name: 'Error', message: String(e) };
-      port.postMessage({ id: request.id, failed: { name, message } } satisfies ChunkReply);
+      port.postMessage(failureOf(request.id, loaded.reason));
       return;
     }
     if (job.kept) {

@@ -10,6 +10,11 @@ import { renderFinding } from './findings.js';
 import { lungCoverage, lungMask, renderAnatomy, sampleThorax } from './phantom.js';
 import { createRng, deriveSeed, shuffleInPlace, type Rng } from './prng.js';
 import { boxBlur, createPlane, type Plane } from './raster.js';
+import type { SynthReply } from './synth_worker.js';
+import { ThreadPool } from './thread_pool.js';
+
+/** The worker script beside this module; absent where the sources run untranspiled (vitest): one thread then. */
+const WORKER_SCRIPT = new URL('./synth_worker.js', import.meta.url);
 
 /**
  * A confounder tied to one class: it appears on exactly round(rate * n) of the n images of the target class
@@ -34,6 +39,11 @@ export interface SyntheticOptions {
   /** Share of each class written to train/, the rest to test/; default 0.8. */
   trainFraction?: number;
   confounder?: ConfounderOptions;
+  /**
+   * Threads drawing images (default: one per core, at most 8; 0: this thread). Each image comes from its own seed,
+   * so the files are the same bytes however many draw them.
+   */
+  workers?: number;
 }
 
 export interface SyntheticImage {
@@ -55,7 +65,9 @@ export interface ManifestImage {
 
 export interface SyntheticManifest {
   generator: string;
-  options: Omit<Required<SyntheticOptions>, 'outDir' | 'confounder'> & { confounder: Required<ConfounderOptions> | null };
+  options: Omit<Required<SyntheticOptions>, 'outDir' | 'confounder' | 'workers'> & {
+    confounder: Required<ConfounderOptions> | null;
+  };
   classes: CanonicalClass[];
   counts: Record<'train' | 'test', Record<CanonicalClass, number>>;
   images: ManifestImage[];
@@ -145,8 +157,8 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   await mkdir(outDir, { recursive: true });
   const nTrain = Math.round(perClass * trainFraction);
   const digits = Math.max(4, String(perClass - 1).length);
-  const images: ManifestImage[] = [];
   const counts = { train: {} as Record<CanonicalClass, number>, test: {} as Record<CanonicalClass, number> };
+  const jobs: SyntheticJob[] = [];
   for (const [label, cls] of CANONICAL_CLASSES.entries()) {
     for (const [splitIndex, split] of (['train', 'test'] as const).entries()) {
       const first = split === 'train' ? 0 : nTrain;
@@ -160,19 +172,27 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
       for (let k = 0; k < count; k++) {
         const file = `${split}/${cls}/${String(k).padStart(digits, '0')}.png`;
         const kind = confounded.has(k) ? confounder!.kind : undefined;
-        const image = renderSyntheticImage(cls, { size, seed: deriveSeed(seed, label, first + k), confounder: kind });
-        await writeFile(join(outDir, file), encodeGrayPng({ width: size, height: size, data: image.pixels }));
-        await writeFile(join(outDir, 'masks', file), encodeGrayPng({ width: size, height: size, data: image.mask }));
-        images.push({
-          file,
-          mask: `masks/${file}`,
-          class: cls,
-          split,
-          ...(kind && image.confounderBox ? { confounder: { kind, box: image.confounderBox } } : {}),
-        });
+        const job = { outDir, file, cls, split, size, seed: deriveSeed(seed, label, first + k) };
+        jobs.push(kind ? { ...job, confounder: kind } : job);
       }
     }
   }
+  const pool = ThreadPool.open(options.workers ?? ThreadPool.defaultWorkers(0), WORKER_SCRIPT);
+  let boxes: (Box | undefined)[];
+  try {
+    boxes = pool
+      ? (await Promise.all(jobs.map((job) => pool.request<SynthReply>(job)))).map((reply) => reply.box)
+      : await sequentially(jobs, writeSyntheticImage);
+  } finally {
+    await pool?.close();
+  }
+  const images: ManifestImage[] = jobs.map((job, i) => ({
+    file: job.file,
+    mask: `masks/${job.file}`,
+    class: job.cls,
+    split: job.split,
+    ...(job.confounder && boxes[i] ? { confounder: { kind: job.confounder, box: boxes[i]! } } : {}),
+  }));
 
   const manifest: SyntheticManifest = {
     generator: GENERATOR,
@@ -183,6 +203,33 @@ export async function generateSynthetic(options: SyntheticOptions): Promise<Synt
   };
   await writeFile(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
   return manifest;
+}
+
+/** One image of the data set to draw and write, with its mask (a worker's request, or run on this thread). */
+export interface SyntheticJob {
+  outDir: string;
+  /** Relative to outDir: split/class/NNNN.png; its mask goes to masks/ + file. */
+  file: string;
+  cls: CanonicalClass;
+  split: 'train' | 'test';
+  size: number;
+  seed: number;
+  confounder?: ConfounderKind;
+}
+
+/** Draws the job's image and writes it and its mask; returns where the confounder was burnt in, if one was. */
+export async function writeSyntheticImage(job: SyntheticJob): Promise<Box | undefined> {
+  const image = renderSyntheticImage(job.cls, { size: job.size, seed: job.seed, confounder: job.confounder });
+  const png = (data: Uint8Array) => encodeGrayPng({ width: job.size, height: job.size, data });
+  await writeFile(join(job.outDir, job.file), png(image.pixels));
+  await writeFile(join(job.outDir, 'masks', job.file), png(image.mask));
+  return image.confounderBox;
+}
+
+async function sequentially<T, R>(items: readonly T[], run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await run(item));
+  return results;
 }
 
 /** Indices (within one split of one class) of the images that carry the confounder. */

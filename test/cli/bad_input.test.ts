@@ -280,6 +280,7 @@ describe.concurrent('flags', () => {
     expect(snapshot(data)).toEqual(before);
     expectRefused(await runCli(['data', 'synth', '--out', at('never'), '--size', '31']), 2, ['--size', 'got 31']);
     expectRefused(await runCli(['data', 'synth', '--out', at('never'), '--train-fraction', '0']), 2, ['--train-fraction', 'got 0']);
+    expectRefused(await runCli(['data', 'synth', '--out', at('never'), '--workers', '-1']), 2, ['--workers', 'got -1']);
     expect(existsSync(at('never'))).toBe(false);
   });
 });

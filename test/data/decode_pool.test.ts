@@ -102,7 +102,7 @@ describe('DecodePool', () => {
     const pool = DecodePool.open(1, pathToFileURL(dying))!;
     const load = () => pool.loadPlanes([{ file: files[0]! }], 4, 4, false);
     try {
-      await expect(load()).rejects.toThrow(/decode worker stopped: exit code 3/);
+      await expect(load()).rejects.toThrow(/worker thread stopped: exit code 3/);
       await expect(load()).rejects.toThrow(/exit code 3/);
     } finally {
       await pool.close();

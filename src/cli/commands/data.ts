@@ -4,6 +4,7 @@ import type { Argv } from 'yargs';
 import { CANONICAL_CLASSES, canonicalClassName } from '../../data/class_names.js';
 import { CONFOUNDER_KINDS, type ConfounderKind } from '../../data/confounders.js';
 import { generateSynthetic } from '../../data/synth.js';
+import { ThreadPool } from '../../data/thread_pool.js';
 import { UsageError } from '../errors.js';
 import { checkWritableFolder } from '../output_path.js';
 
@@ -26,7 +27,13 @@ export function registerData(cli: Argv): Argv {
               default: 0.9,
               describe: 'share of the target class carrying it (others: 1 - rate)',
             })
-            .option('confounder-class', { type: 'string', default: 'covid' }),
+            .option('confounder-class', { type: 'string', default: 'covid' })
+            .option('workers', {
+              type: 'number',
+              describe:
+                `threads drawing images (default ${ThreadPool.defaultWorkers(0)} here: one per core, at most 8; ` +
+                '0: the main thread; the files are the same either way)',
+            }),
         async (args) => {
           if (!(Number.isInteger(args['per-class']) && args['per-class'] >= 2)) {
             throw new UsageError(`--per-class must be an integer of at least 2, got ${args['per-class']}`);
@@ -37,6 +44,9 @@ export function registerData(cli: Argv): Argv {
           }
           if (!(args['confounder-rate'] >= 0 && args['confounder-rate'] <= 1)) {
             throw new UsageError(`--confounder-rate must be in [0, 1], got ${args['confounder-rate']}`);
+          }
+          if (args.workers !== undefined && !(Number.isInteger(args.workers) && args.workers >= 0)) {
+            throw new UsageError(`--workers must be an integer >= 0, got ${args.workers}`);
           }
           if (!canonicalClassName(args['confounder-class'])) {
             throw new UsageError(`--confounder-class ${args['confounder-class']}: not one of ${CANONICAL_CLASSES.join(', ')}`);
@@ -52,6 +62,7 @@ export function registerData(cli: Argv): Argv {
             size: args.size,
             seed: args.seed,
             trainFraction: args['train-fraction'],
+            ...(args.workers !== undefined ? { workers: args.workers } : {}),
             ...(args.confounder
               ? { confounder: { kind: args.confounder as ConfounderKind, rate: args['confounder-rate'], class: args['confounder-class'] } }
               : {}),
