@@ -88,6 +88,7 @@ describe('decodePngFast', () => {
       ['IEND', new Uint8Array()],
     ]);
     expect(decodePngFast(split, headerOf(split), luma)!.data).toEqual(throughPngjs(bytes));
+    expect(throughPngjs(split)).toEqual(throughPngjs(bytes)); // pngjs does not apply gAMA either
   });
 
   it('leaves to pngjs what it does not take or what is not exactly well formed', () => {
