@@ -1,6 +1,6 @@
 /** The data flags shared by train, eval and experiment, and turning them into loadDataset options. */
 import type { Argv } from 'yargs';
-import { DecodePool, sharedDecodePool } from '../data/decode_pool.js';
+import { DecodePool } from '../data/decode_pool.js';
 import type { LoadDatasetOptions } from '../data/dataset.js';
 import type { Scenario } from '../data/scenarios.js';
 import { UsageError } from './errors.js';
@@ -27,10 +27,13 @@ export const DECODE_WORKERS_OPTION = [
   },
 ] as const;
 
-/** The pool --decode-workers asks for (the process's shared one by default), or null for the main thread. */
-export function decodePoolOf(args: { 'decode-workers'?: number }): DecodePool | null {
+/**
+ * The pool --decode-workers asks for, null for the main thread, or undefined without the flag (the loader then uses
+ * the process's shared pool).
+ */
+export function decodePoolOf(args: { 'decode-workers'?: number }): DecodePool | null | undefined {
   const workers = args['decode-workers'];
-  if (workers === undefined) return sharedDecodePool();
+  if (workers === undefined) return undefined;
   if (!Number.isInteger(workers) || workers < 0) {
     throw new UsageError(`--decode-workers must be an integer >= 0, got ${workers}`);
   }

@@ -4,7 +4,7 @@
  */
 import { loadBatch } from '../data/batches.js';
 import type { ImageCache } from '../data/image_cache.js';
-import { sharedDecodePool, type DecodePool } from '../data/decode_pool.js';
+import type { DecodePool } from '../data/decode_pool.js';
 import { Prefetch } from '../data/prefetch.js';
 import type { DatasetItem } from '../data/dataset.js';
 import { tidy } from '../graph/scope.js';
@@ -37,11 +37,10 @@ export async function predictItems(
   const all = Tensor.zeros(gpu, [Math.max(1, items.length), k], 'predict:logits');
   try {
     const size = { height: model.input.height, width: model.input.width };
-    const decoder = options.decoder === undefined ? sharedDecodePool() : options.decoder;
     const batchAt = (start: number) => items.slice(start, start + options.batchSize);
     const grays = new Prefetch(
       Math.ceil(items.length / options.batchSize),
-      (b) => loadBatch(batchAt(b * options.batchSize), size, options.cache, decoder),
+      (b) => loadBatch(batchAt(b * options.batchSize), size, options.cache, options.decoder),
     );
     for (let start = 0; start < items.length; start += options.batchSize) {
       const batch = batchAt(start);

@@ -9,7 +9,7 @@
  */
 import { batchIndices, epochOrder, loadBatch } from '../data/batches.js';
 import { ImageCache } from '../data/image_cache.js';
-import { sharedDecodePool, type DecodePool } from '../data/decode_pool.js';
+import type { DecodePool } from '../data/decode_pool.js';
 import { Prefetch } from '../data/prefetch.js';
 import type { DatasetSplit } from '../data/dataset.js';
 import { backward } from '../graph/autograd.js';
@@ -85,7 +85,6 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
   const n = run.train.items.length;
   const size = { height: model.input.height, width: model.input.width };
   const cache = run.cache ?? new ImageCache();
-  const decoder = run.decoder === undefined ? sharedDecodePool() : run.decoder;
   const stepsPerEpoch = Math.ceil(n / config.batchSize);
   const losses = keep(Tensor.zeros(gpu, [stepsPerEpoch], 'train:losses'));
   const logits = keep(Tensor.zeros(gpu, [n, k], 'train:logits'));
@@ -104,7 +103,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       let seen = 0;
       const inputs = new Prefetch(
         batches.length,
-        (b) => loadInput(run.train, batches[b]!, size, cache, decoder, model),
+        (b) => loadInput(run.train, batches[b]!, size, cache, run.decoder, model),
       );
 
       const checkLosses = async (upTo: number): Promise<number> => {
@@ -164,7 +163,7 @@ export async function train(run: TrainRun): Promise<EpochRecord[]> {
       let evalSeconds: number | null = null;
       if (run.test && run.test.items.length > 0) {
         const evalStarted = performance.now();
-        const p = await predictItems(model, run.test.items, { batchSize: config.batchSize, cache, decoder });
+        const p = await predictItems(model, run.test.items, { batchSize: config.batchSize, cache, decoder: run.decoder });
         test = evaluate(run.test.items.map((i) => i.label), p.predicted, run.test.classNames);
         testLoss = meanCrossEntropy(p.logits, run.test.items.map((i) => i.label));
         evalSeconds = (performance.now() - evalStarted) / 1000;
@@ -216,7 +215,7 @@ async function loadInput(
   indices: Uint32Array,
   size: { height: number; width: number },
   cache: ImageCache,
-  decoder: DecodePool | null,
+  decoder: DecodePool | null | undefined,
   model: Classifier,
 ): Promise<LoadedInput> {
   const items = [...indices].map((i) => split.items[i]!);
