@@ -1,12 +1,11 @@
 // add.forward: y = a + alpha * b, elementwise on tensors of one shape (residual connections, scaled residuals);
 // with RELU = 1 (add.forward_relu) y = max(a + alpha * b, 0), a residual block's sum and ReLU in one pass.
 // Bindings: @0 p: Params; @1 a: array<vec4f> (read); @2 b: array<vec4f> (read); @3 y: array<vec4f> (read_write).
-// Params: n4 (= ceil(elements / 4)), alpha. Workgroup: WG_X threads, each ITEMS vec4s strided by WG_X;
-// grid = linearGrid(ceil(n4 / (WG_X * ITEMS))); override RELU (0 or 1).
+// Params: n4 (= ceil(elements / 4)), alpha. Workgroup: WG_X threads, one vec4 each; grid = linearGrid(ceil(n4 / WG_X));
+// override RELU (0 or 1).
 struct Params { n4: u32, alpha: f32 }
 
 override WG_X: u32;
-override ITEMS: u32;
 override RELU: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<vec4f>;
@@ -16,11 +15,9 @@ override RELU: u32 = 0u;
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
-  let start = (wid.x + wid.y * nwg.x) * WG_X * ITEMS + lid;
-  for (var k = 0u; k < ITEMS; k++) {
-    let i = start + k * WG_X;
-    if (i >= p.n4) { return; }
+  let i = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (i < p.n4) {
     let v = a[i] + p.alpha * b[i];
-    if (RELU == 1u) { y[i] = max(v, vec4f(0.0)); } else { y[i] = v; }
+    y[i] = select(v, max(v, vec4f(0.0)), RELU == 1u);
   }
 }

@@ -5,7 +5,7 @@
  * - copy bandwidth: 2 * bytes copied (read + write) over the GPU time of a vec4 copy, sources and targets each
  *   rotating through ROTATION_BYTES of buffers (twice the largest cache), so every run reads and writes memory, not
  *   cache; the fastest of a few copy sizes (a software driver streams small dispatches faster than one huge one) and
- *   vec4-per-thread counts.
+ *   workgroup widths.
  * Each is the median over timed runs, like every kernel, after a check of the kernel on a small case.
  */
 import { FMA_UNROLLS, fmaFlops, runCopy, runFma, ROOFLINE_WG } from '../kernels/roofline.js';
@@ -14,7 +14,7 @@ import { hostData, outputs, ROTATION_BYTES, upload } from './data.js';
 import { measure, type MeasurePlan } from './measure.js';
 
 const COPY_SIZES = [4 * 2 ** 20, 32 * 2 ** 20, 128 * 2 ** 20, 512 * 2 ** 20];
-const COPY_ITEMS = [8, 32];
+const COPY_WGS = [64, 128, 256];
 const FMA_GROUPS = 4096;
 /** A roof dispatch shorter than this is timed again with more work: a fast GPU finishes the base loop in microseconds. */
 const ROOF_MIN_MS = 2;
@@ -45,7 +45,7 @@ export async function measureRoofs(
   }
   gpu.free(y);
 
-  let best = { gbps: 0, items: COPY_ITEMS[0]!, bytes: 0 };
+  let best = { gbps: 0, wg: COPY_WGS[0]!, bytes: 0 };
   const maxBytes = Math.floor(Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize) / 256) * 256;
   for (const bytes of [...new Set(COPY_SIZES.map((size) => Math.min(size, maxBytes)))]) {
     const n4 = bytes / 16;
@@ -53,12 +53,12 @@ export async function measureRoofs(
     const sources = Array.from({ length: sets }, (_, k) => gpu.alloc(bytes, `bench:roofline:x${k}`));
     const targets = outputs(gpu, bytes, sets, 'bench:roofline:y');
     // Dawn zero-fills a buffer at its first use: do that for every source before any timing.
-    sources.forEach((x, k) => runCopy(gpu, x, targets.at(k), n4, COPY_ITEMS[0]!));
+    sources.forEach((x, k) => runCopy(gpu, x, targets.at(k), n4, COPY_WGS[0]!));
     await gpu.sync();
-    for (const items of COPY_ITEMS) {
-      const t = await measure(gpu, (i) => runCopy(gpu, sources[i % sets]!, targets.at(i + 1), n4, items), plan);
+    for (const wg of COPY_WGS) {
+      const t = await measure(gpu, (i) => runCopy(gpu, sources[i % sets]!, targets.at(i + 1), n4, wg), plan);
       const gbps = (2 * bytes) / t.ms / 1e6;
-      if (gbps > best.gbps) best = { gbps, items, bytes };
+      if (gbps > best.gbps) best = { gbps, wg, bytes };
     }
     [...sources, ...targets.buffers].forEach((b) => gpu.free(b));
     gpu.pool.trim();
@@ -67,7 +67,7 @@ export async function measureRoofs(
     fma_gflops: fmaBest.gflops,
     copy_gbps: best.gbps,
     fma: `${fmaBest.unroll} round${fmaBest.unroll > 1 ? 's' : ''} of the chains per loop iteration`,
-    copy: `${best.bytes / 2 ** 20} MiB, ${best.items} vec4s per thread`,
+    copy: `${best.bytes / 2 ** 20} MiB, ${best.wg} threads a workgroup`,
   };
 }
 
@@ -94,10 +94,10 @@ async function checkRoofKernels(gpu: Gpu): Promise<void> {
   const data = hostData(n, 7);
   const x = upload(gpu, data, 'bench:roofline:check_x');
   const copy = gpu.alloc(4 * n, 'bench:roofline:check_y');
-  for (const items of COPY_ITEMS) {
-    runCopy(gpu, x, copy, n / 4, items);
+  for (const wg of COPY_WGS) {
+    runCopy(gpu, x, copy, n / 4, wg);
     const out = await gpu.read(copy, 4 * n);
-    if (out.some((v, i) => v !== data[i])) throw new Error(`roofline.copy (${items} vec4s per thread) does not copy exactly`);
+    if (out.some((v, i) => v !== data[i])) throw new Error(`roofline.copy (${wg} threads a workgroup) does not copy exactly`);
   }
   [x, y, copy].forEach((buffer) => gpu.free(buffer));
 }

@@ -5,7 +5,7 @@
 import type { Gpu } from '../runtime/gpu.js';
 import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
-import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
+import { VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const addForward = defineKernel({
   name: 'add.forward',
@@ -18,14 +18,13 @@ export const addForward = defineKernel({
   params: [['n4', 'u32'], ['alpha', 'f32']],
   workgroupSize: [VEC4_WG, 1, 1],
   grid: vec4Grid,
-  constants: VEC4_CONSTANTS,
 });
 
 /** add.forward with RELU = 1: y = max(a + alpha * b, 0). */
 export const addReluForward = defineKernel({
   ...addForward,
   name: 'add.forward_relu',
-  constants: { ...VEC4_CONSTANTS, RELU: 1 },
+  constants: { RELU: 1 },
 });
 
 export const addAccumulate = defineKernel({
@@ -38,7 +37,6 @@ export const addAccumulate = defineKernel({
   params: [['n4', 'u32'], ['alpha', 'f32']],
   workgroupSize: [VEC4_WG, 1, 1],
   grid: vec4Grid,
-  constants: VEC4_CONSTANTS,
 });
 
 export function runAdd(gpu: Gpu, a: GPUBuffer, b: GPUBuffer, y: GPUBuffer, n: number, alpha = 1): void {

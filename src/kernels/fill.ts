@@ -2,7 +2,7 @@
 import type { Gpu } from '../runtime/gpu.js';
 import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
-import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
+import { VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const fillForward = defineKernel({
   name: 'fill.forward',
@@ -11,7 +11,6 @@ export const fillForward = defineKernel({
   params: [['n4', 'u32'], ['bits', 'u32']],
   workgroupSize: [VEC4_WG, 1, 1],
   grid: vec4Grid,
-  constants: VEC4_CONSTANTS,
 });
 
 const f32 = new Float32Array(1);

@@ -2,7 +2,7 @@
 import type { Gpu } from '../runtime/gpu.js';
 import { forEachElementSlice } from './batch_slices.js';
 import { defineKernel } from './kernel.js';
-import { VEC4_CONSTANTS, VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
+import { VEC4_WG, vec4Count, vec4Grid } from './elementwise.js';
 
 export const reluForward = defineKernel({
   name: 'relu.forward',
@@ -14,7 +14,6 @@ export const reluForward = defineKernel({
   params: [['n4', 'u32']],
   workgroupSize: [VEC4_WG, 1, 1],
   grid: vec4Grid,
-  constants: VEC4_CONSTANTS,
 });
 
 export const reluBackward = defineKernel({
@@ -28,7 +27,6 @@ export const reluBackward = defineKernel({
   params: [['n4', 'u32']],
   workgroupSize: [VEC4_WG, 1, 1],
   grid: vec4Grid,
-  constants: VEC4_CONSTANTS,
 });
 
 export function runReluForward(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n: number): void {

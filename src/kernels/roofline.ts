@@ -1,13 +1,13 @@
 /**
  * roofline: the two kernels that measure a device's roofs for `cnnx bench`: FMA throughput (shaders/roofline/fma.wgsl,
  * 8 independent vec4 FMA chains per thread) and copy bandwidth (shaders/roofline/copy.wgsl, a vec4 copy). The FMA
- * kernel takes its rounds per loop iteration, the copy its vec4s per thread, as override constants, so the bench can
- * try a few of each and keep the fastest.
+ * kernel takes its rounds per loop iteration as an override constant, the copy its threads per workgroup, so the bench
+ * can try a few of each and keep the fastest.
  */
 import type { Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
 
-/** Threads per workgroup of both kernels (the vec4 elementwise kernels' width, the best layout under lavapipe). */
+/** Threads per workgroup of the FMA kernel. */
 export const ROOFLINE_WG = 64;
 /** Independent vec4 FMA chains per thread in fma.wgsl. */
 export const FMA_CHAINS = 8;
@@ -40,9 +40,9 @@ export function rooflineFma(unroll: number): KernelSpec<'iters' | 'a' | 'b' | 'g
 
 const copySpecs = new Map<number, KernelSpec<'n4'>>();
 
-/** The copy kernel with `items` vec4s per thread. */
-export function rooflineCopy(items: number): KernelSpec<'n4'> {
-  let spec = copySpecs.get(items);
+/** The copy kernel with `wg` threads a workgroup, one vec4 each. */
+export function rooflineCopy(wg: number): KernelSpec<'n4'> {
+  let spec = copySpecs.get(wg);
   if (!spec) {
     spec = defineKernel({
       name: 'roofline.copy',
@@ -52,11 +52,10 @@ export function rooflineCopy(items: number): KernelSpec<'n4'> {
         { name: 'y', access: 'read_write' },
       ],
       params: [['n4', 'u32']],
-      workgroupSize: [ROOFLINE_WG, 1, 1],
-      grid: (p, maxPerDim) => linearGrid(Math.ceil(p.n4 / (ROOFLINE_WG * items)), maxPerDim),
-      constants: { ITEMS: items },
+      workgroupSize: [wg, 1, 1],
+      grid: (p, maxPerDim) => linearGrid(Math.ceil(p.n4 / wg), maxPerDim),
     });
-    copySpecs.set(items, spec);
+    copySpecs.set(wg, spec);
   }
   return spec;
 }
@@ -72,7 +71,7 @@ export function runFma(gpu: Gpu, y: GPUBuffer, groups: number, iters: number, un
   gpu.run(rooflineFma(unroll), { iters, a: 1 - 2 ** -20, b: 2 ** -20, groups }, [y]);
 }
 
-/** y = x over `n4` vec4s. */
-export function runCopy(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n4: number, items: number): void {
-  gpu.run(rooflineCopy(items), { n4 }, [x, y]);
+/** y = x over `n4` vec4s, `wg` threads a workgroup. */
+export function runCopy(gpu: Gpu, x: GPUBuffer, y: GPUBuffer, n4: number, wg: number): void {
+  gpu.run(rooflineCopy(wg), { n4 }, [x, y]);
 }

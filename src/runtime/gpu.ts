@@ -29,6 +29,11 @@ export interface GpuOptions {
    */
   maxBindingBytes?: number;
   /**
+   * Plan grids against this many workgroups per dimension instead of the device's maxComputeWorkgroupsPerDimension
+   * (never more), so tests can make small tensors take two-dimensional grids.
+   */
+  maxGroupsPerDim?: number;
+  /**
    * Choose kernel variants and tilings as for this kind of device instead of the adapter's own kind, so tests on a
    * software adapter also run the choices a hardware GPU gets.
    */
@@ -116,7 +121,7 @@ export class Gpu {
     private readonly platform: Platform,
     options: GpuOptions,
   ) {
-    this.limits = withBindingLimit(device.limits, options.maxBindingBytes);
+    this.limits = withLoweredLimits(device.limits, options);
     // Read per dispatch: plain numbers rather than getters on Dawn's limits object.
     this.maxGroupsPerDim = this.limits.maxComputeWorkgroupsPerDimension;
     this.maxBindingBytes = this.limits.maxStorageBufferBindingSize;
@@ -139,6 +144,7 @@ export class Gpu {
 
   /** Opens the best adapter with its full limits (buffer and binding sizes default far below what GPUs allow). */
   static async create(platform: Platform, options: GpuOptions = {}): Promise<Gpu> {
+    checkLimitOptions(options); // before any device exists: one left open keeps the process alive
     const adapter = await platform.gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
     if (!adapter) {
       platform.release();
@@ -528,16 +534,34 @@ function describe(platform: Platform, adapter: GPUAdapter): DeviceInfo {
   };
 }
 
-/** A copy of `limits` whose maxStorageBufferBindingSize is lowered to `maxBindingBytes` (if given and lower). */
-function withBindingLimit(limits: GPUSupportedLimits, maxBindingBytes: number | undefined): GPUSupportedLimits {
-  if (maxBindingBytes === undefined) return limits;
-  if (!(Number.isInteger(maxBindingBytes) && maxBindingBytes >= 256)) {
+/** Refuses a maxBindingBytes under 256 or a maxGroupsPerDim under 1 (or either not an integer). */
+function checkLimitOptions({ maxBindingBytes, maxGroupsPerDim }: GpuOptions): void {
+  if (maxBindingBytes !== undefined && !(Number.isInteger(maxBindingBytes) && maxBindingBytes >= 256)) {
     throw new RangeError(`maxBindingBytes must be an integer of at least 256, got ${maxBindingBytes}`);
   }
+  if (maxGroupsPerDim !== undefined && !(Number.isInteger(maxGroupsPerDim) && maxGroupsPerDim >= 1)) {
+    throw new RangeError(`maxGroupsPerDim must be a positive integer, got ${maxGroupsPerDim}`);
+  }
+}
+
+/**
+ * A copy of `limits` with maxStorageBufferBindingSize lowered to maxBindingBytes (rounded down to a multiple of 256)
+ * and maxComputeWorkgroupsPerDimension to maxGroupsPerDim, each if given and lower (checked by checkLimitOptions).
+ */
+function withLoweredLimits(
+  limits: GPUSupportedLimits,
+  { maxBindingBytes, maxGroupsPerDim }: GpuOptions,
+): GPUSupportedLimits {
+  if (maxBindingBytes === undefined && maxGroupsPerDim === undefined) return limits;
   const copy: Record<string, number> = {};
   for (const key in limits) copy[key] = (limits as unknown as Record<string, number>)[key]!;
-  const lowered = Math.floor(Math.min(maxBindingBytes, limits.maxStorageBufferBindingSize) / 256) * 256;
-  copy.maxStorageBufferBindingSize = lowered;
+  if (maxBindingBytes !== undefined) {
+    copy.maxStorageBufferBindingSize =
+      Math.floor(Math.min(maxBindingBytes, limits.maxStorageBufferBindingSize) / 256) * 256;
+  }
+  if (maxGroupsPerDim !== undefined) {
+    copy.maxComputeWorkgroupsPerDimension = Math.min(maxGroupsPerDim, limits.maxComputeWorkgroupsPerDimension);
+  }
   return Object.freeze(copy) as unknown as GPUSupportedLimits;
 }
 
