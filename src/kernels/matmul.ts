@@ -1,6 +1,6 @@
 /**
  * matmul: C = op(A) op(B), or C += op(A) op(B), with op a transpose chosen per operand; the product behind linear.
- * Five variants compute the same thing (shaders/matmul/forward_<n>_<name>.wgsl, checked by one test):
+ * Six variants compute the same thing (shaders/matmul/forward_<n>_<name>.wgsl, checked by one test):
  * - naive: one thread per element of C, the reference;
  * - tiled: workgroup-memory tiles with a 4 x 4 register tile per thread, for square-ish shapes on GPUs;
  * - splitk: a small C with a long K (the fc layer's forward): many workgroups each reduce one K chunk, and
@@ -9,16 +9,18 @@
  *   outer-product kernel of a short K (linear's dw reduces over the batch, dx over the classes), and the fastest
  *   square-ish kernel under lavapipe, where workgroup memory is ordinary memory;
  * - columns_vec4: columns with B and C moved 4 floats per instruction, when B is not transposed and aligned; with a
- *   short K each thread takes several vec4 columns, so each broadcast load of A feeds more FMAs.
+ *   short K each thread takes several vec4 columns, so each broadcast load of A feeds more FMAs;
+ * - outer: columns_vec4's case of an A of at most 16 rows of exactly 4 values (op(A) [N <= 16, 4] or [4, N]: a
+ *   4-class linear layer's dx and dw), A shared through the subgroup, one vec4 column of C a thread (needs subgroups).
  * Operands are bindings (whole buffers or byte ranges) plus an element offset and row stride, so callers can
  * process a matrix larger than one storage binding in row slices.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type KernelSpec } from './kernel.js';
 
-export type MatmulVariant = 'naive' | 'tiled' | 'splitk' | 'columns' | 'columns_vec4';
+export type MatmulVariant = 'naive' | 'tiled' | 'splitk' | 'columns' | 'columns_vec4' | 'outer';
 
-export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'tiled', 'splitk', 'columns', 'columns_vec4'];
+export const MATMUL_VARIANTS: readonly MatmulVariant[] = ['naive', 'tiled', 'splitk', 'columns', 'columns_vec4', 'outer'];
 
 /** A matrix inside a binding: element `offset`, row stride `ld` as stored; `trans` when stored transposed. */
 export interface MatrixOperand {
@@ -62,6 +64,9 @@ const NAIVE_WG = 64;
 const SPLITK_WG = 64;
 const COLUMNS_WG = 64;
 const COLUMNS_ROW_BLOCK = 64;
+const OUTER_WG = 128;
+/** The most stored rows of A the outer variant holds: 2 vec4s a lane of a subgroup of 8. */
+const OUTER_MAX_ROWS = 16;
 const TILE_K = 16;
 /** Workgroup shapes of the tiled variant: 64 x 64 tiles, or 16 x 64 when C has at most 16 rows (batch-sized). */
 const TILED_WG = { square: [16, 16, 1], short: [16, 4, 1] } as const;
@@ -120,6 +125,7 @@ function specShape(
   vec4Tile: { tm: number; cpt: number },
 ): string {
   if (variant === 'naive') return '';
+  if (variant === 'outer') return `_${rows}x${depth}`;
   if (variant === 'tiled') return rows <= 16 ? '_short' : '';
   if (variant === 'columns_vec4') {
     return `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}${unrolledDepth(depth) ? `_k${depth}` : ''}`;
@@ -176,6 +182,15 @@ function matmulSpec(
         return [x, y, p.splits];
       },
     });
+  } else if (variant === 'outer') {
+    spec = defineKernel({
+      ...common,
+      bindings: [{ name: 'a4', access: 'read' }, BINDINGS[1], BINDINGS[2]],
+      shader: 'matmul/forward_6_outer',
+      constants: { TRANS_A: constants.TRANS_A, OUTER: transA ? depth : rows },
+      workgroupSize: [OUTER_WG, 1, 1],
+      grid: (p, max) => linearGrid(Math.ceil(p.cols / (4 * OUTER_WG)), max),
+    });
   } else if (variant === 'columns') {
     spec = defineKernel({
       ...common,
@@ -227,10 +242,13 @@ export const matmulSumSplits = defineKernel({
  */
 export function chooseMatmulVariant(
   d: MatmulDims,
+  a: MatrixOperand,
   b: MatrixOperand,
   c: MatrixOperand,
-  software: boolean,
+  gpu: { isSoftware: boolean; hasSubgroups: boolean },
 ): MatmulVariant {
+  const software = gpu.isSoftware;
+  if (gpu.hasSubgroups && software && outerApplies(d, a, b, c)) return 'outer';
   const columns = vec4Aligned(d, b, c) ? 'columns_vec4' : 'columns';
   if (d.depth <= SHORT_DEPTH) return columns;
   if (Math.ceil(d.cols / 4) * Math.ceil(d.rows / COLUMNS_ROW_BLOCK) < MIN_COLUMN_THREADS) return 'splitk';
@@ -243,6 +261,17 @@ function vec4Aligned(d: MatmulDims, b: MatrixOperand, c: MatrixOperand): boolean
     !b.trans &&
     [d.cols, b.ld, c.ld, b.offset ?? 0, c.offset ?? 0, bindingOffset(b), bindingOffset(c)].every((v) => v % 4 === 0)
   );
+}
+
+/**
+ * Whether the outer variant takes the product: B and C as columns_vec4 needs them, and A stored as at most 16 rows
+ * of exactly 4 values (K = 4, or 4 rows of C with A transposed) that are aligned vec4s.
+ */
+function outerApplies(d: MatmulDims, a: MatrixOperand, b: MatrixOperand, c: MatrixOperand): boolean {
+  const storedRows = a.trans ? d.depth : d.rows;
+  const quad = a.trans ? d.rows === 4 : d.depth === 4;
+  const aligned = [a.ld, a.offset ?? 0, bindingOffset(a)].every((v) => v % 4 === 0);
+  return quad && storedRows >= 1 && storedRows <= OUTER_MAX_ROWS && aligned && vec4Aligned(d, b, c);
 }
 
 /**
@@ -299,9 +328,24 @@ export function runMatmul(
   checkOperand('C', c, rows, cols);
   if (rows === 0 || cols === 0) return;
   const accumulate = options.accumulate ? 1 : 0;
-  const variant = options.variant ?? chooseMatmulVariant(dims, b, c, gpu.isSoftware);
+  const variant = options.variant ?? chooseMatmulVariant(dims, a, b, c, gpu);
   if (variant === 'columns_vec4' && !vec4Aligned(dims, b, c)) {
     throw new RangeError('matmul: columns_vec4 needs B not transposed and cols, strides and offsets multiples of 4');
+  }
+  if (variant === 'outer' && !(gpu.hasSubgroups && outerApplies(dims, a, b, c))) {
+    throw new RangeError(
+      'matmul: outer needs subgroups, A as at most 16 aligned rows of 4 (K = 4, or 4 rows of C with A transposed) ' +
+        'and B, C as columns_vec4 takes them',
+    );
+  }
+  if (variant === 'outer') {
+    gpu.run(
+      matmulSpec(variant, a.trans === true, false, rows, depth),
+      { rows, cols, depth, lda: a.ld, ldb: b.ld, ldc: c.ld, offA: a.offset ?? 0, offB: b.offset ?? 0,
+        offC: c.offset ?? 0, kChunk: depth, splits: 1, splitStride: 0, accumulate },
+      [a.binding, b.binding, c.binding],
+    );
+    return;
   }
   const splitting = variant === 'naive' || variant === 'tiled' || variant === 'splitk';
   const kChunk = splitting ? options.kChunk ?? defaultChunk(variant, dims, gpu.isSoftware) : Math.max(1, depth);

@@ -124,18 +124,33 @@ describe('matmul variants', () => {
     [9, 70, 3], // an unrolled K with a second pass of one row
     [4, 1030, 15], // linear's dw
   ];
+  // outer takes an A of at most 16 stored rows of 4: K = 4 (A as stored), or 4 rows of C (A transposed).
+  const outerShapes: [number, number, number, boolean][] = [
+    [15, 2100, 4, false], // linear's dx at batch 15
+    [4, 1030, 15, true], // linear's dw at batch 15
+    [16, 70, 4, false],
+    [4, 130, 16, true],
+    [1, 5, 4, false],
+    [4, 9, 1, true],
+    [7, 300, 4, false],
+    [4, 2, 9, true],
+  ];
   for (const variant of MATMUL_VARIANTS) {
-    // columns_vec4 takes B untransposed with cols, strides and offsets that are multiples of 4.
-    const vec4 = variant === 'columns_vec4';
+    // columns_vec4 and outer take B untransposed with cols, strides and offsets that are multiples of 4.
+    const vec4 = variant === 'columns_vec4' || variant === 'outer';
+    const cases = variant === 'outer'
+      ? outerShapes.map(([rows, cols, depth, transA]) => ({ rows, cols, depth, transAs: [transA] }))
+      : shapes.map(([rows, cols, depth]) => ({ rows, cols, depth, transAs: [false, true] }));
     it(`${variant}: transpose combinations, offsets, row strides and accumulation match a CPU reference`, async () => {
       const gpu = await testGpu();
+      if (variant === 'outer' && !gpu.hasSubgroups) return;
       const rng = createRng(5);
-      for (const [rows, cols0, depth] of shapes) {
+      for (const { rows, cols: cols0, depth, transAs } of cases) {
         const cols = vec4 ? Math.ceil(cols0 / 4) * 4 : cols0;
-        for (const transA of [false, true]) {
+        for (const transA of transAs) {
           for (const transB of vec4 ? [false] : [false, true]) {
-            const accumulate = transA !== transB || (vec4 && transA);
-            const a = storedMatrix(rng, transA ? depth : rows, transA ? rows : depth, false);
+            const accumulate = variant === 'outer' ? (rows + depth) % 2 === 1 : transA !== transB || (vec4 && transA);
+            const a = storedMatrix(rng, transA ? depth : rows, transA ? rows : depth, variant === 'outer');
             const b = storedMatrix(rng, transB ? cols : depth, transB ? depth : cols, vec4);
             const c = storedMatrix(rng, rows, cols, vec4);
             const want = Float64Array.from(c.data);
@@ -171,6 +186,22 @@ describe('matmul variants', () => {
       }
     });
   }
+
+  it('refuses outer where A is not a few aligned rows of 4', async () => {
+    const gpu = await testGpu();
+    const t = Tensor.zeros(gpu, [512]);
+    const run = (a: { ld: number; offset?: number; trans?: boolean }, dims: { rows: number; cols: number; depth: number }) =>
+      runMatmul(gpu, { binding: t.buffer, ...a }, { binding: t.buffer, ld: 8 }, { binding: t.buffer, ld: 8 }, dims,
+        { variant: 'outer' });
+    expect(() => run({ ld: 4 }, { rows: 15, cols: 8, depth: 4 })).not.toThrow();
+    expect(() => run({ ld: 4, trans: true }, { rows: 4, cols: 8, depth: 15 })).not.toThrow();
+    expect(() => run({ ld: 5 }, { rows: 15, cols: 8, depth: 5 })).toThrow('outer needs');
+    expect(() => run({ ld: 4 }, { rows: 17, cols: 8, depth: 4 })).toThrow('outer needs');
+    expect(() => run({ ld: 4, trans: true }, { rows: 3, cols: 8, depth: 15 })).toThrow('outer needs');
+    expect(() => run({ ld: 4, offset: 2 }, { rows: 15, cols: 8, depth: 4 })).toThrow('outer needs');
+    expect(() => run({ ld: 6 }, { rows: 15, cols: 8, depth: 4 })).toThrow('outer needs');
+    t.dispose();
+  });
 
   it('refuses columns_vec4 on unaligned operands', async () => {
     const gpu = await testGpu();

@@ -11,7 +11,7 @@ import { poolCases } from './pool.js';
 import { reluCases } from './relu.js';
 import { softmaxCrossEntropyCases } from './softmax_cross_entropy.js';
 
-/** `device` says which kernel variants it can run (conv2d's subgroup variants need subgroups). */
+/** `device` says which kernel variants it can run (conv2d's subgroup variants and matmul's outer need subgroups). */
 export function allCases(batch: number, device: Conv2dDevice): KernelCase[] {
   return [
     ...reluCases(batch),
@@ -20,7 +20,7 @@ export function allCases(batch: number, device: Conv2dDevice): KernelCase[] {
     ...batchnorm2dCases(batch),
     ...poolCases(batch),
     ...concatCases(batch),
-    ...linearCases(batch),
+    ...linearCases(batch, device),
     ...softmaxCrossEntropyCases(batch),
     ...adamCases(),
   ];

@@ -9,6 +9,7 @@
  */
 import { runLinearBackwardBias, runLinearBackwardInput, runLinearBackwardWeight, runLinearForward, type LinearDims } from '../../kernels/linear.js';
 import { MATMUL_VARIANTS, runMatmul, type MatmulVariant } from '../../kernels/matmul.js';
+import type { Conv2dDevice } from '../../kernels/conv2d.js';
 import type { Gpu } from '../../runtime/gpu.js';
 import type { KernelCase, PeerCase } from '../case.js';
 import { dims } from '../case.js';
@@ -16,7 +17,7 @@ import { hostData, outputs, rotated, rotationSets, sampleIndices, sampledError, 
 import { peerSets, type Tf, type TfTensor } from '../peer_tfjs.js';
 import { CNNX_FC } from '../shapes.js';
 
-export function linearCases(batch: number): KernelCase[] {
+export function linearCases(batch: number, device: Conv2dDevice): KernelCase[] {
   const d: LinearDims = { n: batch, k: CNNX_FC.k, m: CNNX_FC.m };
   const { n, k, m } = d;
   const flops = 2 * n * k * m;
@@ -43,15 +44,20 @@ export function linearCases(batch: number): KernelCase[] {
       }
       return { value, magnitude, terms: depth };
     };
-  /** The matmul variants that can run this product (naive only where it finishes in seconds; splitk for long K). */
-  const forced = (depth: number, vec4: boolean): MatmulVariant[] =>
-    MATMUL_VARIANTS.filter((v) => (v !== 'columns_vec4' || vec4) && (v !== 'splitk' || depth >= 1024));
+  /**
+   * The matmul variants that can run this product (naive only where it finishes in seconds; splitk for long K; outer
+   * for dx and dw of a 4-output layer at a batch of at most 16, on a device with subgroups).
+   */
+  const outerFits = device.hasSubgroups && m === 4 && n <= 16;
+  const forced = (depth: number, vec4: boolean, outer = false): MatmulVariant[] =>
+    MATMUL_VARIANTS.filter((v) => (v !== 'columns_vec4' || vec4) && (v !== 'splitk' || depth >= 1024) &&
+      (v !== 'outer' || (outer && vec4)));
   type Io = ReturnType<typeof inputs>;
-  const pass = (name: string, rows: number, cols: number, depth: number, vec4: boolean,
+  const pass = (name: string, rows: number, cols: number, depth: number, vec4: boolean, outer: boolean,
     auto: (gpu: Gpu, io: Io, i: number, out: GPUBuffer) => void,
     matmul: (gpu: Gpu, io: Io, i: number, out: GPUBuffer, variant: MatmulVariant) => void,
     reference: (io: Io) => (i: number) => Expected, peer: PeerCase): KernelCase => ({
-    ...base, pass: name, variants: ['auto', ...forced(depth, vec4)],
+    ...base, pass: name, variants: ['auto', ...forced(depth, vec4, outer)],
     async prepare(gpu) {
       const io = inputs(gpu);
       const out = outputs(gpu, 4 * rows * cols, sets, `bench:linear:${name}`);
@@ -69,19 +75,19 @@ export function linearCases(batch: number): KernelCase[] {
     peer,
   });
   return [
-    pass('forward', n, m, k, false,
+    pass('forward', n, m, k, false, false,
       (gpu, io, i, out) => runLinearForward(gpu, io.x.at(i), io.w.at(i), null, out, d),
       (gpu, io, i, out, variant) => runMatmul(gpu, { binding: io.x.at(i), ld: k }, { binding: io.w.at(i), ld: k, trans: true },
         { binding: out, ld: m }, { rows: n, cols: m, depth: k }, { variant }),
       (io) => product(m, k, (r, t) => io.x.host[r * k + t]!, (t, s) => io.w.host[s * k + t]!),
       peer('tf.matMul(x, w, false, true)', d, sets, (tf, x, w) => tf.matMul(x, w, false, true))),
-    pass('backward_input', n, k, m, k % 4 === 0,
+    pass('backward_input', n, k, m, k % 4 === 0, outerFits,
       (gpu, io, i, out) => runLinearBackwardInput(gpu, io.dy.at(i), io.w.at(i), out, d),
       (gpu, io, i, out, variant) => runMatmul(gpu, { binding: io.dy.at(i), ld: m }, { binding: io.w.at(i), ld: k },
         { binding: out, ld: k }, { rows: n, cols: k, depth: m }, { variant }),
       (io) => product(k, m, (r, t) => io.dy.host[r * m + t]!, (t, s) => io.w.host[t * k + s]!),
       peer('tf.matMul(dy, w)', d, sets, (tf, _x, w, dy) => tf.matMul(dy, w))),
-    pass('backward_weight', m, k, n, k % 4 === 0,
+    pass('backward_weight', m, k, n, k % 4 === 0, outerFits,
       (gpu, io, i, out) => runLinearBackwardWeight(gpu, io.dy.at(i), io.x.at(i), out, d),
       (gpu, io, i, out, variant) => runMatmul(gpu, { binding: io.dy.at(i), ld: m, trans: true }, { binding: io.x.at(i), ld: k },
         { binding: out, ld: k }, { rows: m, cols: k, depth: n }, { variant }),
