@@ -10,17 +10,11 @@
 // result). With splits > 1 each split writes its own partial matrix (sum_splits adds them in order).
 // Overrides: TRANS_A, TRANS_B. Workgroup: WG_X threads, one element of C each;
 // grid = (linearGrid(ceil(rows*cols / WG_X)), splits).
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override WG_X: u32;
 override TRANS_A: bool;
 override TRANS_B: bool;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

@@ -7,12 +7,7 @@
 // rows, cols, depth, lda, ldb, ldc, offA, offB, offC, kChunk, splits, splitStride, accumulate; TRANS_A, TRANS_B;
 // and BK (K per stage).
 // Workgroup: WG_X x WG_Y threads; grid = (ceil(cols / BN), ceil(rows / BM), splits).
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override BK: u32;
 override WG_X: u32;
@@ -21,7 +16,6 @@ override TRANS_A: bool;
 override TRANS_B: bool;
 override BM: u32 = WG_Y * 4u;
 override BN: u32 = WG_X * 4u;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

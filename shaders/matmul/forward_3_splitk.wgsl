@@ -15,19 +15,13 @@
 // without K_QUADS).
 // Workgroup: WG_X threads (a power of two, >= 4 * TM); grid = (linearGrid(ceil(cols / 4) * ceil(rows / TM)),
 // splits), tile t = wid.x + wid.y * nwg.x covering rows TM * (t / ceil(cols / 4)), columns 4 * (t % ceil(cols / 4)).
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override WG_X: u32;
 override TRANS_A: bool;
 override TRANS_B: bool;
 override TM: u32;
 override K_QUADS: bool = false;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

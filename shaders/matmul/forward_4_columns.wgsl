@@ -9,19 +9,13 @@
 // (kChunk must cover depth and splits be 1: this variant does not split K); TM (rows per pass: 4, 8 or 16) and
 // ROW_BLOCK (rows per workgroup, a multiple of TM).
 // Workgroup: WG_X threads; grid = (linearGrid(ceil(cols / (4 * WG_X))), ceil(rows / ROW_BLOCK)).
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override WG_X: u32;
 override TRANS_A: bool;
 override TRANS_B: bool;
 override TM: u32;
 override ROW_BLOCK: u32;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;

@@ -19,12 +19,7 @@
 // A_QUADS). Linear's dx at batch 15 on a 2-core AMD EPYC, taking turns: 10.7 -> 9.1 ms (the variant linear picks).
 // Workgroup: WG_X threads, CPT vec4 columns each; grid = (linearGrid(ceil(cols / (4 * CPT * WG_X))), ceil(rows /
 // ROW_BLOCK)).
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override WG_X: u32;
 override TRANS_A: bool;
@@ -34,7 +29,6 @@ override CPT: u32 = 1u;
 override ROW_BLOCK: u32;
 override DEPTH: u32 = 0u;
 override A_QUADS: bool = false;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;

@@ -15,17 +15,11 @@ enable subgroups;
 // without TRANS_A, depth with it).
 // Workgroup: WG_X threads, one vec4 column each; grid = linearGrid(ceil(cols / (4 * WG_X))). Needs subgroups of at
 // least 8 lanes (the caller checks); the broadcasts come before any branch, in uniform control flow.
-struct Params {
-  rows: u32, cols: u32, depth: u32,
-  lda: u32, ldb: u32, ldc: u32,
-  offA: u32, offB: u32, offC: u32,
-  kChunk: u32, splits: u32, splitStride: u32, accumulate: u32,
-}
+//!include matmul/params
 
 override WG_X: u32;
 override TRANS_A: bool;
 override OUTER: u32;
-@group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> b: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> c: array<vec4f>;
@@ -39,31 +33,27 @@ fn store(r: u32, col4: u32, v: vec4f) {
   if (p.accumulate == 1u) { c[at] += v; } else { c[at] = v; }
 }
 
+// Rows 8j .. 8j + 7 of A into rows[8j ..], lane s of the subgroup holding row 8j + s in v (subgroupBroadcast takes a
+// constant lane: one line per lane).
+fn broadcastRows(rows: ptr<function, array<vec4f, 16>>, j: u32, v: vec4f) {
+  (*rows)[8u * j] = subgroupBroadcast(v, 0u);
+  (*rows)[8u * j + 1u] = subgroupBroadcast(v, 1u);
+  (*rows)[8u * j + 2u] = subgroupBroadcast(v, 2u);
+  (*rows)[8u * j + 3u] = subgroupBroadcast(v, 3u);
+  (*rows)[8u * j + 4u] = subgroupBroadcast(v, 4u);
+  (*rows)[8u * j + 5u] = subgroupBroadcast(v, 5u);
+  (*rows)[8u * j + 6u] = subgroupBroadcast(v, 6u);
+  (*rows)[8u * j + 7u] = subgroupBroadcast(v, 7u);
+}
+
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32, @builtin(subgroup_invocation_id) lane: u32) {
   let low = rowOfA(lane % 8u);
   let high = rowOfA(lane % 8u + 8u);
-  // subgroupBroadcast takes a constant lane: one line per row.
   var rowsA: array<vec4f, 16>;
-  rowsA[0] = subgroupBroadcast(low, 0u);
-  rowsA[1] = subgroupBroadcast(low, 1u);
-  rowsA[2] = subgroupBroadcast(low, 2u);
-  rowsA[3] = subgroupBroadcast(low, 3u);
-  rowsA[4] = subgroupBroadcast(low, 4u);
-  rowsA[5] = subgroupBroadcast(low, 5u);
-  rowsA[6] = subgroupBroadcast(low, 6u);
-  rowsA[7] = subgroupBroadcast(low, 7u);
-  if (OUTER > 8u) {
-    rowsA[8] = subgroupBroadcast(high, 0u);
-    rowsA[9] = subgroupBroadcast(high, 1u);
-    rowsA[10] = subgroupBroadcast(high, 2u);
-    rowsA[11] = subgroupBroadcast(high, 3u);
-    rowsA[12] = subgroupBroadcast(high, 4u);
-    rowsA[13] = subgroupBroadcast(high, 5u);
-    rowsA[14] = subgroupBroadcast(high, 6u);
-    rowsA[15] = subgroupBroadcast(high, 7u);
-  }
+  broadcastRows(&rowsA, 0u, low);
+  if (OUTER > 8u) { broadcastRows(&rowsA, 1u, high); }
 
   let col4 = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (col4 >= p.cols / 4u) { return; }
