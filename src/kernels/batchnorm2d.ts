@@ -251,6 +251,33 @@ const batchnorm2dBackwardInputPooled = pooledPass('batchnorm2d.backward_input_po
   { name: 'coef', access: 'read' }, { name: 'dx', access: 'read_write' });
 
 /**
+ * backward_reduce_pooled's sums for a max pool, walked over the windows: one gathered x a window (its argmax) instead
+ * of every x of the plane. Software devices only, where it was measured (CNN-X's two max-pool branches, batch 15).
+ */
+const batchnorm2dBackwardReduceArgmax = defineKernel({
+  name: 'batchnorm2d.backward_reduce_argmax',
+  shader: 'batchnorm2d/backward_reduce_argmax',
+  bindings: [
+    { name: 'x', access: 'read' },
+    { name: 'pdy', access: 'read' },
+    { name: 'idx', access: 'read' },
+    { name: 'stats', access: 'read' },
+    { name: 'part', access: 'read_write' },
+  ],
+  params: [...PLANE_PARAMS, ['ohw', 'u32'], ['cy', 'u32'], ['offset', 'u32']],
+  workgroupSize: [PLANE_WG.software, 1, 1],
+  grid: groupsGrid,
+});
+
+/** backward_reduce_argmax's chunks: up to CHUNK / PLANE_WG windows a thread, as the streaming passes chunk floats. */
+function windowLayout(s: Batchnorm2dShape, ohw: number) {
+  const wg = PLANE_WG.software;
+  const items = Math.max(1, Math.min(CHUNK / wg, Math.ceil(ohw / wg)));
+  const chunks = Math.max(1, Math.ceil(ohw / (wg * items)));
+  return { hw: s.hw, c: s.c, items, chunks, groups: s.n * s.c * chunks, ohw };
+}
+
+/**
  * Whether the pooled passes handle this batch norm and pool: rows of a multiple of 4 (a vec4 lies in one row), a pool
  * whose windows do not overlap and lie inside the input (no padding, dilation 1), and every operand within one
  * storage binding (they run unsliced).
@@ -464,10 +491,14 @@ export function runBatchnorm2dBackwardSums(
     finalize(stats, 1, 0);
     return;
   }
-  const layout = planeLayout(gpu, s, isPooled(dy) ? 'vec4' : variant);
+  if (isPooled(dy) && !opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
+  const windows = isPooled(dy) && dy.idx !== null && gpu.isSoftware ? windowLayout(s, dy.pool.oh * dy.pool.ow) : null;
+  const layout = windows ?? planeLayout(gpu, s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
-  if (isPooled(dy)) {
-    if (!opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
+  if (windows && isPooled(dy)) {
+    const params = { ...windows, cy: dy.cy, offset: dy.offset };
+    gpu.run(batchnorm2dBackwardReduceArgmax, params, [...pooledBindings(x, s, dy), stats, part]);
+  } else if (isPooled(dy)) {
     const spec = batchnorm2dBackwardReducePooled(gpu, dy);
     gpu.run(spec, pooledParams(gpu, s, dy), [...pooledBindings(x, s, dy), stats, part]);
   } else {
