@@ -7,14 +7,14 @@ enable subgroups;
 // subgroupBroadcast hands all OUTER rows to every lane, 2 loads a thread where columns_vec4 (forward_5) repeats A's
 // loads in every lane: lavapipe pays a load per lane whatever the address, and those loads were half of linear's dx
 // and dw. Each thread owns one vec4 column of C: it loads that column's K vec4s of B and stores its rows of C, the
-// memory both passes cannot avoid, in straight-line code (loops to override bounds unroll; lavapipe streams a loop of
-// loads at half speed).
+// memory both passes cannot avoid, in straight-line code (its loops run to override bounds and unroll).
 // Bindings: @0 p: Params; @1 a4: A as vec4s (read; row q at (offA + q * lda) / 4); @2 b: array<vec4f> (read): B
 // [depth, cols] with row stride ldb (in floats); @3 c: array<vec4f> (read_write): C [rows, cols] with row stride ldc.
 // Params as matmul.naive (kChunk, splits, splitStride unused). Overrides: TRANS_A, OUTER (A's stored rows: rows
 // without TRANS_A, depth with it).
 // Workgroup: WG_X threads, one vec4 column each; grid = linearGrid(ceil(cols / (4 * WG_X))). Needs subgroups of at
-// least 8 lanes (the caller checks); the broadcasts come before any branch, in uniform control flow.
+// least 8 lanes (the caller checks); the broadcasts come before any branch that differs between threads, in uniform
+// control flow (the second block's test is on an override).
 //!include matmul/params
 
 override WG_X: u32;
