@@ -235,6 +235,53 @@ export const matmulSumSplits = defineKernel({
   grid: (p, max) => linearGrid(Math.ceil((p.rows * p.cols) / NAIVE_WG), max),
 });
 
+/** A product `cnnx tune` times: what a matmul records while kernel choices are collecting. */
+export interface MatmulChoiceShape {
+  op: 'matmul';
+  dims: MatmulDims;
+  transA: boolean;
+  transB: boolean;
+}
+
+/** The kernel-choice key of a product: readable, since people read the tuned table. */
+export function matmulChoiceKey(dims: MatmulDims, transA: boolean, transB: boolean): string {
+  const ops = `${transA ? 't' : 'n'}${transB ? 't' : 'n'}`;
+  return `matmul.${ops} [${dims.rows}, ${dims.depth}] x [${dims.depth}, ${dims.cols}]`;
+}
+
+/** Whether `variant` handles these operands on `gpu` (columns_vec4 and outer need aligned vec4s; outer subgroups). */
+export function matmulVariantApplies(
+  variant: MatmulVariant,
+  d: MatmulDims,
+  a: MatrixOperand,
+  b: MatrixOperand,
+  c: MatrixOperand,
+  gpu: { hasSubgroups: boolean },
+): boolean {
+  if (variant === 'columns_vec4') return vec4Aligned(d, b, c);
+  if (variant === 'outer') return gpu.hasSubgroups && outerApplies(d, a, b, c);
+  return MATMUL_VARIANTS.includes(variant);
+}
+
+/** The device's tuned variant for this product when it has one that applies (recording the shape while collecting). */
+function tunedMatmulVariant(
+  gpu: Gpu,
+  d: MatmulDims,
+  a: MatrixOperand,
+  b: MatrixOperand,
+  c: MatrixOperand,
+): MatmulVariant | undefined {
+  const choices = gpu.kernelChoices;
+  if (!choices?.active) return undefined;
+  const transA = a.trans === true;
+  const transB = b.trans === true;
+  const key = matmulChoiceKey(d, transA, transB);
+  const shape: MatmulChoiceShape = { op: 'matmul', dims: { ...d }, transA, transB };
+  if (choices.collecting) choices.record(key, shape);
+  const tuned = choices.lookup(key) as MatmulVariant | undefined;
+  return tuned !== undefined && matmulVariantApplies(tuned, d, a, b, c, gpu) ? tuned : undefined;
+}
+
 /**
  * The variant the shape calls for: a short K streams through the columns variants; a long K with too few columns
  * to fill the device splits; the rest tiles in workgroup memory on a GPU and uses the columns variants under a
@@ -328,7 +375,7 @@ export function runMatmul(
   checkOperand('C', c, rows, cols);
   if (rows === 0 || cols === 0) return;
   const accumulate = options.accumulate ? 1 : 0;
-  const variant = options.variant ?? chooseMatmulVariant(dims, a, b, c, gpu);
+  const variant = options.variant ?? tunedMatmulVariant(gpu, dims, a, b, c) ?? chooseMatmulVariant(dims, a, b, c, gpu);
   if (variant === 'columns_vec4' && !vec4Aligned(dims, b, c)) {
     throw new RangeError('matmul: columns_vec4 needs B not transposed and cols, strides and offsets multiples of 4');
   }

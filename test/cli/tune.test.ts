@@ -1,7 +1,7 @@
 /**
- * `cnnx tune` measures CNN-X's convolution passes at a small size, writes the adapter's choices file, and later
- * commands find it; damaged or foreign files are reported by name. Timings are not asserted, only that every
- * recorded winner is one of the variants timed for its shape.
+ * `cnnx tune` measures CNN-X's convolution passes and its fc layer's products at a small size, writes the adapter's
+ * choices file, and later commands find it; damaged or foreign files are reported by name. Timings are not asserted,
+ * only that every recorded winner is one of the variants timed for its shape.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +19,14 @@ describe('cnnx tune', () => {
     expect(tuned.code, tuned.stderr).toBe(0);
     const { path, rows } = JSON.parse(tuned.stdout) as { path: string; rows: { key: string; pass: string; winner: string; heuristic: string; ms: Record<string, number> }[] };
     expect(path.startsWith(join(cache, 'kernel-choices'))).toBe(true);
-    // CNN-X's three kernel sizes, forward and weight gradient (the input needs no gradient).
-    expect(rows.map((r) => r.pass).sort()).toEqual(['backwardWeight', 'backwardWeight', 'backwardWeight', 'forward', 'forward', 'forward']);
+    // CNN-X's three kernel sizes, forward and weight gradient (the input needs no gradient); the fc layer's forward,
+    // input gradient and weight gradient, one product each.
+    expect(rows.map((r) => r.pass).sort()).toEqual([
+      'backwardWeight', 'backwardWeight', 'backwardWeight', 'forward', 'forward', 'forward', 'matmul', 'matmul', 'matmul',
+    ]);
+    expect(rows.filter((r) => r.pass === 'matmul').map((r) => r.key).sort()).toEqual([
+      'matmul.nn [2, 4] x [4, 10816]', 'matmul.nt [2, 10816] x [10816, 4]', 'matmul.tn [4, 2] x [2, 10816]',
+    ]);
     for (const r of rows) {
       expect(Object.keys(r.ms), r.key).toContain(r.winner);
       expect(Object.keys(r.ms), r.key).toContain(r.heuristic);
@@ -32,7 +38,7 @@ describe('cnnx tune', () => {
 
     const info = await runCli(['info'], { env });
     expect(info.code, info.stderr).toBe(0);
-    expect(info.stdout).toContain('tuned kernels: 6 shapes');
+    expect(info.stdout).toContain('tuned kernels: 9 shapes');
     const off = await runCli(['info'], { env: { ...env, CNNX_KERNEL_CHOICES: 'off' } });
     expect(off.stdout).toContain('tuned kernels: none');
   }, 300_000);
@@ -66,7 +72,7 @@ describe('cnnx tune', () => {
     const afresh = await runCli(tiny, { env });
     expect(afresh.code, afresh.stderr).toBe(0);
     expect(afresh.stderr).toContain(`warning: starting ${path} afresh`);
-    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).choices)).toHaveLength(6);
+    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).choices)).toHaveLength(9);
     writeFileSync(path, good);
   }, 180_000);
 });

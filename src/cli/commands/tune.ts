@@ -1,11 +1,12 @@
 /**
- * `cnnx tune`: times every convolution variant at the shapes one training step of a model runs, on this adapter,
- * and stores the fastest per shape in the adapter's kernel-choices file (src/bench/tune.ts), which every later
+ * `cnnx tune`: times every convolution and matrix-product variant at the shapes one training step of a model runs,
+ * on this adapter, and stores the fastest per shape in the adapter's kernel-choices file (src/bench/tune.ts), which
+ * every later
  * command on this adapter uses. Progress goes to stderr; stdout gets the table, or the rows with --json.
  */
 import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { collectConv2dShapes, storeWinners, runTrainingStep, tuneConv2d, type TuneRow } from '../../bench/tune.js';
+import { collectShapes, runTrainingStep, storeWinners, tuneConv2d, tuneMatmul, type TuneRow } from '../../bench/tune.js';
 import { createRng } from '../../data/prng.js';
 import { modelEntry, modelNames } from '../../models/registry.js';
 import { UNQUANTISED_TIMESTAMPS } from '../../platform/node.js';
@@ -18,7 +19,8 @@ import { kernelChoicesPath, readKernelChoices, writeKernelChoices } from '../ker
 export function registerTune(cli: Argv): Argv {
   return cli.command(
     'tune',
-    "measure every convolution variant at a model's training shapes on this GPU and keep the fastest for later runs",
+    "measure every convolution and linear-layer kernel variant at a model's training shapes on this GPU and keep the " +
+      'fastest for later runs',
     (y) =>
       y
         .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
@@ -38,12 +40,14 @@ export function registerTune(cli: Argv): Argv {
         const model = entry.build({ gpu, rng: createRng(1) }, inputSize ? { inputSize } : {});
         let shapes;
         try {
-          shapes = await collectConv2dShapes(gpu, () => runTrainingStep(gpu, model, batch));
+          shapes = await collectShapes(gpu, () => runTrainingStep(gpu, model, batch));
         } finally {
           model.dispose();
         }
-        log(`${args.model}, batch ${batch}: ${shapes.length} convolution passes to time`);
-        const rows = await tuneConv2d(gpu, shapes, { log });
+        const counts = `${shapes.conv2d.length} convolution passes and ${shapes.matmul.length} products`;
+        log(`${args.model}, batch ${batch}: ${counts} to time`);
+        const rows: TuneRow[] = [...(await tuneConv2d(gpu, shapes.conv2d, { log }))];
+        rows.push(...(await tuneMatmul(gpu, shapes.matmul, { log })));
         writeKernelChoices(path, storeWinners(table, rows));
         log(`wrote ${path} (${table.size} shapes)`);
         process.stdout.write(args.json ? `${JSON.stringify({ path, rows }, null, 2)}\n` : `${tuneTable(rows).join('\n')}\n`);
@@ -81,7 +85,8 @@ function tuneTable(rows: readonly TuneRow[]): string[] {
   for (const r of rows) {
     const times = Object.entries(r.ms).map(([v, ms]) => `${v} ${ms.toFixed(3)}`).join(', ');
     const shape = r.key.slice(r.key.indexOf(' ') + 1);
-    lines.push(`| ${r.pass} | ${shape} | ${r.heuristic} | ${r.winner === r.heuristic ? r.winner : `**${r.winner}**`} | ${times} |`);
+    const pass = r.pass === 'matmul' ? r.key.slice(0, r.key.indexOf(' ')) : r.pass; // matmul.nt: which operands transposed
+    lines.push(`| ${pass} | ${shape} | ${r.heuristic} | ${r.winner === r.heuristic ? r.winner : `**${r.winner}**`} | ${times} |`);
   }
   return lines;
 }
