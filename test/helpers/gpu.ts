@@ -8,7 +8,7 @@ import { afterAll } from 'vitest';
 import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 
-type Kind = 'this device' | 'software' | 'hardware';
+type Kind = 'this device' | 'software' | 'hardware' | 'own';
 const shared: Partial<Record<Kind, Promise<Gpu>>> = {};
 
 export function testGpu(): Promise<Gpu> {
@@ -25,10 +25,15 @@ export function hardwareTestGpu(): Promise<Gpu> {
   return sharedGpu('hardware');
 }
 
+/** A device testGpu() does not hand out, for tests that change a device's state (its kernel choices). */
+export function ownTestGpu(): Promise<Gpu> {
+  return sharedGpu('own');
+}
+
 function sharedGpu(kind: Kind): Promise<Gpu> {
   let gpu = shared[kind];
   if (!gpu) {
-    const options = kind === 'this device' ? { poison: true } : { poison: true, kernelsFor: kind };
+    const options = kind === 'this device' || kind === 'own' ? { poison: true } : { poison: true, kernelsFor: kind };
     gpu = shared[kind] = Gpu.create(createNodePlatform(), options);
     afterAll(async () => {
       const opened = await gpu!;

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backward } from '../../src/graph/autograd.js';
 import { conv2d, conv2dGeometry, type Conv2dOptions } from '../../src/graph/ops/conv2d.js';
 import { tidy } from '../../src/graph/scope.js';
@@ -8,21 +8,9 @@ import { createNodePlatform } from '../../src/platform/node.js';
 import { Gpu } from '../../src/runtime/gpu.js';
 import { adapterIdentity, KernelChoiceError, KernelChoices } from '../../src/runtime/kernel_choices.js';
 import { expectClose } from '../helpers/compare.js';
+import { ownTestGpu } from '../helpers/gpu.js';
 import { FORWARD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
-
-// Its own device: these tests change the device's kernel choices, which other files' devices must not see.
-let shared: Promise<Gpu> | null = null;
-function choicesGpu(): Promise<Gpu> {
-  shared ??= Gpu.create(createNodePlatform(), { poison: true });
-  return shared;
-}
-afterAll(async () => {
-  if (!shared) return;
-  const gpu = await shared;
-  await gpu.sync(); // see Gpu.destroy: destroying a device with work queued can crash Dawn at exit
-  gpu.destroy();
-});
 
 /** Runs the case's forward and backward with `choices`, returning the kernels that ran; checks every output. */
 async function runCase(gpu: Gpu, c: RefCase, choices: KernelChoices | null): Promise<string[]> {
@@ -60,7 +48,7 @@ describe('conv2d kernel choices', () => {
   }
 
   it('runs the tuned variant of each pass, with the same results as the heuristics', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const rule = heuristics(gpu);
     const heuristic = await runCase(gpu, c, null);
     expect(heuristic).toContain(FORWARD_KERNELS[rule.forward]);
@@ -83,7 +71,7 @@ describe('conv2d kernel choices', () => {
   });
 
   it('ignores a tuned variant that does not handle the shape, or that the pass does not have', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const tuned = new KernelChoices(adapterIdentity(gpu.info), [
       [conv2dChoiceKey('forward', geometry), 'pointwise'], // a 3x3 kernel: pointwise does not apply
       [conv2dChoiceKey('backwardWeight', geometry), 'winograd'],
@@ -95,7 +83,7 @@ describe('conv2d kernel choices', () => {
   });
 
   it('records the shapes asked about while collecting, including the forward conv an input gradient runs', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const collector = new KernelChoices(adapterIdentity(gpu.info));
     collector.collecting = true;
     await runCase(gpu, c, collector);
@@ -107,7 +95,7 @@ describe('conv2d kernel choices', () => {
   });
 
   it('refuses a table measured on another adapter', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const other = new KernelChoices({ ...adapterIdentity(gpu.info), device: 'another GPU', description: 'Another GPU' });
     expect(() => gpu.useKernelChoices(other)).toThrow(KernelChoiceError);
     expect(() => gpu.useKernelChoices(other)).toThrow(/measured on "Another GPU".*do not apply to this adapter/);

@@ -3,25 +3,12 @@
  * variant where it applies to the operands, the heuristic's where it does not or the name is not a variant, and
  * records the product it was asked for while the table collects. Results match the host's either way.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { matmulChoiceKey, runMatmul, type MatmulDims, type MatrixOperand } from '../../src/kernels/matmul.js';
-import { createNodePlatform } from '../../src/platform/node.js';
-import { Gpu } from '../../src/runtime/gpu.js';
+import type { Gpu } from '../../src/runtime/gpu.js';
 import { adapterIdentity, KernelChoices } from '../../src/runtime/kernel_choices.js';
 import { expectClose } from '../helpers/compare.js';
-
-// Its own device: these tests change the device's kernel choices, which other files' devices must not see.
-let shared: Promise<Gpu> | null = null;
-function choicesGpu(): Promise<Gpu> {
-  shared ??= Gpu.create(createNodePlatform(), { poison: true });
-  return shared;
-}
-afterAll(async () => {
-  if (!shared) return;
-  const gpu = await shared;
-  await gpu.sync(); // see Gpu.destroy: destroying a device with work queued can crash Dawn at exit
-  gpu.destroy();
-});
+import { ownTestGpu } from '../helpers/gpu.js';
 
 /** C = A B^T for A [rows, depth] and B [cols, depth] (a linear layer's forward), with `choices`: the kernels run. */
 async function product(gpu: Gpu, d: MatmulDims, choices: KernelChoices | null): Promise<string[]> {
@@ -60,7 +47,7 @@ describe('matmul kernel choices', () => {
   });
 
   it('runs the tuned variant where it applies, the heuristic where it does not', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const table = (variant: string) => new KernelChoices(adapterIdentity(gpu.info), [[key, variant]]);
     const heuristic = await product(gpu, d, null);
     expect(heuristic).not.toContain('matmul.naive_nt');
@@ -72,7 +59,7 @@ describe('matmul kernel choices', () => {
   });
 
   it('records the product while the table collects', async () => {
-    const gpu = await choicesGpu();
+    const gpu = await ownTestGpu();
     const collector = new KernelChoices(adapterIdentity(gpu.info));
     collector.collecting = true;
     await product(gpu, d, collector);
