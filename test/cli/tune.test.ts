@@ -69,10 +69,13 @@ describe('cnnx tune', () => {
     writeFileSync(damagedOutput, 'not json');
     expectRefused(await runCli([...tiny, '--output', damagedOutput], { env }), 1, [damagedOutput, 'not JSON']);
     expect(readFileSync(damagedOutput, 'utf8')).toBe('not json');
-    const afresh = await runCli(tiny, { env });
+    const afresh = await runCli([...tiny, '--num-classes', '3'], { env });
     expect(afresh.code, afresh.stderr).toBe(0);
     expect(afresh.stderr).toContain(`warning: starting ${path} afresh`);
-    expect(Object.keys(JSON.parse(readFileSync(path, 'utf8')).choices)).toHaveLength(9);
+    const keys = Object.keys(JSON.parse(readFileSync(path, 'utf8')).choices);
+    expect(keys).toHaveLength(9);
+    // The head as training builds it: 3 classes (input 24: 64 channels of 8 x 8 pooled maps into the fc).
+    expect(keys).toContain('matmul.nt [1, 4096] x [4096, 3]');
     writeFileSync(path, good);
   }, 180_000);
 });

@@ -26,18 +26,25 @@ export function registerTune(cli: Argv): Argv {
         .option('model', { type: 'string', default: 'cnnx', describe: `one of: ${modelNames().join(', ')}` })
         .option('batch', { type: 'number', default: 15, describe: 'the training batch to tune for' })
         .option('input-size', { type: 'number', describe: "image side instead of the model's native size" })
+        .option('num-classes', {
+          type: 'number',
+          default: 4,
+          describe: "classes of the head, as training builds it (the paper's four; give your data set's count)",
+        })
         .option('output', { type: 'string', describe: "the choices file to write (default: this adapter's, which later runs read)" })
         .option('json', { type: 'boolean', default: false, describe: 'print the measured rows as JSON' }),
     async (args) => {
       const batch = positiveInteger(args.batch, '--batch')!;
       const inputSize = positiveInteger(args['input-size'], '--input-size');
+      const numClasses = positiveInteger(args['num-classes'], '--num-classes')!;
       const entry = modelEntry(args.model);
       const log = (line: string): void => void process.stderr.write(`${line}\n`);
       // Dawn rounds timestamps to 65.5 us by default on an H100: batch-1 kernels would read as 0 or tie.
       await withGpu(async (gpu) => {
         const path = args.output ?? kernelChoicesPath(gpu.info);
         const table = existingTable(path, adapterIdentity(gpu.info), args.output !== undefined, log);
-        const model = entry.build({ gpu, rng: createRng(1) }, inputSize ? { inputSize } : {});
+        // The head's classes set the linear layers' products (a backbone's default head has ImageNet's 1,000).
+        const model = entry.build({ gpu, rng: createRng(1) }, { numClasses, ...(inputSize ? { inputSize } : {}) });
         let shapes;
         try {
           shapes = await collectShapes(gpu, () => runTrainingStep(gpu, model, batch));
