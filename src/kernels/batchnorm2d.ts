@@ -269,12 +269,9 @@ const batchnorm2dBackwardReduceArgmax = defineKernel({
   grid: groupsGrid,
 });
 
-/** backward_reduce_argmax's chunks: up to CHUNK / PLANE_WG windows a thread, as the streaming passes chunk floats. */
-function windowLayout(s: Batchnorm2dShape, ohw: number) {
-  const wg = PLANE_WG.software;
-  const items = Math.max(1, Math.min(CHUNK / wg, Math.ceil(ohw / wg)));
-  const chunks = Math.max(1, Math.ceil(ohw / (wg * items)));
-  return { hw: s.hw, c: s.c, items, chunks, groups: s.n * s.c * chunks, ohw };
+/** backward_reduce_argmax's chunks: its planes of windows chunked as a streaming pass chunks planes of floats. */
+function windowLayout(gpu: Gpu, s: Batchnorm2dShape, ohw: number) {
+  return { ...planeLayout(gpu, { ...s, hw: ohw }, 'scalar'), hw: s.hw, ohw };
 }
 
 /**
@@ -492,7 +489,7 @@ export function runBatchnorm2dBackwardSums(
     return;
   }
   if (isPooled(dy) && !opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
-  const windows = isPooled(dy) && dy.idx !== null && gpu.isSoftware ? windowLayout(s, dy.pool.oh * dy.pool.ow) : null;
+  const windows = isPooled(dy) && dy.idx !== null && gpu.isSoftware ? windowLayout(gpu, s, dy.pool.oh * dy.pool.ow) : null;
   const layout = windows ?? planeLayout(gpu, s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
   if (windows && isPooled(dy)) {
