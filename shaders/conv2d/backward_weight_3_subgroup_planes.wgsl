@@ -1,7 +1,7 @@
 enable subgroups;
 // conv2d.backward_weight (variant 3 over whole planes): backward_weight_3_subgroup's tiles (see there: TM output
-//   channels x WG_X*TC weight columns per workgroup, dy shared by subgroup broadcasts, TM x TC vec4 accumulators per
-//   thread) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup walks each image's plane
+//   channels x WG_X*TC weight columns per workgroup, dy shared by subgroup broadcasts, TM x TC accumulators per
+//   thread taking dot products of quads) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup walks each image's plane
 //   a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a row of 14 pixels no longer
 //   ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the row (under
 //   lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a row's end takes
@@ -24,7 +24,7 @@ enable subgroups;
 //   (= ceil(K / (WG_X*TC))).
 // Workgroup: as backward_weight_3_subgroup (WG_X, TM, TC, BIAS) but TC <= 8 and TM * TC <= 96: with no broadcasts kept,
 //   lavapipe ran 16 x 4 tiles faster than 16 x 2 (ResNet-50's 3x3 at 56 x 56 155 -> 126 ms), 16 x 6 as fast, 16 x 8 9x
-//   slower (spilled); SLIDE = kw or 0 (above). Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
+//   slower (spilled; measured with vec4 sums, before dy_broadcast's dot products); SLIDE = kw or 0 (above). Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
   strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,
@@ -78,7 +78,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   var dyChan = array<u32, 2>();
   for (var j = 0u; j < TM / 8u; j++) { dyChan[j] = (g * coutG + m0 + min(8u * j + lane % 8u, rows - 1u)) * plane; }
 
-  var acc = array<vec4f, 96>(); // [m * TC + c], lane i of each vec4 the pixels ox0 + i
+  var acc = array<f32, 96>(); // [m * TC + c]: summed over pixels, a quad a dot product
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   let chunk = part % p.chunks;
   let n0 = (part / p.chunks) * p.imagesPerPart;
@@ -136,7 +136,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     if (m >= rows) { continue; }
     let row = part * stride + (g * coutG + m0 + m) * kSize;
     for (var c = 0u; c < TC; c++) {
-      if (k0 + c < kSize) { partial[row + k0 + c] = dot(acc[m * TC + c], vec4f(1.0)); }
+      if (k0 + c < kSize) { partial[row + k0 + c] = acc[m * TC + c]; }
     }
   }
 }

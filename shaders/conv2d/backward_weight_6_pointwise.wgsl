@@ -6,13 +6,12 @@ enable subgroups;
 //   dy alike, so both are read as vec4s (under lavapipe one vec4 load costs about 1.4 scalar ones, where
 //   backward_weight_3_subgroup loads each pixel of a quad on its own and tests it against the image's edges).
 //   Each workgroup owns TM output channels of one group and WG_X*TC consecutive input channels, and one part of the
-//   pixels (a run of images times a range of quads of each plane); each thread owns TC input channels and TM x TC vec4
-//   accumulators, one lane per pixel of the quad. In each block of 8 output channels lane j loads channel j's dy quad
+//   pixels (a run of images times a range of quads of each plane); each thread owns TC input channels and TM x TC
+//   accumulators, each adding the dot product of a dy quad and an input quad. In each block of 8 output channels lane j loads channel j's dy quad
 //   and subgroupBroadcast hands it to all lanes; each thread loads its TC input quads first and adds each broadcast
-//   channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC vec4 FMAs in all: keeping all TM broadcasts ran
-//   5-10% slower on lavapipe (more registers live). The 4 lanes of each accumulator are added at the end and the tile
-//   is written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is
-//   deterministic.
+//   channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC dot products in all: keeping all TM broadcasts
+//   ran 5-10% slower on lavapipe (more registers live). At the end the tile is written to partial[part, :];
+//   conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, :] comes along, as in backward_weight_3_subgroup.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] as vec4s (read); @2 dy: NCHW f32 [batch, cout, h, w] as
 //   vec4s (read); @3 partial: f32 [parts, cout * cin/groups (+ cout with BIAS)] (read_write; each part its own tiles).
@@ -20,7 +19,7 @@ enable subgroups;
 //   chunkQuads (quads per range), parts (= ceil(batch / imagesPerPart) * chunks), mBlocks (= ceil(cout/groups / TM)),
 //   kBlocks (= ceil(cin/groups / (WG_X*TC))).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (1, 2 or 4), TM * TC <= 64 (16 x 4 ran
-//   5-9% faster than 16 x 2 on lavapipe, ResNet-50's 1x1s), BIAS (0 or 1). Needs subgroups of at least 8
+//   5-9% faster than 16 x 2 on lavapipe, ResNet-50's 1x1s; as dot products 16 x 8 was no faster), BIAS (0 or 1). Needs subgroups of at least 8
 //   lanes (the caller checks). Every subgroup operation sits in uniform control flow: columns past the group's input
 //   channels and output channels past its last one work on clamped (valid) addresses and are not stored.
 // Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
@@ -68,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let q0 = chunk * p.chunkQuads;
   let qEnd = min(p.plane4, q0 + p.chunkQuads);
 
-  var acc = array<vec4f, 96>(); // [m * TC + c], lane i of each vec4 the pixel 4q + i
+  var acc = array<f32, 96>(); // [m * TC + c]: summed over pixels, a quad a dot product
   var biasAcc = array<vec4f, 2>(); // [j]: the quads of the channel this lane loads in block j (BIAS = 1)
   for (var n = n0; n < nEnd; n++) {
     let xImage = n * p.cin * p.plane4;
@@ -97,7 +96,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     if (m >= rows) { continue; }
     let row = part * stride + (g * coutG + m0 + m) * cinG;
     for (var c = 0u; c < TC; c++) {
-      if (k0 + c < cinG) { partial[row + k0 + c] = dot(acc[m * TC + c], vec4f(1.0)); }
+      if (k0 + c < cinG) { partial[row + k0 + c] = acc[m * TC + c]; }
     }
   }
 }

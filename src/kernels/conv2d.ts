@@ -303,11 +303,12 @@ const TAP_MAJOR_MIN_PIXELS = 2048;
  */
 const SG_MAX_TAP_SUMS = 9;
 /**
- * Vec4 accumulators per thread of the weight-gradient kernels that walk planes a quad at a time
+ * Accumulators per thread of the weight-gradient kernels that walk planes a quad at a time
  * (backward_weight_3_subgroup_planes, backward_weight_6_pointwise) on a software device: they add each broadcast dy
  * quad as it arrives, so 16 x 4 tiles fit (lavapipe, ResNet-50 at batch 15: 3x3 at 56 x 56 155 -> 126 ms, 1x1s
- * 58-60 -> 53-57 against 16 x 2). The row-walking backward_weight_3_subgroup keeps 32 where it does not slide its
- * taps: 16 x 4 ran its 7 x 7 in 262 ms against 257 for 16 x 2.
+ * 58-60 -> 53-57 against 16 x 2, when the sums were vec4s). The row-walking backward_weight_3_subgroup keeps 32 where
+ * it does not slide its taps: 16 x 4 ran its 7 x 7 in 262 ms against 257 for 16 x 2. Since the sums became dot
+ * products (dy_broadcast.wgsl) 16 x 8 was no faster than 16 x 4 on the 1x1s.
  */
 const SG_QUAD_WEIGHT_ACC = 64;
 /**
@@ -1131,7 +1132,7 @@ function subgroupWorkgroup(runs: number, device: Conv2dDevice): number {
 
 /**
  * backward_weight_3_subgroup's tile: TM channels (16 unless that pads the group's by over a quarter) x TC columns
- * within `acc` vec4 accumulators, at most 4 (wider tiles that do not slide their taps are not measured).
+ * within `acc` accumulators, at most 4 (wider tiles that do not slide their taps are not measured).
  */
 function backwardWeightSubgroupTile(coutG: number, acc: number): { tm: number; tc: number } {
   const tm = Math.ceil(coutG / 16) * 16 <= 1.25 * coutG ? 16 : SG_LANES;
