@@ -4,16 +4,17 @@ enable subgroups;
 //   P = batch*oh*ow pixels and K = cin/groups*kh*kw weight columns k = (ci*kh + ky)*kw + kx.
 //   Each workgroup owns TM output channels of one group and WG_X*TC consecutive columns k, one part of the pixels (a
 //   range of output rows (n, oy)); each thread owns TC columns and TM x TC accumulators, each adding the dot product of
-//   a dy quad and the inputs under it. All threads of a workgroup walk the same pixels, so per quad of 4 pixels the TM dy rows are the same for
-//   every lane: in each block of 8 channels lane j loads channel j's quad and subgroupBroadcast hands it to all lanes
-//   (under lavapipe a load costs about as much per lane whether or not the lanes share the address, a broadcast about
-//   one FMA; see forward_3_subgroup). Each thread loads its TC columns' inputs under the quad first (zero outside the
-//   image) and adds each broadcast channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC dot products: keeping
-//   all TM broadcasts live cost lavapipe 13% (ResNet-50's 3x3 at 7 x 7, batch 15: 295 -> 257 ms). With SLIDE (= kw:
-//   stride and dilation 1 along rows, TC a multiple of kw, so a thread's columns are whole kernel rows) each tap but a
-//   row's first takes the previous tap's inputs one pixel on and loads one new value instead of 4: two 3x3 rows a
-//   thread (16 x 6), 7 x 7 257 -> 178 ms, 57 x 57 193 -> 116, 15 x 15 241 -> 158. At the end the tile is
-//   written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
+//   a dy quad and the inputs under it. All threads of a workgroup walk the same pixels, so per quad of 4 pixels the TM
+//   dy rows are the same for every lane: in each block of 8 channels lane j loads channel j's quad and
+//   subgroupBroadcast hands it to all lanes (under lavapipe a load costs about as much per lane whether or not the
+//   lanes share the address, a broadcast about one FMA; see forward_3_subgroup). Each thread loads its TC columns'
+//   inputs under the quad first (zero outside the image) and adds each broadcast channel as it arrives (addDyBlock,
+//   dy_broadcast.wgsl), TM x TC dot products: keeping all TM broadcasts live cost lavapipe 13% (ResNet-50's 3x3 at 7 x
+//   7, batch 15: 295 -> 257 ms). With SLIDE (= kw: stride and dilation 1 along rows, TC a multiple of kw, so a thread's
+//   columns are whole kernel rows) each tap but a row's first takes the previous tap's inputs one pixel on and loads
+//   one new value instead of 4: two 3x3 rows a thread (16 x 6), 7 x 7 257 -> 178 ms, 57 x 57 193 -> 116, 15 x 15 241 ->
+//   158. At the end the tile is written to partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so
+//   the result is deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, oy, ox] comes along: every lane adds up the dy quads it
 //   loads for its subgroup, and in the first column block lanes 0-7 of the subgroup holding thread 0 (one lane per
 //   channel of each block of 8) write those sums after the weights.
@@ -23,10 +24,11 @@ enable subgroups;
 // Params: the conv shape (batch, cin, h, w, cout, oh, ow, kh, kw, strideH, strideW, padH, padW, dilH, dilW, groups),
 //   rowsPerPart (output rows (n, oy) per part), parts (= ceil(batch*oh / rowsPerPart)), mBlocks (= ceil(cout/groups /
 //   TM)), kBlocks (= ceil(K / (WG_X*TC))).
-// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (at most 8), BIAS (0 or 1) and
-//   SLIDE (kw or 0), TM * TC <= 96 (16 x 8 as vec4 sums spilled to memory, 9x slower; 16 x 9 as dots too). Needs subgroups of at least 8 lanes (the
-//   caller checks). Every subgroup operation sits in uniform control flow: columns past K and channels past the
-//   group's last one work on clamped (valid) addresses and are not stored; pixels past a row's end get dy = 0.
+// Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (at most 8), BIAS (0 or 1) and SLIDE
+//   (kw or 0), TM * TC <= 96 (16 x 8 as vec4 sums spilled to memory, 9x slower; 16 x 9 as dot products too). Needs
+//   subgroups of at least 8 lanes (the caller checks). Every subgroup operation sits in uniform control flow: columns
+//   past K and channels past the group's last one work on clamped (valid) addresses and are not stored; pixels past a
+//   row's end get dy = 0.
 // Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,

@@ -1,17 +1,18 @@
 enable subgroups;
 // conv2d.backward_weight (variant 3 over whole planes): backward_weight_3_subgroup's tiles (see there: TM output
-//   channels x WG_X*TC weight columns per workgroup, dy shared by subgroup broadcasts, TM x TC accumulators per
-//   thread taking dot products of quads) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup walks each image's plane
-//   a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a row of 14 pixels no longer
-//   ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads clamped to the row (under
-//   lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that crosses a row's end takes
-//   its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15 (bench, row walk -> this):
-//   241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded first and each broadcast dy
-//   channel is added as it arrives (addDyBlock, dy_broadcast.wgsl) rather than all TM kept: fewer registers live,
-//   175-179 -> 162-172 ms on lavapipe at both sizes. With SLIDE (stride and dilation 1 across rows, TC a multiple of
-//   kw, so a thread's columns are whole kernel rows) a quad that lies in one row takes each tap's inputs but the row's
-//   first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3 with two kernel rows a
-//   thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4 unslid before).
+//   channels x WG_X*TC weight columns per workgroup, dy shared by subgroup broadcasts, TM x TC accumulators per thread
+//   taking dot products of quads) for output planes of a multiple of 4 pixels and rows of at least 4. The workgroup
+//   walks each image's plane a quad of 4 consecutive pixels at a time, flattened over rows, instead of row by row: a
+//   row of 14 pixels no longer ends in a half-empty quad, and each lane's dy quad is one vec4 load, not 4 scalar loads
+//   clamped to the row (under lavapipe a vec4 load costs about 1.4 scalar ones, a load about 5 vec4 FMAs). A quad that
+//   crosses a row's end takes its last pixels' inputs from the next row. ResNet-50's 3x3 weight gradient at batch 15
+//   (bench, row walk -> this): 241 -> 163 ms at 14 x 14, 186 -> 163 at 56 x 56. The inputs under the quad are loaded
+//   first and each broadcast dy channel is added as it arrives (addDyBlock, dy_broadcast.wgsl) rather than all TM kept:
+//   fewer registers live, 175-179 -> 162-172 ms on lavapipe at both sizes. With SLIDE (stride and dilation 1 across
+//   rows, TC a multiple of kw, so a thread's columns are whole kernel rows) a quad that lies in one row takes each
+//   tap's inputs but the row's first from the previous tap's, shifted one pixel, with one new load instead of 4: at 3x3
+//   with two kernel rows a thread (16 x 6), ResNet-50's 3x3 at 56 x 56 129 -> 107 ms, at 14 x 14 131 -> 113 (16 x 4
+//   unslid before).
 //   The parts split the pixels as whole images while there are enough of them, else ranges of each plane's quads.
 //   Planes of oh*ow pixels not a multiple of 4 (7 x 7) come with dy padded with zeros to plane4 quads a plane
 //   (pack_planes): the padding pixels' inputs lie past the last row, and times a zero dy they add nothing.
@@ -24,7 +25,8 @@ enable subgroups;
 //   (= ceil(K / (WG_X*TC))).
 // Workgroup: as backward_weight_3_subgroup (WG_X, TM, TC, BIAS) but TC <= 8 and TM * TC <= 96: with no broadcasts kept,
 //   lavapipe ran 16 x 4 tiles faster than 16 x 2 (ResNet-50's 3x3 at 56 x 56 155 -> 126 ms), 16 x 6 as fast, 16 x 8 9x
-//   slower (spilled; measured with vec4 sums, before dy_broadcast's dot products); SLIDE = kw or 0 (above). Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
+//   slower (spilled; measured with vec4 sums, before dy_broadcast's dot products); SLIDE = kw or 0 (above).
+// Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, h: u32, w: u32, cout: u32, oh: u32, ow: u32, kh: u32, kw: u32,
   strideH: u32, strideW: u32, padH: u32, padW: u32, dilH: u32, dilW: u32, groups: u32,

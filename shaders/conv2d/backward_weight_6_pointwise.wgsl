@@ -7,11 +7,11 @@ enable subgroups;
 //   backward_weight_3_subgroup loads each pixel of a quad on its own and tests it against the image's edges).
 //   Each workgroup owns TM output channels of one group and WG_X*TC consecutive input channels, and one part of the
 //   pixels (a run of images times a range of quads of each plane); each thread owns TC input channels and TM x TC
-//   accumulators, each adding the dot product of a dy quad and an input quad. In each block of 8 output channels lane j loads channel j's dy quad
-//   and subgroupBroadcast hands it to all lanes; each thread loads its TC input quads first and adds each broadcast
-//   channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC dot products in all: keeping all TM broadcasts
-//   ran 5-10% slower on lavapipe (more registers live). At the end the tile is written to partial[part, :];
-//   conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
+//   accumulators, each adding the dot product of a dy quad and an input quad. In each block of 8 output channels lane j
+//   loads channel j's dy quad and subgroupBroadcast hands it to all lanes; each thread loads its TC input quads first
+//   and adds each broadcast channel as it arrives (addDyBlock, dy_broadcast.wgsl), TM x TC dot products in all: keeping
+//   all TM broadcasts ran 5-10% slower on lavapipe (more registers live). At the end the tile is written to
+//   partial[part, :]; conv2d.sum_partials adds the parts in a fixed order, so the result is deterministic.
 //   With BIAS = 1 the bias gradient db[co] = sum of dy[n, co, :] comes along, as in backward_weight_3_subgroup.
 // Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] as vec4s (read); @2 dy: NCHW f32 [batch, cout, h, w] as
 //   vec4s (read); @3 partial: f32 [parts, cout * cin/groups (+ cout with BIAS)] (read_write; each part its own tiles).
@@ -19,9 +19,10 @@ enable subgroups;
 //   chunkQuads (quads per range), parts (= ceil(batch / imagesPerPart) * chunks), mBlocks (= ceil(cout/groups / TM)),
 //   kBlocks (= ceil(cin/groups / (WG_X*TC))).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (8 or 16), TC (1, 2 or 4), TM * TC <= 64 (16 x 4 ran
-//   5-9% faster than 16 x 2 on lavapipe, ResNet-50's 1x1s; as dot products 16 x 8 was no faster), BIAS (0 or 1). Needs subgroups of at least 8
-//   lanes (the caller checks). Every subgroup operation sits in uniform control flow: columns past the group's input
-//   channels and output channels past its last one work on clamped (valid) addresses and are not stored.
+//   5-9% faster than 16 x 2 on lavapipe, ResNet-50's 1x1s; as dot products 16 x 8 was no faster), BIAS (0 or 1). Needs
+//   subgroups of at least 8 lanes (the caller checks). Every subgroup operation sits in uniform control flow: columns
+//   past the group's input channels and output channels past its last one work on clamped (valid) addresses and are not
+//   stored.
 // Grid: linearGrid(parts * kBlocks * mBlocks * groups), parts fastest.
 struct Params {
   batch: u32, cin: u32, cout: u32, groups: u32, plane4: u32, imagesPerPart: u32, chunks: u32, chunkQuads: u32,
