@@ -29,6 +29,9 @@ import { Gpu } from '../src/runtime/gpu.js';
 const SHAPES: { name: string; d: LinearDims; onlyWhenNamed?: boolean }[] = [
   { name: 'cnnx_fc', d: { n: 15, k: 360_000, m: 4 } },
   { name: 'resnet_fc', d: { n: 15, k: 2048, m: 4 } },
+  { name: 'resnet_imagenet_fc', d: { n: 1, k: 2048, m: 1000 } },
+  { name: 'resnet18_imagenet_fc', d: { n: 1, k: 512, m: 1000 } },
+  { name: 'resnet_imagenet_fc15', d: { n: 15, k: 2048, m: 1000 } },
   { name: 'vgg_fc2', d: { n: 15, k: 4096, m: 4096 } },
   { name: 'vgg_fc1', d: { n: 15, k: 25_088, m: 4096 }, onlyWhenNamed: true },
 ];

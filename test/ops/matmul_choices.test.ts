@@ -4,7 +4,13 @@
  * records the product it was asked for while the table collects. Results match the host's either way.
  */
 import { describe, expect, it } from 'vitest';
-import { matmulChoiceKey, runMatmul, type MatmulDims, type MatrixOperand } from '../../src/kernels/matmul.js';
+import {
+  chooseMatmulVariant,
+  matmulChoiceKey,
+  runMatmul,
+  type MatmulDims,
+  type MatrixOperand,
+} from '../../src/kernels/matmul.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { adapterIdentity, KernelChoices } from '../../src/runtime/kernel_choices.js';
 import { expectClose } from '../helpers/compare.js';
@@ -64,5 +70,20 @@ describe('matmul kernel choices', () => {
     collector.collecting = true;
     await product(gpu, d, collector);
     expect([...collector.asked.entries()]).toEqual([[key, { op: 'matmul', dims: d, transA: false, transB: true }]]);
+  });
+
+  it('splits a long K below a few dozen column threads on a software device, below 256 on a hardware GPU', () => {
+    const rule = (d: MatmulDims, isSoftware: boolean) => {
+      const buffer = {} as GPUBuffer; // the rule reads offsets and strides only
+      const a: MatrixOperand = { binding: buffer, ld: d.depth };
+      const b: MatrixOperand = { binding: buffer, ld: d.depth, trans: true };
+      return chooseMatmulVariant(d, a, b, { binding: buffer, ld: d.cols }, { isSoftware, hasSubgroups: true });
+    };
+    const imagenetHead = { rows: 1, cols: 1000, depth: 2048 }; // 250 column threads
+    expect(rule(imagenetHead, true)).toBe('columns');
+    expect(rule(imagenetHead, false)).toBe('splitk');
+    expect(rule({ rows: 15, cols: 256, depth: 2048 }, true)).toBe('columns'); // 64 threads
+    expect(rule({ rows: 15, cols: 252, depth: 2048 }, true)).toBe('splitk'); // 63
+    expect(rule({ rows: 15, cols: 4, depth: 360_000 }, true)).toBe('splitk'); // CNN-X's fc
   });
 });
