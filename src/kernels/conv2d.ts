@@ -1222,6 +1222,8 @@ export function conv2dForwardTakesAffine(g: Conv2dGeometry, gpu: Gpu): boolean {
  * y = conv2d(x, w) + b (b may be null); y is overwritten. With `statsPart`, also y's batch statistics partials
  * (see conv2dForwardStatsChunks, which says whether the chosen variant writes them: it must). With `affine`, y is
  * the eval-mode batch norm (and ReLU) of that instead (conv2dForwardTakesAffine says where the variant applies it).
+ * With `tapMajor`, w already regrouped (runConv2dTapMajorWeights, from this w): the 'subgroup' forward reads it at
+ * any size instead of regrouping w itself; other variants ignore it.
  */
 export function runConv2dForward(
   gpu: Gpu,
@@ -1233,6 +1235,7 @@ export function runConv2dForward(
   variant?: Conv2dVariant,
   statsPart?: GPUBuffer,
   affine?: Conv2dAffine,
+  tapMajor?: GPUBuffer,
 ): void {
   // Without a bias the b binding still needs a buffer; the shaders never read it.
   const params = { ...geometryParams(g), hasBias: b ? 1 : 0 };
@@ -1312,12 +1315,13 @@ export function runConv2dForward(
     const pairs = qpl === 1 && forwardPairs(g, gpu);
     const runs = pairs ? Math.ceil((g.batch * g.oh * g.ow) / 4) : g.batch * g.oh * Math.ceil(g.ow / (4 * qpl));
     const mBlocks = Math.ceil(coutG / tm);
-    const wq = tm === SG_MAX_TM ? tapMajorWeights(gpu, w, g, mBlocks) : null;
+    const given = tm === SG_MAX_TM && tapMajor ? tapMajor : null;
+    const wq = given ?? (tm === SG_MAX_TM ? tapMajorWeights(gpu, w, g, mBlocks) : null);
     const tapSums = tm === SG_MAX_TM && g.kw >= 2 && g.kw <= SG_MAX_TAP_SUMS;
     const spec = forwardSubgroup(tm, qpl, subgroupWorkgroup(runs, gpu), g.kh, g.kw, pairs ? 1 : 0, wq ? 1 : 0,
       tapSums ? 1 : 0, affineMode, residual);
     gpu.run(spec, { ...params, runs, mBlocks }, [x, w, b ?? w, y, wq ?? w, stats, res]);
-    if (wq) gpu.free(wq);
+    if (wq && !given) gpu.free(wq);
     return;
   }
   const tm = pow2AtMost(coutG, FWD_TM);
@@ -1332,12 +1336,41 @@ export function runConv2dForward(
  * buffer: the caller frees it).
  */
 function tapMajorWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry, mBlocks: number): GPUBuffer | null {
-  const kSize = (g.cin / g.groups) * g.kh * g.kw;
-  const quads = g.groups * mBlocks * kSize * (SG_MAX_TM / 4);
+  const quads = tapMajorQuads(g, mBlocks);
   if (g.batch * g.oh * g.ow < TAP_MAJOR_MIN_PIXELS || quads * 16 > gpu.limits.maxStorageBufferBindingSize) return null;
   const wq = gpu.alloc(quads * 16, 'conv2d.tap_major_weights:wq');
-  gpu.run(conv2dTapMajorWeights, { coutG: g.cout / g.groups, kSize, mBlocks, quads }, [w, wq]);
+  gpu.run(conv2dTapMajorWeights, { coutG: g.cout / g.groups, kSize: tapMajorK(g), mBlocks, quads }, [w, wq]);
   return wq;
+}
+
+function tapMajorK(g: Conv2dGeometry): number {
+  return (g.cin / g.groups) * g.kh * g.kw;
+}
+
+/** The vec4s of the regrouped weights: 8 lanes' quads per K step of each 32-channel block. */
+function tapMajorQuads(g: Conv2dGeometry, mBlocks: number): number {
+  return g.groups * mBlocks * tapMajorK(g) * (SG_MAX_TM / 4);
+}
+
+/**
+ * The floats of `g`'s weights regrouped by K step as this device's forward reads them (forward_3_subgroup's
+ * 32-channel tiles), for a caller that keeps them across forwards (Conv2d.evalTapMajorWeights: in inference the
+ * weights do not change, so the regrouping is paid once and the forward reads them at any size, not only from
+ * TAP_MAJOR_MIN_PIXELS outputs on); 0 where that forward would not read them.
+ */
+export function conv2dTapMajorFloats(g: Conv2dGeometry, gpu: Gpu): number {
+  const coutG = g.cout / g.groups;
+  if (resolveVariant('forward', g, undefined, gpu) !== 'subgroup') return 0;
+  if (subgroupTile(coutG, SG_MAX_TM).tm !== SG_MAX_TM) return 0;
+  const quads = tapMajorQuads(g, Math.ceil(coutG / SG_MAX_TM));
+  return quads * 16 > gpu.limits.maxStorageBufferBindingSize ? 0 : quads * 4;
+}
+
+/** Regroups w into `out` (conv2dTapMajorFloats floats) for runConv2dForward's `tapMajor`. */
+export function runConv2dTapMajorWeights(gpu: Gpu, w: GPUBuffer, out: GPUBuffer, g: Conv2dGeometry): void {
+  const mBlocks = Math.ceil(g.cout / g.groups / SG_MAX_TM);
+  const quads = tapMajorQuads(g, mBlocks);
+  gpu.run(conv2dTapMajorWeights, { coutG: g.cout / g.groups, kSize: tapMajorK(g), mBlocks, quads }, [w, out]);
 }
 
 /**

@@ -5,6 +5,7 @@ import { AdaptiveAvgPool2d } from '../../src/graph/modules/adaptive_avgpool2d.js
 import { AvgPool2d } from '../../src/graph/modules/avgpool2d.js';
 import { BatchNorm2d } from '../../src/graph/modules/batchnorm2d.js';
 import { Conv2d } from '../../src/graph/modules/conv2d.js';
+import { convBatchNorm } from '../../src/graph/modules/conv_batchnorm2d.js';
 import { Dropout } from '../../src/graph/modules/dropout.js';
 import { Flatten } from '../../src/graph/modules/flatten.js';
 import { Linear } from '../../src/graph/modules/linear.js';
@@ -15,6 +16,7 @@ import { ModuleList } from '../../src/graph/modules/module_list.js';
 import { ReLU } from '../../src/graph/modules/relu.js';
 import { Sequential } from '../../src/graph/modules/sequential.js';
 import { concat } from '../../src/graph/ops/concat.js';
+import { conv2d } from '../../src/graph/ops/conv2d.js';
 import { tidy } from '../../src/graph/scope.js';
 import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
@@ -294,6 +296,52 @@ describe('modules: forward (ops conv2d, batchnorm2d, pools, linear, dropout)', (
     expect([...(await conv.bias!.grad!.read())]).toEqual(new Array(6).fill(2 * 16));
     [x, y].forEach((t) => t.dispose());
     conv.dispose();
+  });
+
+  it('an inference conv + batch norm regroups its weights once, again only after a write or training', async () => {
+    const ctx = await context();
+    const conv = new Conv2d(ctx, 8, 32, 3, { padding: 1 });
+    const bn = new BatchNorm2d(ctx, 32);
+    conv.eval();
+    bn.eval();
+    const data = Float32Array.from({ length: 8 * 6 * 6 }, (_, i) => Math.sin(i * 0.3));
+    const x = Tensor.fromData(ctx.gpu, data, [1, 8, 6, 6]);
+    // What runs, and the result against the conv and the batch norm run one after the other.
+    const run = async (): Promise<string[]> => {
+      ctx.gpu.startProfiling();
+      const y = noGrad(() => convBatchNorm(conv, bn, x, true));
+      const kernels = (await ctx.gpu.stopProfiling()).map((k) => k.name);
+      const want = noGrad(() => bn.forwardRelu(conv.forward(x)));
+      expectClose('y', await y.read(), await want.read(), y.shape);
+      [y, want].forEach((t) => t.dispose());
+      return kernels.filter((k) => k.startsWith('conv2d.'));
+    };
+    // Only a software device's 'subgroup' forward reads regrouped weights (36 outputs a channel: too few for it to
+    // regroup them itself every forward); a hardware GPU runs another variant.
+    const software = ctx.gpu.isSoftware !== false;
+    const regrouped = software ? ['conv2d.tap_major_weights', 'conv2d.forward_3_subgroup'] : [];
+    const first = await run();
+    expect(first).toEqual(expect.arrayContaining(regrouped));
+    expect((await run()).filter((k) => k === 'conv2d.tap_major_weights')).toEqual([]);
+    conv.weight.write(Float32Array.from({ length: conv.weight.size }, (_, i) => Math.cos(i * 0.7) * 0.1));
+    expect(await run()).toEqual(expect.arrayContaining(regrouped));
+    // Back to training the copy goes (the weights are about to change): the next inference regroups again.
+    conv.train();
+    conv.eval();
+    expect(await run()).toEqual(expect.arrayContaining(regrouped));
+    if (software) {
+      // The forward reads the kept copy: written over with zeros (the weights themselves unchanged), y is the
+      // batch norm of the bias alone.
+      const kept = conv.evalTapMajorWeights(x)!;
+      kept.write(new Float32Array(kept.size));
+      const zeros = Tensor.fromData(ctx.gpu, new Float32Array(conv.weight.size), conv.weight.shape);
+      const y = noGrad(() => convBatchNorm(conv, bn, x, true));
+      const want = noGrad(() => bn.forwardRelu(conv2d(x, zeros, conv.bias, conv.opOptions())));
+      expectClose('y from the kept copy', await y.read(), await want.read(), y.shape);
+      [zeros, y, want].forEach((t) => t.dispose());
+    }
+    x.dispose();
+    [conv, bn].forEach((m) => m.dispose());
   });
 
   it('Linear computes x w^T + b', async () => {

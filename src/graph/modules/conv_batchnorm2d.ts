@@ -48,5 +48,6 @@ function fusedEval(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean, resi
   const { weight, bias } = conv;
   const convOpts = conv.opOptions();
   if (!conv2dBatchnorm2dEvalApplies(x, weight, bias, convOpts, state, options)) return null;
-  return conv2dBatchnorm2dEval(x, weight, bias, convOpts, state, options, relu, residual, bn.evalStatsRows());
+  const tapMajor = conv.evalTapMajorWeights(x) ?? undefined;
+  return conv2dBatchnorm2dEval(x, weight, bias, convOpts, state, options, relu, residual, bn.evalStatsRows(), tapMajor);
 }

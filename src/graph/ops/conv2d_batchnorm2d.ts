@@ -6,10 +6,16 @@
  * block's end too: relu(that + residual), as addRelu computes it, without its pass. Inference only: it records
  * nothing, and conv2dBatchnorm2dEvalApplies says where it may run (no gradient wanted, eval mode, a forward variant
  * that takes the affine, one storage binding); elsewhere run the ops one by one. `stats`, the batch norm's eval
- * stats rows when the caller keeps them (BatchNorm2d.evalStatsRows), spares the dispatch that makes them.
+ * stats rows when the caller keeps them (BatchNorm2d.evalStatsRows), spares the dispatch that makes them;
+ * `tapMajor`, w regrouped as the forward reads it when the caller keeps that (conv2dTapMajorWeights).
  */
 import { STATS_ROWS } from '../../kernels/batchnorm2d.js';
-import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
+import {
+  conv2dForwardTakesAffine,
+  conv2dTapMajorFloats,
+  runConv2dForward,
+  runConv2dTapMajorWeights,
+} from '../../kernels/conv2d.js';
 import { needsGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { batchnorm2dStats, type Batchnorm2dOptions, type Batchnorm2dState } from './batchnorm2d.js';
@@ -40,6 +46,7 @@ export function conv2dBatchnorm2dEval(
   relu: boolean,
   residual?: Tensor,
   stats?: Tensor,
+  tapMajor?: Tensor,
 ): Tensor {
   if (!conv2dBatchnorm2dEvalApplies(x, w, b, convOpts, state, bnOpts)) {
     throw new RangeError('conv2dBatchnorm2dEval: needs eval mode, no gradient, and a conv kernel that applies the ' +
@@ -63,7 +70,21 @@ export function conv2dBatchnorm2dEval(
     stats: rows.buffer,
     relu,
     ...(residual ? { residual: residual.buffer } : {}),
-  });
+  }, tapMajor?.buffer);
   if (!stats) rows.dispose();
   return y;
+}
+
+/**
+ * w regrouped by K step as the forward over x reads it on this device (the software 'subgroup' forward's 32-channel
+ * tiles), for a caller that keeps it while w is unchanged (Conv2d.evalTapMajorWeights) and hands it to
+ * conv2dBatchnorm2dEval; null where that forward would not read it. A new tensor: the caller disposes it.
+ */
+export function conv2dTapMajorWeights(x: Tensor, w: Tensor, b: Tensor | null, convOpts: Conv2dOptions): Tensor | null {
+  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
+  const floats = conv2dTapMajorFloats(g, x.gpu);
+  if (floats === 0) return null;
+  const packed = Tensor.empty(x.gpu, [floats], 'conv2d.tap_major_weights:wq');
+  runConv2dTapMajorWeights(x.gpu, w.buffer, packed.buffer, g);
+  return packed;
 }
