@@ -344,6 +344,41 @@ describe('modules: forward (ops conv2d, batchnorm2d, pools, linear, dropout)', (
     [conv, bn].forEach((m) => m.dispose());
   });
 
+  it('Conv2d.forward in inference regroups its weights once and gives the same y', async () => {
+    const ctx = await context();
+    const conv = new Conv2d(ctx, 8, 32, 3, { padding: 1 });
+    const data = Float32Array.from({ length: 2 * 8 * 5 * 7 }, (_, i) => Math.cos(i * 0.2));
+    const x = Tensor.fromData(ctx.gpu, data, [2, 8, 5, 7]);
+    const regroups = async (forward: () => Tensor): Promise<number> => {
+      ctx.gpu.startProfiling();
+      const y = forward();
+      const kernels = (await ctx.gpu.stopProfiling()).map((k) => k.name);
+      const want = noGrad(() => conv2d(x, conv.weight, conv.bias, conv.opOptions()));
+      expectClose('y', await y.read(), await want.read(), y.shape);
+      [y, want].forEach((t) => t.dispose());
+      return kernels.filter((k) => k === 'conv2d.tap_major_weights').length;
+    };
+    const software = ctx.gpu.isSoftware !== false;
+    // Training mode (the default): the conv regroups nothing of its own (36 outputs a channel are too few for the
+    // forward to regroup them itself).
+    expect(await regroups(() => noGrad(() => conv.forward(x)))).toBe(0);
+    conv.eval();
+    expect(await regroups(() => noGrad(() => conv.forward(x)))).toBe(software ? 1 : 0);
+    expect(await regroups(() => noGrad(() => conv.forward(x)))).toBe(0);
+    if (software) {
+      // What the forward reads is the kept copy: zeros written over it leave the bias alone in y.
+      const kept = conv.evalTapMajorWeights(x)!;
+      kept.write(new Float32Array(kept.size));
+      const y = noGrad(() => conv.forward(x));
+      const bias = await conv.bias!.read();
+      const want = Float32Array.from({ length: y.size }, (_, i) => bias[Math.floor(i / 35) % 32]!);
+      expectClose('y from the kept copy', await y.read(), want, y.shape);
+      y.dispose();
+    }
+    x.dispose();
+    conv.dispose();
+  });
+
   it('Linear computes x w^T + b', async () => {
     const ctx = await context();
     const fc = new Linear(ctx, 3, 2);

@@ -4,6 +4,7 @@ import type { BatchStatsPartials } from '../ops/batchnorm2d.js';
 import { conv2d, conv2dWithBatchStats, type Conv2dOptions } from '../ops/conv2d.js';
 import { conv2dTapMajorWeights } from '../ops/conv2d_batchnorm2d.js';
 import { keep } from '../scope.js';
+import { needsGrad } from '../tape.js';
 import type { Tensor } from '../tensor.js';
 import { createParameter, Module, type ModuleContext } from './module.js';
 
@@ -53,7 +54,9 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, this.opOptions());
+    const inference = !this.training && !needsGrad([x, this.weight, this.bias]);
+    const tapMajor = inference ? this.evalTapMajorWeights(x) ?? undefined : undefined;
+    return conv2d(x, this.weight, this.bias, this.opOptions(), tapMajor);
   }
 
   /** forward(x), with y's batch statistics partials when the kernel writes them on the way (conv2dWithBatchStats). */
@@ -62,10 +65,12 @@ export class Conv2d extends Module {
   }
 
   /**
-   * The weight regrouped as an inference forward over x reads it (conv2dTapMajorWeights), or null where it does not.
-   * Kept between forwards, made again only once the weight was written (Tensor.version: Adam, loadStateDict): in
-   * inference the regrouping then runs once per conv instead of in every forward, so the forward reads the regrouped
-   * weights at every size. ResNet-50 at batch 1 on lavapipe: its 'subgroup' convs ~143 -> ~121 ms of GPU time an image.
+   * The weight regrouped as an inference forward over x reads it (conv2dTapMajorWeights), or null where it does not:
+   * what forward() and a fused conv + batch norm (convBatchNorm) hand the kernel in eval mode without gradients. Kept
+   * between forwards, made again only once the weight was written (Tensor.version: Adam, loadStateDict) or after
+   * train(): in inference the regrouping then runs once per conv instead of in every forward, so the forward reads the
+   * regrouped weights at every size. ResNet-50 at batch 1 on lavapipe: its 'subgroup' convs ~143 -> ~121 ms of GPU
+   * time an image.
    */
   evalTapMajorWeights(x: Tensor): Tensor | null {
     const cached = this.evalTapMajor;

@@ -37,11 +37,15 @@ export interface Conv2dSaved {
   w: Tensor | null;
 }
 
-export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}): Tensor {
+/**
+ * y = conv2d(x, w, b) as torch.nn.functional.conv2d. `tapMajor`: w regrouped as the software 'subgroup' forward
+ * reads it (conv2dTapMajorWeights), kept by a caller whose w does not change (Conv2d in inference).
+ */
+export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptions = {}, tapMajor?: Tensor): Tensor {
   const geometry = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, opts);
   const { batch, cout, oh, ow } = geometry;
   const y = Tensor.empty(x.gpu, [batch, cout, oh, ow], 'conv2d.forward:y');
-  runConv2dForwardSliced(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry);
+  runConv2dForwardSliced(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry, undefined, tapMajor?.buffer);
   recordConv2d(x, w, b, y, geometry);
   return y;
 }
@@ -109,10 +113,11 @@ export function runConv2dForwardSliced(
   y: GPUBuffer,
   g: Conv2dGeometry,
   variant?: Conv2dVariant,
+  tapMajor?: GPUBuffer,
 ): void {
   const operands = [input(x, g, 'read', 'x'), output(y, g, 'write', 'y')];
   forEachBatchSlice(gpu, 'conv2d.forward', g.batch, operands, (count, [xs, ys]) =>
-    runConv2dForward(gpu, xs!, w, b, ys!, { ...g, batch: count }, variant));
+    runConv2dForward(gpu, xs!, w, b, ys!, { ...g, batch: count }, variant, undefined, undefined, tapMajor));
 }
 
 /** runConv2dBackwardInput over the batch in slices whose dy and dx fit one storage binding. */
