@@ -289,8 +289,9 @@ const SG_ACC = 32;
 const SG_WG = 64;
 /**
  * Output pixels (batch * oh * ow) from which forward_3_subgroup's 32-channel tiles load their weights a vec4 a lane
- * from a tap-major copy (TAP_MAJOR; see tapMajorWeights). Lavapipe, ResNet-50's 3x3 at 14 x 14 with the copy: batch 1
- * (196 pixels) 7.1 -> 7.9 ms, batch 4 level, batch 15 85.9 -> 76.9.
+ * from a tap-major copy they make (TAP_MAJOR; see tapMajorWeights). Lavapipe, ResNet-50's 3x3 at 14 x 14 with the
+ * copy: batch 1 (196 pixels) 7.1 -> 7.9 ms, batch 4 level, batch 15 85.9 -> 76.9. A copy the caller keeps (inference:
+ * runConv2dForward's tapMajor) is read at any size.
  */
 const TAP_MAJOR_MIN_PIXELS = 2048;
 /**
