@@ -1340,7 +1340,7 @@ function tapMajorWeights(gpu: Gpu, w: GPUBuffer, g: Conv2dGeometry, mBlocks: num
   const quads = tapMajorQuads(g, mBlocks);
   if (g.batch * g.oh * g.ow < TAP_MAJOR_MIN_PIXELS || quads * 16 > gpu.limits.maxStorageBufferBindingSize) return null;
   const wq = gpu.alloc(quads * 16, 'conv2d.tap_major_weights:wq');
-  gpu.run(conv2dTapMajorWeights, { coutG: g.cout / g.groups, kSize: tapMajorK(g), mBlocks, quads }, [w, wq]);
+  runConv2dTapMajorWeights(gpu, w, wq, g);
   return wq;
 }
 

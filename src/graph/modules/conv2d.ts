@@ -1,8 +1,7 @@
 /** Conv2d: torch.nn.Conv2d's parameters (weight [out, in/groups, kh, kw], bias [out]) around the conv2d op. */
 import { layerInit } from '../init.js';
 import type { BatchStatsPartials } from '../ops/batchnorm2d.js';
-import { conv2d, conv2dWithBatchStats, type Conv2dOptions } from '../ops/conv2d.js';
-import { conv2dTapMajorWeights } from '../ops/conv2d_batchnorm2d.js';
+import { conv2d, conv2dTapMajorWeights, conv2dWithBatchStats, type Conv2dOptions } from '../ops/conv2d.js';
 import { keep } from '../scope.js';
 import { needsGrad } from '../tape.js';
 import type { Tensor } from '../tensor.js';

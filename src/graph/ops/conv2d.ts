@@ -13,7 +13,9 @@ import {
   runConv2dBackwardInput,
   runConv2dBackwardWeight,
   runConv2dForward,
+  runConv2dTapMajorWeights,
   conv2dForwardStatsChunks,
+  conv2dTapMajorFloats,
   type Conv2dGeometry,
   type Conv2dVariant,
 } from '../../kernels/conv2d.js';
@@ -48,6 +50,20 @@ export function conv2d(x: Tensor, w: Tensor, b: Tensor | null, opts: Conv2dOptio
   runConv2dForwardSliced(x.gpu, x.buffer, w.buffer, b?.buffer ?? null, y.buffer, geometry, undefined, tapMajor?.buffer);
   recordConv2d(x, w, b, y, geometry);
   return y;
+}
+
+/**
+ * w regrouped by K step as the forward over x reads it on this device (the software 'subgroup' forward's 32-channel
+ * tiles), for a caller that keeps it while w is unchanged (Conv2d.evalTapMajorWeights) and hands it to
+ * conv2d or conv2dBatchnorm2dEval; null where that forward would not read it. A new tensor: the caller disposes it.
+ */
+export function conv2dTapMajorWeights(x: Tensor, w: Tensor, b: Tensor | null, convOpts: Conv2dOptions): Tensor | null {
+  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
+  const floats = conv2dTapMajorFloats(g, x.gpu);
+  if (floats === 0) return null;
+  const packed = Tensor.empty(x.gpu, [floats], 'conv2d.tap_major_weights:wq');
+  runConv2dTapMajorWeights(x.gpu, w.buffer, packed.buffer, g);
+  return packed;
 }
 
 /**

@@ -10,12 +10,7 @@
  * `tapMajor`, w regrouped as the forward reads it when the caller keeps that (conv2dTapMajorWeights).
  */
 import { STATS_ROWS } from '../../kernels/batchnorm2d.js';
-import {
-  conv2dForwardTakesAffine,
-  conv2dTapMajorFloats,
-  runConv2dForward,
-  runConv2dTapMajorWeights,
-} from '../../kernels/conv2d.js';
+import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
 import { needsGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { batchnorm2dStats, type Batchnorm2dOptions, type Batchnorm2dState } from './batchnorm2d.js';
@@ -73,18 +68,4 @@ export function conv2dBatchnorm2dEval(
   }, tapMajor?.buffer);
   if (!stats) rows.dispose();
   return y;
-}
-
-/**
- * w regrouped by K step as the forward over x reads it on this device (the software 'subgroup' forward's 32-channel
- * tiles), for a caller that keeps it while w is unchanged (Conv2d.evalTapMajorWeights) and hands it to
- * conv2dBatchnorm2dEval; null where that forward would not read it. A new tensor: the caller disposes it.
- */
-export function conv2dTapMajorWeights(x: Tensor, w: Tensor, b: Tensor | null, convOpts: Conv2dOptions): Tensor | null {
-  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
-  const floats = conv2dTapMajorFloats(g, x.gpu);
-  if (floats === 0) return null;
-  const packed = Tensor.empty(x.gpu, [floats], 'conv2d.tap_major_weights:wq');
-  runConv2dTapMajorWeights(x.gpu, w.buffer, packed.buffer, g);
-  return packed;
 }
