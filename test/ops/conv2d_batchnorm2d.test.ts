@@ -118,7 +118,7 @@ describe('conv2d_batchnorm2d', () => {
           const normalize = relu ? batchnorm2dRelu : batchnorm2d;
           const want = noGrad(() => tidy(() => normalize(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL)));
           gpu.startProfiling();
-          const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu));
+          const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, { relu }));
           const kernels = (await gpu.stopProfiling()).map((k) => k.name);
           // The stats rows, then the conv's kernels, nothing after them.
           expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
@@ -141,7 +141,8 @@ describe('conv2d_batchnorm2d', () => {
         const want = noGrad(() =>
           tidy(() => addRelu(batchnorm2d(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL), identity)));
         gpu.startProfiling();
-        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, false, identity));
+        const extras = { residual: identity };
+        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, extras));
         const kernels = (await gpu.stopProfiling()).map((k) => k.name);
         expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
         expectClose(`y (${c.name})`, await got.read(), await want.read(), yShape, { rel: 1e-5 });
@@ -158,7 +159,7 @@ describe('conv2d_batchnorm2d', () => {
     const wrong = Tensor.zeros(gpu, [g.batch, g.cout, g.oh, g.ow + 1]);
     const right = Tensor.zeros(gpu, [g.batch, g.cout, g.oh, g.ow]);
     const run = (r: Tensor, relu: boolean) => () =>
-      noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu, r));
+      noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, { relu, residual: r }));
     expect(run(wrong, false)).toThrow(/must match the output/);
     expect(run(right, true)).toThrow(/ReLU after the add/);
     [wrong, right, ...p.all].forEach((t) => t.dispose());
@@ -173,7 +174,8 @@ describe('conv2d_batchnorm2d', () => {
     expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, noRunning, EVAL)).toBe(false);
     p.w.requiresGrad = true;
     expect(conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL)).toBe(false);
-    expect(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, true)).toThrow(/needs eval mode/);
+    const relu = { relu: true };
+    expect(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, relu)).toThrow(/needs eval mode/);
     // Under noGrad nothing is recorded, so the weights' flag no longer matters.
     expect(noGrad(() => conv2dBatchnorm2dEvalApplies(p.x, p.w, p.b, c.opts, p.state, EVAL))).toBe(true);
     p.all.forEach((t) => t.dispose());
@@ -184,7 +186,7 @@ describe('conv2d_batchnorm2d', () => {
     expect(chooseConv2dVariant('forward', conv2dGeometry(few.x, few.w, q.b?.shape ?? null, few.opts), hardware))
       .toBe('gemm');
     expect(conv2dBatchnorm2dEvalApplies(q.x, q.w, q.b, few.opts, q.state, EVAL)).toBe(false);
-    expect(() => conv2dBatchnorm2dEval(q.x, q.w, q.b, few.opts, q.state, EVAL, true)).toThrow(/needs eval mode/);
+    expect(() => conv2dBatchnorm2dEval(q.x, q.w, q.b, few.opts, q.state, EVAL, relu)).toThrow(/needs eval mode/);
     q.all.forEach((t) => t.dispose());
   });
 

@@ -49,5 +49,6 @@ function fusedEval(conv: Conv2d, bn: BatchNorm2d, x: Tensor, relu: boolean, resi
   const convOpts = conv.opOptions();
   if (!conv2dBatchnorm2dEvalApplies(x, weight, bias, convOpts, state, options)) return null;
   const tapMajor = conv.evalTapMajorWeights(x) ?? undefined;
-  return conv2dBatchnorm2dEval(x, weight, bias, convOpts, state, options, relu, residual, bn.evalStatsRows(), tapMajor);
+  return conv2dBatchnorm2dEval(x, weight, bias, convOpts, state, options,
+    { relu, residual, stats: bn.evalStatsRows(), tapMajor });
 }

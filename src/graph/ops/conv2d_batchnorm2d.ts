@@ -1,13 +1,10 @@
 /**
- * conv2dBatchnorm2dEval(x, w, b, convOpts, state, bnOpts, relu) = batchnorm2d(conv2d(x, w, b, convOpts), state,
- * bnOpts) in eval mode (batchnorm2dRelu's with `relu`), in one pass: the conv's forward kernel applies the batch
- * norm's per-channel affine from the running statistics (and the ReLU) as it stores (affine_epilogue.wgsl), so the
- * conv's output is never written and the batch norm's pass never runs. With `residual` (and relu false) a residual
- * block's end too: relu(that + residual), as addRelu computes it, without its pass. Inference only: it records
- * nothing, and conv2dBatchnorm2dEvalApplies says where it may run (no gradient wanted, eval mode, a forward variant
- * that takes the affine, one storage binding); elsewhere run the ops one by one. `stats`, the batch norm's eval
- * stats rows when the caller keeps them (BatchNorm2d.evalStatsRows), spares the dispatch that makes them;
- * `tapMajor`, w regrouped as the forward reads it when the caller keeps that (conv2dTapMajorWeights).
+ * conv2dBatchnorm2dEval(x, w, b, convOpts, state, bnOpts) = batchnorm2d(conv2d(x, w, b, convOpts), state, bnOpts) in
+ * eval mode, in one pass: the conv's forward kernel applies the batch norm's per-channel affine from the running
+ * statistics as it stores (affine_epilogue.wgsl), so the conv's output is never written and the batch norm's pass
+ * never runs. Inference only: it records nothing, and conv2dBatchnorm2dEvalApplies says where it may run (no gradient
+ * wanted, eval mode, a forward variant that takes the affine, one storage binding); elsewhere run the ops one by one.
+ * The extras (ConvBatchnormEvalExtras) say what else the pass does and what the caller already keeps.
  */
 import { STATS_ROWS } from '../../kernels/batchnorm2d.js';
 import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
@@ -15,6 +12,17 @@ import { needsGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { batchnorm2dStats, type Batchnorm2dOptions, type Batchnorm2dState } from './batchnorm2d.js';
 import { conv2dGeometry, type Conv2dOptions } from './conv2d.js';
+
+export interface ConvBatchnormEvalExtras {
+  /** The ReLU after the batch norm too (batchnorm2dRelu's). */
+  relu?: boolean;
+  /** A residual block's end too: relu(that + residual), as addRelu computes it, without its pass (relu false). */
+  residual?: Tensor;
+  /** The batch norm's eval stats rows where the caller keeps them (BatchNorm2d.evalStatsRows), sparing their pass. */
+  stats?: Tensor;
+  /** w regrouped as the forward reads it, where the caller keeps that (conv2dTapMajorWeights). */
+  tapMajor?: Tensor;
+}
 
 export function conv2dBatchnorm2dEvalApplies(
   x: Tensor,
@@ -38,10 +46,7 @@ export function conv2dBatchnorm2dEval(
   convOpts: Conv2dOptions,
   state: Batchnorm2dState,
   bnOpts: Batchnorm2dOptions,
-  relu: boolean,
-  residual?: Tensor,
-  stats?: Tensor,
-  tapMajor?: Tensor,
+  { relu = false, residual, stats, tapMajor }: ConvBatchnormEvalExtras = {},
 ): Tensor {
   if (!conv2dBatchnorm2dEvalApplies(x, w, b, convOpts, state, bnOpts)) {
     throw new RangeError('conv2dBatchnorm2dEval: needs eval mode, no gradient, and a conv kernel that applies the ' +
