@@ -17,21 +17,22 @@ enable subgroups;
 //   overwritten); @5 w4, @6 x4: w and x again, as vec4s (read; any buffer of 16 bytes or more without W_QUADS,
 //   X_QUADS); @7 stats: batchnorm2d's [5, cout] stats rows for AFFINE, @8 res: the identity, like y, for RESIDUAL
 //   (affine_epilogue.wgsl; read; any buffer of 4 bytes or more without).
-// Params: batch, cin, cout, groups, w (input width), inPlane (= h*w), ow, plane (= oh*ow), strideH, strideW, hasBias,
-//   runsPerPlane (= ceil(plane / (4*QPL))), mBlocks (= ceil(cout/groups / TM)).
+// Params: batch, cin, cout, groups, w (input width; ow when packed), inPlane (= h*w; 4 * ceil(plane / 4) when packed),
+//   ow, plane (= oh*ow), strideH, strideW, hasBias, runsPerPlane (= ceil(plane / (4*QPL))),
+//   mBlocks (= ceil(cout/groups / TM)).
 // Workgroup: WG_X threads (8 .. 64, a multiple of 8); overrides TM (channels per thread: 8, 16 or 32) and QPL (quads
 //   per thread: 1 or 2), TM * QPL <= 32, AFFINE and RESIDUAL (affine_epilogue.wgsl: an eval-mode batch norm, its ReLU,
 //   a residual block's end, applied as the outputs are stored), and INPUTS_FIRST: load the 4 input channels' inputs
 //   first and add each output channel's broadcast weights as they arrive (addBlock), instead of keeping all TM x 4
 //   broadcast weights live and then loading the inputs one channel at a time. Lavapipe, 32 x 1 tiles, batch 15,
 //   ResNet-50's 1x1s: at 28 x 28, 14 x 14 and 7 x 7 inputs first 52-56 ms against 60-74; at 56 x 56 78-83 against
-//   63-73. W_QUADS: cin/groups % 4 == 0. X_QUADS (with INPUTS_FIRST): stride 1 and plane % 4 == 0, so a run's inputs
-//   are an aligned quad. With INPUTS_FIRST each output channel sums its 4 input channels' products before its
-//   accumulator takes them (addChannel): taking turns, batch 15, 14 x 14 expand 50.3 -> 42.5 ms, reduce 85.0 -> 66.6,
-//   the reduce's input gradient 80.7 -> 60.6. Done the same way without INPUTS_FIRST (all 4 inputs, then a loop over
-//   the channels) the loop stayed rolled and ran 2x slower at 56 x 56. Every subgroup operation sits in uniform control
-//   flow: threads past the last run, pixels past the end of a plane and channels past the group's last one work on
-//   clamped (valid) addresses and only skip the store.
+//   63-73. W_QUADS: cin/groups % 4 == 0. X_QUADS (with INPUTS_FIRST): stride 1, w == ow and inPlane % 4 == 0, so a
+//   run's inputs are an aligned quad (the host packs other inputs so first: pack_planes). With INPUTS_FIRST each output
+//   channel sums its 4 input channels' products before its accumulator takes them (addChannel): taking turns, batch 15,
+//   14 x 14 expand 50.3 -> 42.5 ms, reduce 85.0 -> 66.6, the reduce's input gradient 80.7 -> 60.6. Done the same way
+//   without INPUTS_FIRST (all 4 inputs, then a loop over the channels) the loop stayed rolled and ran 2x slower at 56 x
+//   56. Every subgroup operation sits in uniform control flow: threads past the last run, pixels past the end of a
+//   plane and channels past the group's last one work on clamped (valid) addresses and only skip the store.
 // Grid: linearGrid(ceil(batch * runsPerPlane / WG_X) * mBlocks * groups), pixel blocks fastest.
 struct Params {
   batch: u32, cin: u32, cout: u32, groups: u32, w: u32, inPlane: u32, ow: u32, plane: u32, strideH: u32, strideW: u32,

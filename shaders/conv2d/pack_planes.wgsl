@@ -2,7 +2,8 @@
 //   out[plane, k] = x[plane, (k / ow) * strideH, (k % ow) * strideW] for k < oh*ow, 0 for k up to 4*quads.
 //   backward_weight_6_pointwise reads planes a vec4 at a time, so the weight gradient of a 1x1 conv whose output planes
 //   are not a multiple of 4 pixels (ResNet-50's 7 x 7 stage) or whose stride skips inputs (its downsampling convs)
-//   runs on packed copies of x and dy: the zeros add nothing to the sums.
+//   runs on packed copies of x and dy: the zeros add nothing to the sums. forward_4_pointwise with its inputs first
+//   reads such inputs packed too (a run's 4 inputs one vec4; the padding only feeds outputs it does not store).
 // Bindings: @0 p: Params; @1 x: f32 [planes, h, w] (read); @2 out: f32 [planes, 4*quads] as vec4s (read_write,
 //   overwritten).
 // Params: planes, h, w, oh, ow, strideH, strideW, quads (= ceil(oh*ow / 4)). Workgroup: WG_X threads, one vec4 of out

@@ -1264,18 +1264,33 @@ export function runConv2dForward(
     const plane = g.oh * g.ow;
     const { tm, qpl, inputsFirst } = pointwiseTile(coutG, g.batch, plane, gpu.isSoftware !== false);
     const runsPerPlane = Math.ceil(plane / (4 * qpl));
+    // With inputs first a run's inputs are one aligned vec4 (X_QUADS) where the stride is 1 and planes hold 4k
+    // pixels; other inputs are packed so first (pack_planes: the pixels the stride keeps, planes padded to 4k, one
+    // scalar load each), since the product reads each input once per block of TM output channels.
+    const quads = Math.ceil(plane / 4);
+    const dense = g.strideH === 1 && g.strideW === 1 && plane % 4 === 0;
+    const pack = inputsFirst && !dense && 16 * g.batch * g.cin * quads <= gpu.limits.maxStorageBufferBindingSize;
+    const xQuads = inputsFirst && (dense || pack);
+    const xs = pack ? gpu.alloc(16 * g.batch * g.cin * quads, 'conv2d.forward:x_packed') : null;
+    if (xs) {
+      const packing = { planes: g.batch * g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, strideH: g.strideH };
+      gpu.run(conv2dPackPlanes, { ...packing, strideW: g.strideW, quads }, [x, xs]);
+    }
+    // Packed, x's planes are 4 * quads pixels apart, at stride 1, in rows as wide as y's.
+    const layout = xs
+      ? { w: g.ow, inPlane: 4 * quads, strideH: 1, strideW: 1 }
+      : { w: g.w, inPlane: g.h * g.w, strideH: g.strideH, strideW: g.strideW };
     const pointwise = {
-      batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, w: g.w, inPlane: g.h * g.w, ow: g.ow, plane,
-      strideH: g.strideH, strideW: g.strideW, hasBias: params.hasBias, runsPerPlane, mBlocks: Math.ceil(coutG / tm),
+      batch: g.batch, cin: g.cin, cout: g.cout, groups: g.groups, ow: g.ow, plane, hasBias: params.hasBias, runsPerPlane,
+      mBlocks: Math.ceil(coutG / tm), ...layout,
     };
-    // Vec4 loads where aligned: weights for whole quads of input channels, a run's inputs where they are an aligned
-    // quad (stride 1, planes of 4k pixels) and are loaded first.
+    // Weights as vec4s for whole quads of input channels.
     const wQuads = (g.cin / g.groups) % 4 === 0;
-    const xQuads = inputsFirst && g.strideH === 1 && g.strideW === 1 && plane % 4 === 0;
     const wg = subgroupWorkgroup(g.batch * runsPerPlane, gpu);
-    const quads = [wQuads ? 1 : 0, xQuads ? 1 : 0] as const;
-    const spec = forwardPointwise(tm, qpl, wg, inputsFirst ? 1 : 0, ...quads, affineMode, residual);
-    gpu.run(spec, pointwise, [x, w, b ?? w, y, w, xQuads ? x : w, stats, res]);
+    const flags = [wQuads ? 1 : 0, xQuads ? 1 : 0] as const;
+    const spec = forwardPointwise(tm, qpl, wg, inputsFirst ? 1 : 0, ...flags, affineMode, residual);
+    gpu.run(spec, pointwise, [xs ?? x, w, b ?? w, y, w, xQuads ? (xs ?? x) : w, stats, res]);
+    if (xs) gpu.free(xs);
     return;
   }
   if (chosen === 'depthwise' && g.cin !== g.groups) {

@@ -73,9 +73,9 @@ const CASES: Case[] = [
 const fusedCases = (kind: Kind): [Case, Fused][] =>
   CASES.flatMap((c) => (c.fused[kind] ? [[c, c.fused[kind]] as [Case, Fused]] : []));
 
-/** The passes a profile shows after the fills and the tap-major weight copy. */
+/** The passes a profile shows after the fills and the copies a forward reads regrouped (weights, packed inputs). */
 const passesOf = (kernels: string[]): string[] =>
-  kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights');
+  kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights' && k !== 'conv2d.pack_planes');
 
 interface Problem {
   x: Tensor;
