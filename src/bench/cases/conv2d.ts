@@ -4,7 +4,7 @@
  * Each pass runs through the op's sliced launchers (src/graph/ops/conv2d.ts): one plain launch when the tensors fit
  * one storage binding, else batch slices as the model runs them (Xception's 147x147 maps at batch 15 are 166 MB).
  *
- * With x [N, Cin, H, W], w [Cout, Cin/g, KH, KW], y [N, Cout, OH, OW] (stride 1, "same" padding, g groups):
+ * With x [N, Cin, H, W], w [Cout, Cin/g, KH, KW], y [N, Cout, OH, OW] ("same" padding, g groups, stride s: OH = H / s):
  *   FLOPs of forward, backward_input and backward_weight = 2 * N * Cout * OH * OW * (Cin/g) * KH * KW
  *   bytes: forward = 4 * (|x| + |w| + |y|); backward_input = 4 * (|dy| + |w| + |dx|);
  *          backward_weight = 4 * (|x| + |dy| + |dw|); backward_bias = 4 * (|dy| + Cout), FLOPs = |dy|.
@@ -40,11 +40,12 @@ export function conv2dCases(batch: number, device: Conv2dDevice): KernelCase[] {
 }
 
 function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
-  const g = conv2dGeometry(s.x, s.w, s.bias ? [s.w[0]] : null, { padding: s.pad, groups: s.groups });
+  const g = conv2dGeometry(s.x, s.w, s.bias ? [s.w[0]] : null, { padding: s.pad, stride: s.stride, groups: s.groups });
   const yShape: Nchw = [g.batch, g.cout, g.oh, g.ow];
   const sizes = { x: s.x.reduce((a, b) => a * b, 1), w: s.w.reduce((a, b) => a * b, 1), y: yShape.reduce((a, b) => a * b, 1) };
   const flops = 2 * g.batch * g.cout * g.oh * g.ow * (g.cin / g.groups) * g.kh * g.kw;
-  const words = `x ${dims(s.x)}, w ${dims(s.w)}, pad ${s.pad}${s.groups > 1 ? `, groups ${s.groups}` : ''}`;
+  const words = `x ${dims(s.x)}, w ${dims(s.w)}, pad ${s.pad}${s.stride > 1 ? `, stride ${s.stride}` : ''}` +
+    `${s.groups > 1 ? `, groups ${s.groups}` : ''}`;
   // Every pass's inputs and outputs together are at most x and dy in, the larger of x and y out.
   const sets = rotationSets(4 * (sizes.x + sizes.y + Math.max(sizes.x, sizes.y) + sizes.w));
   const depthwise = s.groups > 1 && s.groups === g.cin && g.cout === g.cin;
@@ -77,8 +78,8 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
       };
     },
     peer: depthwise
-      ? peer('tf.depthwiseConv2d', (tf, x, w) => tf.depthwiseConv2d(x, w, 1, 'same'), s, g, sets, 'x')
-      : peer('tf.fused.conv2d (bias fused)', (tf, x, w, b) => tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias: s.bias ? b : undefined }), s, g, sets, 'x'),
+      ? peer('tf.depthwiseConv2d', (tf, x, w) => tf.depthwiseConv2d(x, w, s.stride, 'same'), s, g, sets, 'x')
+      : peer('tf.fused.conv2d (bias fused)', (tf, x, w, b) => tf.fused.conv2d({ x, filter: w, strides: s.stride, pad: 'same', bias: s.bias ? b : undefined }), s, g, sets, 'x'),
   };
 
   const backwardInput: KernelCase = {
@@ -98,8 +99,8 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
     },
     peer: depthwise
       ? peer('runKernel DepthwiseConv2dNativeBackpropInput', (tf, _x, w, _b, dy) => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput',
-        { dy, filter: w }, { strides: 1, pad: 'same', dilations: 1, inputShape: nhwcShape(s.x) }) as TfTensor, s, g, sets, 'dy')
-      : peer('tf.conv2dTranspose (Conv2DBackpropInput)', (tf, _x, w, _b, dy) => tf.conv2dTranspose(dy, w, nhwcShape(s.x), 1, 'same'), s, g, sets, 'dy'),
+        { dy, filter: w }, { strides: s.stride, pad: 'same', dilations: 1, inputShape: nhwcShape(s.x) }) as TfTensor, s, g, sets, 'dy')
+      : peer('tf.conv2dTranspose (Conv2DBackpropInput)', (tf, _x, w, _b, dy) => tf.conv2dTranspose(dy, w, nhwcShape(s.x), s.stride, 'same'), s, g, sets, 'dy'),
   };
 
   const backwardWeight: KernelCase = {
@@ -119,9 +120,9 @@ function casesOf(s: ConvShape, device: Conv2dDevice): KernelCase[] {
     },
     peer: depthwise
       ? peer('runKernel DepthwiseConv2dNativeBackpropFilter', (tf, x, _w, _b, dy) => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter',
-        { x, dy }, { strides: 1, pad: 'same', dilations: 1, filterShape: [g.kh, g.kw, g.cin, 1] }) as TfTensor, s, g, sets, 'both')
+        { x, dy }, { strides: s.stride, pad: 'same', dilations: 1, filterShape: [g.kh, g.kw, g.cin, 1] }) as TfTensor, s, g, sets, 'both')
       : peer('runKernel Conv2DBackpropFilter', (tf, x, _w, _b, dy) => tf.engine().runKernel('Conv2DBackpropFilter',
-        { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [g.kh, g.kw, g.cin / g.groups, g.cout] }) as TfTensor, s, g, sets, 'both'),
+        { x, dy }, { strides: s.stride, pad: 'same', dataFormat: 'NHWC', filterShape: [g.kh, g.kw, g.cin / g.groups, g.cout] }) as TfTensor, s, g, sets, 'both'),
   };
 
   const cases = [forward, backwardInput, backwardWeight];
