@@ -1271,11 +1271,7 @@ export function runConv2dForward(
     const dense = g.strideH === 1 && g.strideW === 1 && plane % 4 === 0;
     const pack = inputsFirst && !dense && 16 * g.batch * g.cin * quads <= gpu.limits.maxStorageBufferBindingSize;
     const xQuads = inputsFirst && (dense || pack);
-    const xs = pack ? gpu.alloc(16 * g.batch * g.cin * quads, 'conv2d.forward:x_packed') : null;
-    if (xs) {
-      const packing = { planes: g.batch * g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, strideH: g.strideH };
-      gpu.run(conv2dPackPlanes, { ...packing, strideW: g.strideW, quads }, [x, xs]);
-    }
+    const xs = pack ? packInputPlanes(gpu, x, g, quads, 'conv2d.forward:x_packed') : null;
     // Packed, x's planes are 4 * quads pixels apart, at stride 1, in rows as wide as y's.
     const layout = xs
       ? { w: g.ow, inPlane: 4 * quads, strideH: 1, strideW: 1 }
@@ -1678,6 +1674,17 @@ function packedPointwiseGeometry(g: Conv2dGeometry, device: Conv2dDevice): Conv2
   return conv2dVariantApplies('backwardWeight', 'pointwise', packed, device) ? packed : null;
 }
 
+/**
+ * The pixels a 1x1 conv of `g` without padding reads from x, packed by pack_planes into planes of 4 * quads (zeros past
+ * oh*ow): a new buffer, the caller frees it.
+ */
+function packInputPlanes(gpu: Gpu, x: Binding, g: Conv2dGeometry, quads: number, label: string): GPUBuffer {
+  const xs = gpu.alloc(g.batch * g.cin * quads * 16, label);
+  const planes = { planes: g.batch * g.cin, h: g.h, w: g.w, oh: g.oh, ow: g.ow, quads };
+  gpu.run(conv2dPackPlanes, { ...planes, strideH: g.strideH, strideW: g.strideW }, [x, xs]);
+  return xs;
+}
+
 /** The weight gradient of a 1x1 conv over x and dy packed into `packed`'s planes (packedPointwiseGeometry). */
 function runPackedPointwiseWeightGradient(
   gpu: Gpu,
@@ -1688,15 +1695,12 @@ function runPackedPointwiseWeightGradient(
   packed: Conv2dGeometry,
   db: GPUBuffer | null,
 ): void {
-  const grid = { oh: g.oh, ow: g.ow, quads: packed.ow / 4 };
-  const xs = gpu.alloc(g.batch * g.cin * packed.ow * 4, 'conv2d.pack_planes:x');
-  const xPack = { ...grid, planes: g.batch * g.cin, h: g.h, w: g.w, strideH: g.strideH, strideW: g.strideW };
-  gpu.run(conv2dPackPlanes, xPack, [x, xs]);
+  const xs = packInputPlanes(gpu, x, g, packed.ow / 4, 'conv2d.pack_planes:x');
   // dy's planes need packing only where they are not a multiple of 4 (a stride alone leaves them dense).
   const padDy = packed.ow !== g.oh * g.ow;
   const dys = padDy ? gpu.alloc(g.batch * g.cout * packed.ow * 4, 'conv2d.pack_planes:dy') : null;
-  const dyPack = { ...grid, planes: g.batch * g.cout, h: g.oh, w: g.ow, strideH: 1, strideW: 1 };
-  if (dys) gpu.run(conv2dPackPlanes, dyPack, [dy, dys]);
+  const dyPack = { planes: g.batch * g.cout, h: g.oh, w: g.ow, oh: g.oh, ow: g.ow, quads: packed.ow / 4 };
+  if (dys) gpu.run(conv2dPackPlanes, { ...dyPack, strideH: 1, strideW: 1 }, [dy, dys]);
   runConv2dBackwardWeight(gpu, xs, dys ?? dy, dw, packed, 'pointwise', db);
   gpu.free(xs);
   if (dys) gpu.free(dys);
