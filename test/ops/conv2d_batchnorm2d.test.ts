@@ -10,7 +10,7 @@ import { conv2dBatchnorm2dEval, conv2dBatchnorm2dEvalApplies } from '../../src/g
 import { tidy } from '../../src/graph/scope.js';
 import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
-import { chooseConv2dVariant } from '../../src/kernels/conv2d.js';
+import { chooseConv2dVariant, type Conv2dGeometry } from '../../src/kernels/conv2d.js';
 import { Adam } from '../../src/train/adam.js';
 import type { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
@@ -77,6 +77,14 @@ const fusedCases = (kind: Kind): [Case, Fused][] =>
 const passesOf = (kernels: string[]): string[] =>
   kernels.filter((k) => !k.startsWith('fill.') && k !== 'conv2d.tap_major_weights' && k !== 'conv2d.pack_planes');
 
+/**
+ * The input packings a fused forward runs first: one where a software device's pointwise forward (its inputs loaded
+ * first, planes up to 28 x 28) cannot read each run's inputs as one vec4 (a stride, or planes not of 4k pixels).
+ */
+const packingsOf = (kind: Kind, fused: Fused, g: Conv2dGeometry): number =>
+  kind === 'software' && fused === 'pointwise' && (g.strideH > 1 || g.strideW > 1 || (g.oh * g.ow) % 4 !== 0) ? 1 : 0;
+const packings = (kernels: string[]): number => kernels.filter((k) => k === 'conv2d.pack_planes').length;
+
 interface Problem {
   x: Tensor;
   w: Tensor;
@@ -122,6 +130,7 @@ describe('conv2d_batchnorm2d', () => {
           const kernels = (await gpu.stopProfiling()).map((k) => k.name);
           // The stats rows, then the conv's kernels, nothing after them.
           expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
+          expect(packings(kernels), kernels.join()).toBe(packingsOf(kind, fused, g));
           const gotData = await got.read();
           expectClose(`y (${c.name}, relu ${relu})`, gotData, await want.read(), yShape, { rel: 1e-5 });
           if (relu) expect(gotData.some((v) => v === 0) && gotData.some((v) => v > 0)).toBe(true);
@@ -145,6 +154,7 @@ describe('conv2d_batchnorm2d', () => {
         const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, extras));
         const kernels = (await gpu.stopProfiling()).map((k) => k.name);
         expect(passesOf(kernels), kernels.join()).toEqual(['batchnorm2d.stats_running', ...FUSED_KERNELS[fused]]);
+        expect(packings(kernels), kernels.join()).toBe(packingsOf(kind, fused, g));
         expectClose(`y (${c.name})`, await got.read(), await want.read(), yShape, { rel: 1e-5 });
         [got, want, identity, ...p.all].forEach((t) => t.dispose());
       });
