@@ -1010,11 +1010,18 @@ export function runSumPartials(
 }
 
 function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) => S): (...args: A) => S {
-  const cache = new Map<string, S>();
+  // A tree of Maps, one level per argument: looked up on every dispatch, where a joined string key cost more.
+  const root = new Map<number, unknown>();
   return (...args) => {
-    const key = args.join(',');
-    let spec = cache.get(key);
-    if (!spec) cache.set(key, (spec = make(...args)));
+    let node = root;
+    for (let i = 0; i < args.length - 1; i++) {
+      let next = node.get(args[i]!) as Map<number, unknown> | undefined;
+      if (!next) node.set(args[i]!, (next = new Map()));
+      node = next;
+    }
+    const last = args[args.length - 1]!;
+    let spec = node.get(last) as S | undefined;
+    if (!spec) node.set(last, (spec = make(...args)));
     return spec;
   };
 }

@@ -121,8 +121,8 @@ export class Gpu {
     private readonly platform: Platform,
     options: GpuOptions,
   ) {
+    // A plain copy: the ops read limits on every call, and each read of Dawn's object is a getter into native code.
     this.limits = withLoweredLimits(device.limits, options);
-    // Read per dispatch: plain numbers rather than getters on Dawn's limits object.
     this.maxGroupsPerDim = this.limits.maxComputeWorkgroupsPerDimension;
     this.maxBindingBytes = this.limits.maxStorageBufferBindingSize;
     this.uniformAlign = this.limits.minUniformBufferOffsetAlignment;
@@ -545,8 +545,9 @@ function checkLimitOptions({ maxBindingBytes, maxGroupsPerDim }: GpuOptions): vo
 }
 
 /**
- * A copy of `limits` with maxStorageBufferBindingSize lowered to maxBindingBytes (rounded down to a multiple of 256)
- * and maxComputeWorkgroupsPerDimension to maxGroupsPerDim, each if given and lower (checked by checkLimitOptions).
+ * A plain, frozen copy of `limits` with maxStorageBufferBindingSize lowered to maxBindingBytes (rounded down to a
+ * multiple of 256) and maxComputeWorkgroupsPerDimension to maxGroupsPerDim, each if given and lower (checked by
+ * checkLimitOptions).
  */
 function withLoweredLimits(
   limits: GPUSupportedLimits,

@@ -1,8 +1,8 @@
 /**
  * Gpu.run records a dispatch with as few calls into Dawn as it can: a pipeline is set only when it differs from the
- * one the open pass last used, and a pooled buffer's label is set only when it changes. Neither may change what runs:
- * a kernel repeated, interleaved with another, or split from its previous dispatch by a copy computes what it computes
- * alone.
+ * one the open pass last used, a pooled buffer's label is set only when it changes, and the limits the ops read are
+ * a plain copy. None of that may change what runs: a kernel repeated, interleaved with another, or split from its
+ * previous dispatch by a copy computes what it computes alone.
  */
 import { describe, expect, it } from 'vitest';
 import { runAdd } from '../../src/kernels/add.js';
@@ -51,5 +51,18 @@ describe('dispatch recording', () => {
     gpu.free(second);
     expect(gpu.alloc(1000, 'test:second').label).toBe('test:second');
     gpu.free(second);
+  });
+
+  it('keeps the device limits as a plain copy, read without calls into Dawn', async () => {
+    const gpu = await testGpu();
+    const native = gpu.device.limits as unknown as Record<string, number>;
+    const copy = gpu.limits as unknown as Record<string, number>;
+    expect(copy).not.toBe(native);
+    expect(Object.isFrozen(copy)).toBe(true);
+    const keys = Object.keys(copy);
+    expect(keys).toContain('maxStorageBufferBindingSize');
+    for (const key in native) expect(copy[key], key).toBe(native[key]);
+    // Own data properties: no getter left to run on each read.
+    for (const key of keys) expect(Object.getOwnPropertyDescriptor(copy, key)?.get, key).toBeUndefined();
   });
 });

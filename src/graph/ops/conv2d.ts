@@ -220,8 +220,9 @@ function sumOverBatchSlices(
 
 /** Checks the shapes and hyper-parameters of a convolution and works out its output size. */
 export function conv2dGeometry(xShape: Shape, wShape: Shape, bShape: Shape | null, opts: Conv2dOptions = {}): Conv2dGeometry {
-  const shapes = `x [${xShape.join(', ')}], w [${wShape.join(', ')}]${bShape ? `, b [${bShape.join(', ')}]` : ''}`;
+  // The shapes are written only on failure: every conv call checks its geometry, most of them more than once.
   const fail = (why: string): never => {
+    const shapes = `x [${xShape.join(', ')}], w [${wShape.join(', ')}]${bShape ? `, b [${bShape.join(', ')}]` : ''}`;
     throw new RangeError(`conv2d: ${why} (${shapes})`);
   };
   if (xShape.length !== 4) fail('x must be 4-D [N, C, H, W]');

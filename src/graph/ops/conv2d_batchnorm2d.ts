@@ -7,7 +7,7 @@
  * The extras (ConvBatchnormEvalExtras) say what else the pass does and what the caller already keeps.
  */
 import { STATS_ROWS } from '../../kernels/batchnorm2d.js';
-import { conv2dForwardTakesAffine, runConv2dForward } from '../../kernels/conv2d.js';
+import { conv2dForwardTakesAffine, runConv2dForward, type Conv2dGeometry } from '../../kernels/conv2d.js';
 import { needsGrad } from '../tape.js';
 import { Tensor } from '../tensor.js';
 import { batchnorm2dStats, type Batchnorm2dOptions, type Batchnorm2dState } from './batchnorm2d.js';
@@ -32,11 +32,23 @@ export function conv2dBatchnorm2dEvalApplies(
   state: Batchnorm2dState,
   bnOpts: Batchnorm2dOptions,
 ): boolean {
-  if (bnOpts.training || !state.runningMean || needsGrad([x, w, b, state.weight, state.bias])) return false;
+  return fusedGeometry(x, w, b, convOpts, state, bnOpts) !== null;
+}
+
+/** The conv's geometry where the fused pass applies (see conv2dBatchnorm2dEvalApplies), else null. */
+function fusedGeometry(
+  x: Tensor,
+  w: Tensor,
+  b: Tensor | null,
+  convOpts: Conv2dOptions,
+  state: Batchnorm2dState,
+  bnOpts: Batchnorm2dOptions,
+): Conv2dGeometry | null {
+  if (bnOpts.training || !state.runningMean || needsGrad([x, w, b, state.weight, state.bias])) return null;
   const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
   const limit = x.gpu.limits.maxStorageBufferBindingSize;
-  if (4 * Math.max(x.size, g.batch * g.cout * g.oh * g.ow) > limit) return false;
-  return conv2dForwardTakesAffine(g, x.gpu);
+  if (4 * Math.max(x.size, g.batch * g.cout * g.oh * g.ow) > limit) return null;
+  return conv2dForwardTakesAffine(g, x.gpu) ? g : null;
 }
 
 export function conv2dBatchnorm2dEval(
@@ -48,11 +60,11 @@ export function conv2dBatchnorm2dEval(
   bnOpts: Batchnorm2dOptions,
   { relu = false, residual, stats, tapMajor }: ConvBatchnormEvalExtras = {},
 ): Tensor {
-  if (!conv2dBatchnorm2dEvalApplies(x, w, b, convOpts, state, bnOpts)) {
+  const g = fusedGeometry(x, w, b, convOpts, state, bnOpts);
+  if (!g) {
     throw new RangeError('conv2dBatchnorm2dEval: needs eval mode, no gradient, and a conv kernel that applies the ' +
       `batch norm as it stores (x [${x.shape.join(', ')}], w [${w.shape.join(', ')}])`);
   }
-  const g = conv2dGeometry(x.shape, w.shape, b?.shape ?? null, convOpts);
   const label = relu ? 'conv2d_batchnorm2d_relu.forward:y' : 'conv2d_batchnorm2d.forward:y';
   const shape = [g.batch, g.cout, g.oh, g.ow];
   if (residual && (relu || residual.shape.some((d, i) => d !== shape[i]) || residual.shape.length !== 4)) {
