@@ -553,7 +553,6 @@ function withLoweredLimits(
   limits: GPUSupportedLimits,
   { maxBindingBytes, maxGroupsPerDim }: GpuOptions,
 ): GPUSupportedLimits {
-  if (maxBindingBytes === undefined && maxGroupsPerDim === undefined) return limits;
   const copy: Record<string, number> = {};
   for (const key in limits) copy[key] = (limits as unknown as Record<string, number>)[key]!;
   if (maxBindingBytes !== undefined) {
