@@ -24,15 +24,8 @@ export interface ConvBatchnormEvalExtras {
   tapMajor?: Tensor;
 }
 
-export function conv2dBatchnorm2dEvalApplies(
-  x: Tensor,
-  w: Tensor,
-  b: Tensor | null,
-  convOpts: Conv2dOptions,
-  state: Batchnorm2dState,
-  bnOpts: Batchnorm2dOptions,
-): boolean {
-  return fusedGeometry(x, w, b, convOpts, state, bnOpts) !== null;
+export function conv2dBatchnorm2dEvalApplies(...args: Parameters<typeof fusedGeometry>): boolean {
+  return fusedGeometry(...args) !== null;
 }
 
 /** The conv's geometry where the fused pass applies (see conv2dBatchnorm2dEvalApplies), else null. */
