@@ -1575,11 +1575,7 @@ export function runConv2dBackwardWeight(
     } else if (planes) {
       const split = planeQuadParts(g, wanted);
       parts = split.parts;
-      if (4 * split.plane4 !== g.oh * g.ow) {
-        dyPadded = gpu.alloc(g.batch * g.cout * 4 * split.plane4 * 4, 'conv2d.pack_planes:dy');
-        const pack = { planes: g.batch * g.cout, h: g.oh, w: g.ow, oh: g.oh, ow: g.ow, strideH: 1, strideW: 1 };
-        gpu.run(conv2dPackPlanes, { ...pack, quads: split.plane4 }, [dy, dyPadded]);
-      }
+      if (4 * split.plane4 !== g.oh * g.ow) dyPadded = packOutputPlanes(gpu, dy, g, split.plane4);
       spec = backwardWeightSubgroupPlanes(tm, tc, wg, bias, slide);
       params = { ...geometryParams(g), ...split, mBlocks, kBlocks };
     } else {
@@ -1692,6 +1688,14 @@ function packInputPlanes(gpu: Gpu, x: Binding, g: Conv2dGeometry, quads: number,
   return xs;
 }
 
+/** dy (`g`'s output) in planes of 4 * quads pixels, zeros past oh*ow (pack_planes): a new buffer, the caller frees it. */
+function packOutputPlanes(gpu: Gpu, dy: Binding, g: Conv2dGeometry, quads: number): GPUBuffer {
+  const dys = gpu.alloc(g.batch * g.cout * quads * 16, 'conv2d.pack_planes:dy');
+  const planes = { planes: g.batch * g.cout, h: g.oh, w: g.ow, oh: g.oh, ow: g.ow, quads };
+  gpu.run(conv2dPackPlanes, { ...planes, strideH: 1, strideW: 1 }, [dy, dys]);
+  return dys;
+}
+
 /** The weight gradient of a 1x1 conv over x and dy packed into `packed`'s planes (packedPointwiseGeometry). */
 function runPackedPointwiseWeightGradient(
   gpu: Gpu,
@@ -1704,10 +1708,7 @@ function runPackedPointwiseWeightGradient(
 ): void {
   const xs = packInputPlanes(gpu, x, g, packed.ow / 4, 'conv2d.pack_planes:x');
   // dy's planes need packing only where they are not a multiple of 4 (a stride alone leaves them dense).
-  const padDy = packed.ow !== g.oh * g.ow;
-  const dys = padDy ? gpu.alloc(g.batch * g.cout * packed.ow * 4, 'conv2d.pack_planes:dy') : null;
-  const dyPack = { planes: g.batch * g.cout, h: g.oh, w: g.ow, oh: g.oh, ow: g.ow, quads: packed.ow / 4 };
-  if (dys) gpu.run(conv2dPackPlanes, { ...dyPack, strideH: 1, strideW: 1 }, [dy, dys]);
+  const dys = packed.ow !== g.oh * g.ow ? packOutputPlanes(gpu, dy, g, packed.ow / 4) : null;
   runConv2dBackwardWeight(gpu, xs, dys ?? dy, dw, packed, 'pointwise', db);
   gpu.free(xs);
   if (dys) gpu.free(dys);
