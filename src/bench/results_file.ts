@@ -10,7 +10,8 @@ export function resultsMarkdown(r: BenchReport): string {
     `Written by \`cnnx bench${r.mode === 'quick' ? ' --quick' : ''} --write-results\`; rerun it to refresh. ` +
       'Times are medians of GPU timestamps per run (inputs rotated across runs) unless the clock says wall; ' +
       '% roof is the roofline fraction: the time the binding roof (FMA for compute-bound passes, copy for memory-bound ' +
-      'ones) allows over the time measured; ' +
+      'ones) allows over the time measured; a convolution\'s GFLOP/s and % roof count the direct convolution\'s ' +
+      'FLOPs for every variant (\'winograd\' does a quarter of the multiplies, so its figures are effective ones); ' +
       'peer/cnnx above 1 means cnnx is faster. The **bold** variant is the fastest of several.',
     '',
     ...header(r).map((line) => `- ${line}`),

@@ -52,6 +52,7 @@ import type { Binding, Gpu } from '../runtime/gpu.js';
 import type { KernelChoices } from '../runtime/kernel_choices.js';
 import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
+import { runWinogradForward, winogradApplies } from './conv2d_winograd.js';
 
 /** Everything that fixes the arithmetic of one convolution (sizes in elements). */
 export interface Conv2dGeometry {
@@ -73,12 +74,13 @@ export interface Conv2dGeometry {
   groups: number;
 }
 
-export type Conv2dVariant = 'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise' | 'strided' | 'patch';
+export type Conv2dVariant =
+  'direct' | 'gemm' | 'subgroup' | 'pointwise' | 'tiled' | 'depthwise' | 'strided' | 'patch' | 'winograd';
 export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 
 /** The variants each pass has, for tests and benchmarks that force one. */
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
-  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise', 'patch'],
+  forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise', 'patch', 'winograd'],
   backwardInput: ['direct', 'gemm', 'strided'],
   backwardWeight: ['direct', 'gemm', 'subgroup', 'pointwise', 'depthwise', 'patch'],
 };
@@ -94,6 +96,8 @@ export interface Conv2dDevice {
   isSoftware?: boolean;
   /** Variants measured fastest per shape on this device (`cnnx tune`), preferred where they apply. */
   kernelChoices?: KernelChoices | null;
+  /** Where a variant's own buffers must fit one binding ('winograd'); WebGPU's default limit when absent. */
+  limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize'>;
 }
 
 /** What a conv2d pass is asked to run, as tuning records it (KernelChoices.asked). */
@@ -127,6 +131,10 @@ export function conv2dVariantApplies(
     return pointwise && g.strideH === 1 && g.strideW === 1 && (g.oh * g.ow) % 4 === 0;
   }
   if (variant === 'tiled') return pass === 'forward';
+  if (variant === 'winograd') {
+    const maxBinding = device?.limits?.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES;
+    return pass === 'forward' && device?.hasSubgroups === true && winogradApplies(g, maxBinding);
+  }
   if (variant === 'strided') {
     return pass === 'backwardInput' && (g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1;
   }
@@ -184,6 +192,8 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
  * 1x1 forwards run 'pointwise' up to POINTWISE_INPUTS_FIRST_MAX_PLANE output pixels, 'subgroup' past it (ResNet-50 at
  * 56 x 56, batch 15: 61-66 ms against 64-75; at 28 x 28 and below 'pointwise' 50-59 against 56-66).
+ * 3x3 forwards at stride 1 (and so the input gradients of such convs) with at least WINOGRAD_MIN_CHANNELS channels
+ * in and out run 'winograd' over at least WINOGRAD_MIN_TILES output tiles (see there).
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
@@ -191,6 +201,7 @@ export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, devi
   const depthwise = pass === 'forward' || g.cout / g.groups < SG_LANES || g.kh * g.kw >= DW_WEIGHT_MIN_TAPS ||
     depthwiseWeightChannels(g, device) > 1;
   if (depthwise && conv2dVariantApplies(pass, 'depthwise', g, device)) return 'depthwise';
+  if (winogradPays(g) && conv2dVariantApplies(pass, 'winograd', g, device)) return 'winograd';
   const fewInputs = pass === 'backwardWeight' && g.cin / g.groups < BW_SG_MIN_CIN && g.strideW === g.dilW;
   if (g.cout / g.groups >= SG_LANES && !fewInputs) {
     const largePlane = pass === 'forward' && g.oh * g.ow > POINTWISE_INPUTS_FIRST_MAX_PLANE;
@@ -240,6 +251,22 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
   return large && conv2dVariantApplies(pass, 'strided', g) ? 'strided' : 'direct';
 }
 
+/**
+ * Where 'winograd' beats 'subgroup' on a software device. Lavapipe, ResNet-50's 3x3s taking turns in one process
+ * (batch 15 / 4 / 1, ms): 64 channels at 56 x 56 61.6 / 17.2 / 5.6 against 50.5 / 14.5 / 4.7, 128 at 28 x 28 59.3 /
+ * 18.0 / 6.4 against 36.5 / 10.1 / 4.6, 256 at 14 x 14 62.8 / 19.5 / 8.1 against 35.4 / 11.6 / 6.7, 512 at 7 x 7
+ * 104.2 / 29.3 / 9.0 against 37.9 / 20.5 / 20.3: its weights' transform (36 values a 3x3 kernel, every forward) is
+ * paid once per call, so it needs WINOGRAD_MIN_TILES tiles over the batch to pay for itself (7 x 7 at batch 1 has 4).
+ * The product is a 1x1 conv from cin to cout channels per transform point, so it needs channels to tile.
+ */
+const WINOGRAD_MIN_TILES = 16;
+const WINOGRAD_MIN_CHANNELS = 16;
+
+function winogradPays(g: Conv2dGeometry): boolean {
+  const tiles = g.batch * Math.ceil(g.oh / 4) * Math.ceil(g.ow / 4);
+  return g.cin >= WINOGRAD_MIN_CHANNELS && g.cout >= WINOGRAD_MIN_CHANNELS && tiles >= WINOGRAD_MIN_TILES;
+}
+
 function resolveVariant(
   pass: Conv2dPass,
   g: Conv2dGeometry,
@@ -260,6 +287,8 @@ const GEOMETRY = [
 ] as const;
 type GeometryField = (typeof GEOMETRY)[number][0];
 
+/** WebGPU's default maxStorageBufferBindingSize, for a Conv2dDevice that gives no limits. */
+const DEFAULT_MAX_BINDING_BYTES = 128 * 1024 * 1024;
 /** Threads per workgroup of pack_planes (one vec4 of a packed plane each). */
 const PACK_WG = 64;
 /** Threads per workgroup of flip_weights (one pair of an input and an output channel each). */
@@ -1219,7 +1248,7 @@ export interface Conv2dAffine {
 }
 
 /** The forward variants that take a Conv2dAffine. */
-const AFFINE_VARIANTS: readonly Conv2dVariant[] = ['pointwise', 'subgroup', 'tiled'];
+const AFFINE_VARIANTS: readonly Conv2dVariant[] = ['pointwise', 'subgroup', 'tiled', 'winograd'];
 
 /** Whether the forward variant this device runs for the conv applies a batch norm as it stores (Conv2dAffine). */
 export function conv2dForwardTakesAffine(g: Conv2dGeometry, gpu: Gpu): boolean {
@@ -1264,6 +1293,13 @@ export function runConv2dForward(
   const res = affine?.residual ?? w;
   if (chosen === 'direct') {
     gpu.run(conv2dForward, params, [x, w, b ?? w, y]);
+    return;
+  }
+  if (chosen === 'winograd') {
+    // The 36 products as one grouped 1x1 conv: the pointwise forward, its tile chosen for that shape.
+    const product = (v: GPUBuffer, u: GPUBuffer, m: GPUBuffer, pg: Conv2dGeometry): void =>
+      runConv2dForward(gpu, v, u, null, m, pg, 'pointwise');
+    runWinogradForward(gpu, x, w, b, y, g, { affine: affineMode, residual, stats, res }, product);
     return;
   }
   const coutG = g.cout / g.groups;

@@ -12,7 +12,14 @@ export const FORWARD_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   tiled: 'conv2d.forward_5_tiled',
   depthwise: 'conv2d.forward_6_depthwise',
   patch: 'conv2d.forward_7_patch',
+  winograd: 'conv2d.forward_8_winograd_output',
 };
+
+/** The passes 'winograd' runs, in order: weights' and inputs' transforms, the 36 products, the output transform. */
+export const WINOGRAD_KERNELS = [
+  'conv2d.forward_8_winograd_weights', 'conv2d.forward_8_winograd_input', 'conv2d.forward_4_pointwise',
+  'conv2d.forward_8_winograd_output',
+];
 
 const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   direct: 'conv2d.backward_weight',

@@ -19,7 +19,7 @@ import {
 import { runBatchnorm2dBatchStats, STATS_ROWS } from '../../src/kernels/batchnorm2d.js';
 import type { Conv2dGeometry, Conv2dPass, Conv2dVariant } from '../../src/kernels/conv2d.js';
 import { expectClose } from '../helpers/compare.js';
-import { FORWARD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
+import { FORWARD_KERNELS, WINOGRAD_KERNELS, weightGradientKernel } from '../helpers/conv2d_kernels.js';
 import { loadCases, type RefCase } from '../helpers/fixtures.js';
 import { gradCheck } from '../helpers/finite_diff.js';
 import { hardwareTestGpu, softwareTestGpu, testGpu } from '../helpers/gpu.js';
@@ -43,9 +43,9 @@ describe('conv2d', () => {
   // conv2d_depthwise, conv2d_patch, conv2d_pointwise, conv2d_quads, conv2d_planes, conv2d_reduce: the edges of the
   // depthwise, patch and pointwise variants, of the 'gemm' weight gradient over pixel quads, of the 'subgroup' one
   // over planes, of the depthwise forward that reduces input channels into one output channel and of the strided
-  // input gradient's subgroup kernel.
+  // input gradient's subgroup kernel; conv2d_winograd: the edges of the winograd forward's 4x4 tiles.
   const fixtureSets = ['conv2d', 'conv2d_tiles', 'conv2d_depthwise', 'conv2d_patch', 'conv2d_pointwise', 'conv2d_quads',
-    'conv2d_planes', 'conv2d_reduce', 'conv2d_strided'];
+    'conv2d_planes', 'conv2d_reduce', 'conv2d_strided', 'conv2d_winograd'];
   for (const c of fixtureSets.flatMap((set) => loadCases(set))) {
     it(`matches PyTorch forward and dx, dw, db (${describeCase(c)})`, async () => {
       const gpu = await testGpu();
@@ -234,8 +234,9 @@ describe('conv2d', () => {
   }
 
   // Past TAP_MAJOR_MIN_PIXELS outputs, forward_3_subgroup's 32-channel tiles read their weights from a tap-major copy:
-  // two channel blocks, the second 24 channels wide (8 lanes' channels repeat the last), rows of 37 (a part quad)
-  // and the input gradient on the flipped weights; then pixel pairs (rows of 30) with two groups.
+  // two channel blocks, the second 24 channels wide (8 lanes' channels repeat the last), rows of 37 (a part quad);
+  // then pixel pairs (rows of 30) with two groups. The first case's input gradient, a forward of the flipped weights
+  // over as many tiles, runs 'winograd' on a software device.
   const tapMajorCases: [string, number[], number[], number][] = [
     ['two channel blocks, rows of 37', [2, 32, 30, 37], [56, 32, 3, 3], 1],
     ['pixel pairs, two groups', [3, 16, 26, 30], [64, 8, 3, 3], 2],
@@ -271,7 +272,7 @@ describe('conv2d', () => {
           return [kernels, out];
         };
         const [dxKernels, dx] = await inputGradient('gemm');
-        expect(dxKernels).toEqual(['conv2d.flip_weights', 'conv2d.tap_major_weights', 'conv2d.forward_3_subgroup']);
+        expect(dxKernels).toEqual(['conv2d.flip_weights', ...WINOGRAD_KERNELS]);
         expectClose(`dx (${name})`, dx, (await inputGradient('direct'))[1], xShape);
       }
       [x, w, b, dy].forEach((t) => t!.dispose());
@@ -534,6 +535,8 @@ describe('conv2d', () => {
     const resnet1x1At56 = conv2dGeometry([1, 64, 56, 56], [256, 64, 1, 1], null);
     const resnetDown = conv2dGeometry([1, 512, 28, 28], [1024, 512, 1, 1], null, { stride: 2 });
     const resnet3x3 = conv2dGeometry([1, 256, 14, 14], [256, 256, 3, 3], null, { padding: 1 });
+    const resnet3x3At7 = conv2dGeometry([1, 512, 7, 7], [512, 512, 3, 3], null, { padding: 1 });
+    const few3x3 = conv2dGeometry([15, 8, 56, 56], [64, 8, 3, 3], null, { padding: 1 });
     const depthwise = conv2dGeometry([1, 728, 19, 19], [728, 1, 3, 3], null, { padding: 1, groups: 728 });
     const cnnx9x9 = conv2dGeometry([15, 1, 224, 224], [16, 1, 9, 9], [16], { padding: 4 });
     const cnnx5x5 = conv2dGeometry([15, 1, 224, 224], [16, 1, 5, 5], [16], { padding: 2 });
@@ -546,7 +549,10 @@ describe('conv2d', () => {
       ['forward', resnet1x1At56, 'subgroup'], // past 28 x 28 outputs
       ['backwardWeight', resnet1x1At56, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
-      ['forward', resnet3x3, 'subgroup'],
+      ['forward', resnet3x3, 'winograd'], // 16 tiles of 4 x 4 outputs
+      ['forward', resnet3x3At7, 'subgroup'], // 4 tiles: the weights' transform costs more than it saves
+      ['forward', { ...resnet3x3At7, batch: 4 }, 'winograd'],
+      ['forward', few3x3, 'subgroup'], // 8 input channels
       ['forward', depthwise, 'depthwise'],
       ['forward', cnnx9x9, 'depthwise'], // 2 channels a thread
       ['forward', cnnx5x5, 'depthwise'],

@@ -1,0 +1,75 @@
+// conv2d.forward_8_winograd_input: forward variant 8, Winograd's F(4x4, 3x3) (Lavin and Gray 2015) for 3x3 convs at
+//   stride 1 without dilation or groups. The output is cut into 4x4 tiles; each reads a 6x6 input patch d, and
+//   y_tile = A^T [sum over ci of (G g G^T) .* (B^T d B)] A, so the 36 products per tile, input and output channel
+//   replace 144 multiply-adds: 36 matrix products (one per transform point xi) of U_xi [cout, cin] by
+//   V_xi [cin, tiles], run as forward_4_pointwise with 36 groups, between this pass (V from x), the weights' pass
+//   (forward_8_winograd_weights) and the output's (forward_8_winograd_output). The transforms cost a few loads per
+//   input or output element; the product does a quarter of the direct conv's work.
+//   This pass: v[((n * 36 + xi) * cin + ci) * plane + t] = (B^T d B)[xi] for tile t = tr * tilesW + tc of image n, its
+//   patch d from input row 4 tr - padH and column 4 tc - padW (zeros outside x). A thread takes 4 consecutive tiles
+//   and stores each point's 4 values as one vec4 (lavapipe pays a store per lane and component: ResNet-50's 56 x 56
+//   3x3 at batch 15, one tile row a thread and scalar stores, 17-20 ms). Tiles from tilesH * tilesW up to plane (a
+//   multiple of 4) are transformed like the others (their loads bounds-checked): they feed only outputs nobody reads.
+// Bindings: @0 p: Params; @1 x: NCHW f32 [batch, cin, h, w] (read); @2 v: f32 [batch, 36 * cin, plane] as vec4s
+//   (read_write, overwritten).
+// Params: cin, h, w, padH, padW, tilesW, plane, quads (= batch * cin * plane / 4). Workgroup: WG_X threads, 4 tiles of
+// one input plane each; grid = linearGrid(ceil(quads / WG_X)).
+struct Params { cin: u32, h: u32, w: u32, padH: u32, padW: u32, tilesW: u32, plane: u32, quads: u32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> v: array<vec4f>;
+
+/** B^T d for one row or column d of 6: the rows of B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0;
+ *  0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
+fn transform(d: array<f32, 6>) -> array<f32, 6> {
+  let a = d[4] - 4.0 * d[2];
+  let b = d[3] - 4.0 * d[1];
+  let c = d[4] - d[2];
+  let e = 2.0 * (d[3] - d[1]);
+  return array<f32, 6>(4.0 * d[0] - 5.0 * d[2] + d[4], a + b, a - b, c + e, c - e, 4.0 * d[1] - 5.0 * d[3] + d[5]);
+}
+
+/** The 36 transformed values of tile t of input plane `plane` (B^T down each column of the patch, then across rows). */
+fn tile(plane: u32, t: u32) -> array<f32, 36> {
+  let top = i32(4u * (t / p.tilesW)) - i32(p.padH);
+  let left = i32(4u * (t % p.tilesW)) - i32(p.padW);
+  let base = plane * p.h * p.w;
+  var cols = array<array<f32, 6>, 6>();
+  for (var b = 0; b < 6; b++) {
+    let col = left + b;
+    var d = array<f32, 6>();
+    for (var a = 0; a < 6; a++) {
+      let row = top + a;
+      let inside = row >= 0 && row < i32(p.h) && col >= 0 && col < i32(p.w);
+      d[a] = select(0.0, x[base + select(0u, u32(row) * p.w + u32(col), inside)], inside);
+    }
+    cols[b] = transform(d);
+  }
+  var out = array<f32, 36>();
+  for (var a = 0; a < 6; a++) {
+    let row = transform(array<f32, 6>(cols[0][a], cols[1][a], cols[2][a], cols[3][a], cols[4][a], cols[5][a]));
+    for (var b = 0; b < 6; b++) { out[6 * a + b] = row[b]; }
+  }
+  return out;
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (q >= p.quads) { return; }
+  let quadsPerPlane = p.plane / 4u;
+  let nc = q / quadsPerPlane; // n * cin + ci
+  let t = 4u * (q - nc * quadsPerPlane);
+  let n = nc / p.cin;
+  let t0 = tile(nc, t);
+  let t1 = tile(nc, t + 1u);
+  let t2 = tile(nc, t + 2u);
+  let t3 = tile(nc, t + 3u);
+  // Point xi of plane nc sits at ((n * 36 + xi) * cin + ci) * plane: quads apart by cin * plane / 4 from one point on.
+  let first = ((n * 36u) * p.cin + (nc - n * p.cin)) * quadsPerPlane + t / 4u;
+  let step = p.cin * quadsPerPlane;
+  for (var xi = 0u; xi < 36u; xi++) { v[first + xi * step] = vec4f(t0[xi], t1[xi], t2[xi], t3[xi]); }
+}

@@ -1,0 +1,148 @@
+/**
+ * conv2d's forward variant 'winograd': Winograd's F(4x4, 3x3) for 3x3 convs at stride 1 without dilation or groups
+ * (ResNet's, VGG's, most of a backbone's FLOPs; and their input gradients, which run as such a forward). Three small
+ * passes around a batched matrix product (shaders/conv2d/forward_8_winograd_*.wgsl): the weights' 6x6 transforms U,
+ * the inputs' 6x6 patch transforms V, then for each of the 36 transform points xi the product U_xi V_xi, run as a
+ * grouped 1x1 conv by the pointwise forward, and the output transform with the bias and the epilogue. The product does
+ * 36 multiply-adds per 4x4 tile, input and output channel where the direct conv does 144; the transforms move each
+ * element a few times (the intermediates are 36/16 the size of the input and output). Rounding: each output is a
+ * signed sum of up to 36 products of transformed values scaled by up to 8 x 5 x 4 (A, B, and G's 1/24), so its error
+ * grows a few times over the direct sum's; the fixtures' 1e-4 relative bound holds with room (see the tests).
+ */
+import type { Binding, Gpu } from '../runtime/gpu.js';
+import { defineKernel, linearGrid } from './kernel.js';
+import type { Conv2dGeometry } from './conv2d.js';
+
+/** Output tile side (F(4x4, 3x3)), and the 36 transform points of its 6x6 input patches. */
+const TILE = 4;
+const POINTS = 36;
+const WG = 64;
+
+export const conv2dWinogradWeights = defineKernel({
+  name: 'conv2d.forward_8_winograd_weights',
+  shader: 'conv2d/forward_8_winograd_weights',
+  bindings: [
+    { name: 'w', access: 'read' },
+    { name: 'u', access: 'read_write' },
+  ],
+  params: [['cin', 'u32'], ['cout', 'u32']],
+  workgroupSize: [WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / 4 / WG), max),
+});
+
+export const conv2dWinogradInput = defineKernel({
+  name: 'conv2d.forward_8_winograd_input',
+  shader: 'conv2d/forward_8_winograd_input',
+  bindings: [
+    { name: 'x', access: 'read' },
+    { name: 'v', access: 'read_write' },
+  ],
+  params: [
+    ['cin', 'u32'], ['h', 'u32'], ['w', 'u32'], ['padH', 'u32'], ['padW', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'],
+    ['quads', 'u32'],
+  ],
+  workgroupSize: [WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
+});
+
+const outputKernels = new Map<number, ReturnType<typeof outputKernel>>();
+const outputKernel = (affine: number, residual: number) =>
+  defineKernel({
+    name: 'conv2d.forward_8_winograd_output',
+    shader: 'conv2d/forward_8_winograd_output',
+    bindings: [
+      { name: 'm', access: 'read' },
+      { name: 'b', access: 'read' },
+      { name: 'y', access: 'read_write' },
+      { name: 'stats', access: 'read' },
+      { name: 'res', access: 'read' },
+    ],
+    params: [
+      ['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['hasBias', 'u32'],
+      ['quads', 'u32'],
+    ],
+    workgroupSize: [WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
+    constants: { AFFINE: affine, RESIDUAL: residual },
+  });
+
+/** The winograd output pass with this epilogue (affine: 0 none, 1 batch norm, 2 with its ReLU), built once. */
+function winogradOutput(affine: number, residual: number): ReturnType<typeof outputKernel> {
+  const key = affine * 2 + residual;
+  let spec = outputKernels.get(key);
+  if (!spec) outputKernels.set(key, (spec = outputKernel(affine, residual)));
+  return spec;
+}
+
+/** How a forward's output is cut into tiles, and the geometry of the 36 grouped products between the transforms. */
+export interface WinogradLayout {
+  tilesH: number;
+  tilesW: number;
+  /** Tiles per image, rounded up to a multiple of 4 (the product reads them as vec4s). */
+  plane: number;
+  /** The batched product: 36 groups of a 1x1 conv from cin to cout channels over `plane` tiles a image. */
+  product: Conv2dGeometry;
+}
+
+export function winogradLayout(g: Conv2dGeometry): WinogradLayout {
+  const tilesH = Math.ceil(g.oh / TILE);
+  const tilesW = Math.ceil(g.ow / TILE);
+  const plane = Math.ceil((tilesH * tilesW) / 4) * 4;
+  const product: Conv2dGeometry = {
+    batch: g.batch, cin: POINTS * g.cin, h: 1, w: plane, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: plane,
+    strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: POINTS,
+  };
+  return { tilesH, tilesW, plane, product };
+}
+
+/**
+ * Whether the winograd forward handles `g`: a 3x3 kernel at stride 1 without dilation or groups (any padding), cin *
+ * cout a multiple of 4, and its transformed inputs, products and weights each within one storage binding.
+ */
+export function winogradApplies(g: Conv2dGeometry, maxBindingBytes: number): boolean {
+  if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
+  // The weights' pass moves 4 kernels a thread.
+  if (g.groups !== 1 || (g.cin * g.cout) % 4 !== 0) return false;
+  const { plane } = winogradLayout(g);
+  const largest = Math.max(g.batch * POINTS * Math.max(g.cin, g.cout) * plane, POINTS * g.cin * g.cout);
+  return 4 * largest <= maxBindingBytes;
+}
+
+/** What the output pass applies as it stores (see affine_epilogue.wgsl); buffers fill the bindings it does not read. */
+export interface WinogradEpilogue {
+  affine: number;
+  residual: number;
+  stats: Binding;
+  res: Binding;
+}
+
+/**
+ * y = conv2d(x, w) + b by F(4x4, 3x3); `product` runs the 36 grouped 1x1 convs (the pointwise forward: U is its
+ * weights, V its input, M its output). The three intermediates are pooled and freed here.
+ */
+export function runWinogradForward(
+  gpu: Gpu,
+  x: Binding,
+  w: GPUBuffer,
+  b: GPUBuffer | null,
+  y: Binding,
+  g: Conv2dGeometry,
+  epilogue: WinogradEpilogue,
+  product: (v: GPUBuffer, u: GPUBuffer, m: GPUBuffer, geometry: Conv2dGeometry) => void,
+): void {
+  const layout = winogradLayout(g);
+  const { tilesW, plane } = layout;
+  const u = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.forward_8_winograd:u');
+  gpu.run(conv2dWinogradWeights, { cin: g.cin, cout: g.cout }, [w, u]);
+  const v = gpu.alloc(4 * g.batch * POINTS * g.cin * plane, 'conv2d.forward_8_winograd:v');
+  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
+  gpu.run(conv2dWinogradInput, { ...input, quads: (g.batch * g.cin * plane) / 4 }, [x, v]);
+  const m = gpu.alloc(4 * g.batch * POINTS * g.cout * plane, 'conv2d.forward_8_winograd:m');
+  product(v, u, m, layout.product);
+  gpu.free(u);
+  gpu.free(v);
+  const output = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, hasBias: b ? 1 : 0 };
+  gpu.run(winogradOutput(epilogue.affine, epilogue.residual), { ...output, quads: (g.batch * g.cout * plane) / 4 },
+    [m, b ?? w, y, epilogue.stats, epilogue.res]);
+  gpu.free(m);
+}
