@@ -52,7 +52,7 @@ import type { Binding, Gpu } from '../runtime/gpu.js';
 import type { KernelChoices } from '../runtime/kernel_choices.js';
 import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
-import { runWinogradForward, winogradApplies } from './conv2d_winograd.js';
+import { runWinogradForward, runWinogradWeightGradient, winogradApplies } from './conv2d_winograd.js';
 
 /** Everything that fixes the arithmetic of one convolution (sizes in elements). */
 export interface Conv2dGeometry {
@@ -82,7 +82,7 @@ export type Conv2dPass = 'forward' | 'backwardInput' | 'backwardWeight';
 export const CONV2D_VARIANTS: Readonly<Record<Conv2dPass, readonly Conv2dVariant[]>> = {
   forward: ['direct', 'gemm', 'subgroup', 'pointwise', 'tiled', 'depthwise', 'patch', 'winograd'],
   backwardInput: ['direct', 'gemm', 'strided'],
-  backwardWeight: ['direct', 'gemm', 'subgroup', 'pointwise', 'depthwise', 'patch'],
+  backwardWeight: ['direct', 'gemm', 'subgroup', 'pointwise', 'depthwise', 'patch', 'winograd'],
 };
 
 /**
@@ -133,7 +133,7 @@ export function conv2dVariantApplies(
   if (variant === 'tiled') return pass === 'forward';
   if (variant === 'winograd') {
     const maxBinding = device?.limits?.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES;
-    return pass === 'forward' && device?.hasSubgroups === true && winogradApplies(g, maxBinding);
+    return pass !== 'backwardInput' && device?.hasSubgroups === true && winogradApplies(g, maxBinding);
   }
   if (variant === 'strided') {
     return pass === 'backwardInput' && (g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1;
@@ -192,8 +192,8 @@ export function chooseConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?
  * Its reducing sibling (one output channel per group, CNN-X's input gradients) beat 'gemm' 2-2.8x there.
  * 1x1 forwards run 'pointwise' up to POINTWISE_INPUTS_FIRST_MAX_PLANE output pixels, 'subgroup' past it (ResNet-50 at
  * 56 x 56, batch 15: 61-66 ms against 64-75; at 28 x 28 and below 'pointwise' 50-59 against 56-66).
- * 3x3 forwards at stride 1 (and so the input gradients of such convs) with at least WINOGRAD_MIN_CHANNELS channels
- * in and out run 'winograd' over at least WINOGRAD_MIN_TILES output tiles (see there).
+ * 3x3 convs at stride 1 with at least WINOGRAD_MIN_CHANNELS channels in and out run 'winograd' (forward, and so the
+ * input gradient, and weight gradient) over at least WINOGRAD_MIN_PIXELS outputs a channel (see there).
  * Hardware GPUs have rules of their own (hardwareConv2dVariant).
  */
 export function heuristicConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device?: Conv2dDevice): Conv2dVariant {
@@ -253,18 +253,23 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
 
 /**
  * Where 'winograd' beats 'subgroup' on a software device. Lavapipe, ResNet-50's 3x3s taking turns in one process
- * (batch 15 / 4 / 1, ms): 64 channels at 56 x 56 61.6 / 17.2 / 5.6 against 50.5 / 14.5 / 4.7, 128 at 28 x 28 59.3 /
- * 18.0 / 6.4 against 36.5 / 10.1 / 4.6, 256 at 14 x 14 62.8 / 19.5 / 8.1 against 35.4 / 11.6 / 6.7, 512 at 7 x 7
- * 104.2 / 29.3 / 9.0 against 37.9 / 20.5 / 20.3: its weights' transform (36 values a 3x3 kernel, every forward) is
- * paid once per call, so it needs WINOGRAD_MIN_TILES tiles over the batch to pay for itself (7 x 7 at batch 1 has 4).
- * The product is a 1x1 conv from cin to cout channels per transform point, so it needs channels to tile.
+ * (batch 15 / 4, ms), forward: 64 channels at 56 x 56 61.6 / 17.2 against 50.5 / 14.5, 128 at 28 x 28 59.3 / 18.0
+ * against 36.5 / 10.1, 256 at 14 x 14 62.8 / 19.5 against 35.4 / 11.6, 512 at 7 x 7 104.2 / 29.3 against 37.9 /
+ * 20.5; weight gradient: 65.2 / 31.6 against 44.4 / 18.8, 67.8 / 30.9 against 36.2 / 15.4, 86.8 / 36.2 against 43.3 /
+ * 22.6, 121.4 / 40.2 against 59.0 / 42.6. Its transforms of the weights (forward) or of their gradient (36 values a
+ * 3x3 kernel, 4x the weights' bytes, on every call) and the products' few tiles do not pay over few pixels:
+ * ResNet-50's batch-1 inference (GPU time by shape) 14 x 14 23.1 ms for 5 convs against 40-59, 28 x 28 12.8 against
+ * 11.8, 56 x 56 13.3 against 11.5; weight gradients at batch 1 11.7 against 14.1 ms (14 x 14), 17.8 against 39.0
+ * (7 x 7), 9.5 against 5.8 (56 x 56). Those costs scale with cin * cout, as the direct conv's does with cin * cout *
+ * pixels, so the rule is on the outputs a channel, over the batch. The products are 1x1 convs from cin to cout
+ * channels per transform point, so they need channels to tile.
  */
-const WINOGRAD_MIN_TILES = 16;
+const WINOGRAD_MIN_PIXELS = 512;
 const WINOGRAD_MIN_CHANNELS = 16;
 
 function winogradPays(g: Conv2dGeometry): boolean {
-  const tiles = g.batch * Math.ceil(g.oh / 4) * Math.ceil(g.ow / 4);
-  return g.cin >= WINOGRAD_MIN_CHANNELS && g.cout >= WINOGRAD_MIN_CHANNELS && tiles >= WINOGRAD_MIN_TILES;
+  const pixels = g.batch * g.oh * g.ow;
+  return g.cin >= WINOGRAD_MIN_CHANNELS && g.cout >= WINOGRAD_MIN_CHANNELS && pixels >= WINOGRAD_MIN_PIXELS;
 }
 
 function resolveVariant(
@@ -1584,6 +1589,13 @@ export function runConv2dBackwardWeight(
   db: GPUBuffer | null = null,
 ): void {
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
+  if (chosen === 'winograd') {
+    const product = (v: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, pg: Conv2dGeometry): void =>
+      runConv2dBackwardWeight(gpu, v, dyt, d, pg, 'pointwise');
+    runWinogradWeightGradient(gpu, x, dy, dw, g, product);
+    if (db) runConv2dBackwardBias(gpu, dy, db, g);
+    return;
+  }
   const packed = chosen === 'subgroup' ? packedPointwiseGeometry(g, gpu) : null;
   if (packed) {
     runPackedPointwiseWeightGradient(gpu, x, dy, dw, g, packed, db);

@@ -1,13 +1,15 @@
 /**
- * conv2d's forward variant 'winograd': Winograd's F(4x4, 3x3) for 3x3 convs at stride 1 without dilation or groups
- * (ResNet's, VGG's, most of a backbone's FLOPs; and their input gradients, which run as such a forward). Three small
- * passes around a batched matrix product (shaders/conv2d/forward_8_winograd_*.wgsl): the weights' 6x6 transforms U,
- * the inputs' 6x6 patch transforms V, then for each of the 36 transform points xi the product U_xi V_xi, run as a
- * grouped 1x1 conv by the pointwise forward, and the output transform with the bias and the epilogue. The product does
- * 36 multiply-adds per 4x4 tile, input and output channel where the direct conv does 144; the transforms move each
- * element a few times (the intermediates are 36/16 the size of the input and output). Rounding: each output is a
- * signed sum of up to 36 products of transformed values scaled by up to 8 x 5 x 4 (A, B, and G's 1/24), so its error
- * grows a few times over the direct sum's; the fixtures' 1e-4 relative bound holds with room (see the tests).
+ * conv2d's variant 'winograd': Winograd's F(4x4, 3x3) for 3x3 convs at stride 1 without dilation or groups (ResNet's,
+ * VGG's, most of a backbone's FLOPs), forward (and so the input gradients, which run as such a forward) and weight
+ * gradient. The forward is three small passes around a batched matrix product (shaders/conv2d/forward_8_winograd_*):
+ * the weights' 6x6 transforms U, the inputs' 6x6 patch transforms V, then for each of the 36 transform points xi the
+ * product U_xi V_xi, run as a grouped 1x1 conv by the pointwise forward, and the output transform with the bias and
+ * the epilogue. The weight gradient (backward_weight_7_winograd_*) transforms x the same way and dy's 4x4 tiles to
+ * 6x6, sums their products over the tiles as the pointwise weight gradient of the same grouped 1x1 conv, and turns
+ * each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output channel where
+ * the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the size of the
+ * input and output). Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's shapes; the
+ * fixtures' 1e-4 relative bound holds with room.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid } from './kernel.js';
@@ -43,6 +45,30 @@ export const conv2dWinogradInput = defineKernel({
   ],
   workgroupSize: [WG, 1, 1],
   grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
+});
+
+export const conv2dWinogradDy = defineKernel({
+  name: 'conv2d.backward_weight_7_winograd_dy',
+  shader: 'conv2d/backward_weight_7_winograd_dy',
+  bindings: [
+    { name: 'dy', access: 'read' },
+    { name: 'out', access: 'read_write' },
+  ],
+  params: [['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['quads', 'u32']],
+  workgroupSize: [WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
+});
+
+export const conv2dWinogradWeightOutput = defineKernel({
+  name: 'conv2d.backward_weight_7_winograd_output',
+  shader: 'conv2d/backward_weight_7_winograd_output',
+  bindings: [
+    { name: 'd', access: 'read' },
+    { name: 'dw', access: 'read_write' },
+  ],
+  params: [['cin', 'u32'], ['cout', 'u32']],
+  workgroupSize: [WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / 4 / WG), max),
 });
 
 const outputKernels = new Map<number, ReturnType<typeof outputKernel>>();
@@ -134,9 +160,7 @@ export function runWinogradForward(
   const { tilesW, plane } = layout;
   const u = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.forward_8_winograd:u');
   gpu.run(conv2dWinogradWeights, { cin: g.cin, cout: g.cout }, [w, u]);
-  const v = gpu.alloc(4 * g.batch * POINTS * g.cin * plane, 'conv2d.forward_8_winograd:v');
-  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
-  gpu.run(conv2dWinogradInput, { ...input, quads: (g.batch * g.cin * plane) / 4 }, [x, v]);
+  const v = transformInput(gpu, x, g, layout);
   const m = gpu.alloc(4 * g.batch * POINTS * g.cout * plane, 'conv2d.forward_8_winograd:m');
   product(v, u, m, layout.product);
   gpu.free(u);
@@ -145,4 +169,40 @@ export function runWinogradForward(
   gpu.run(winogradOutput(epilogue.affine, epilogue.residual), { ...output, quads: (g.batch * g.cout * plane) / 4 },
     [m, b ?? w, y, epilogue.stats, epilogue.res]);
   gpu.free(m);
+}
+
+/** V: x's 6x6 patch transforms, [batch, 36 * cin, plane] (a new pooled buffer: the caller frees it). */
+function transformInput(gpu: Gpu, x: Binding, g: Conv2dGeometry, layout: WinogradLayout): GPUBuffer {
+  const { tilesW, plane } = layout;
+  const v = gpu.alloc(4 * g.batch * POINTS * g.cin * plane, 'conv2d.forward_8_winograd:v');
+  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
+  gpu.run(conv2dWinogradInput, { ...input, quads: (g.batch * g.cin * plane) / 4 }, [x, v]);
+  return v;
+}
+
+/**
+ * dw = the gradient of conv2d(x, w) by w, by F(4x4, 3x3); `product` sums the 36 grouped 1x1 convs' weight gradients
+ * (the pointwise weight gradient: V its input, dy's tile transforms its output gradient, D its result). The bias
+ * gradient is not summed here (the caller runs it).
+ */
+export function runWinogradWeightGradient(
+  gpu: Gpu,
+  x: Binding,
+  dy: Binding,
+  dw: GPUBuffer,
+  g: Conv2dGeometry,
+  product: (v: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, geometry: Conv2dGeometry) => void,
+): void {
+  const layout = winogradLayout(g);
+  const { tilesW, plane } = layout;
+  const v = transformInput(gpu, x, g, layout);
+  const dyt = gpu.alloc(4 * g.batch * POINTS * g.cout * plane, 'conv2d.backward_weight_7_winograd:dy');
+  const tiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane };
+  gpu.run(conv2dWinogradDy, { ...tiles, quads: (g.batch * g.cout * plane) / 4 }, [dy, dyt]);
+  const d = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.backward_weight_7_winograd:d');
+  product(v, dyt, d, layout.product);
+  gpu.free(v);
+  gpu.free(dyt);
+  gpu.run(conv2dWinogradWeightOutput, { cin: g.cin, cout: g.cout }, [d, dw]);
+  gpu.free(d);
 }

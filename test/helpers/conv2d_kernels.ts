@@ -28,6 +28,7 @@ const WEIGHT_GRADIENT_KERNELS: Partial<Record<Conv2dVariant, string>> = {
   pointwise: 'conv2d.backward_weight_6_pointwise',
   depthwise: 'conv2d.backward_weight_4_depthwise',
   patch: 'conv2d.backward_weight_5_patch',
+  winograd: 'conv2d.backward_weight_7_winograd_output',
 };
 
 /**

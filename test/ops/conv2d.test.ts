@@ -549,9 +549,10 @@ describe('conv2d', () => {
       ['forward', resnet1x1At56, 'subgroup'], // past 28 x 28 outputs
       ['backwardWeight', resnet1x1At56, 'pointwise'],
       ['forward', resnetDown, 'pointwise'],
-      ['forward', resnet3x3, 'winograd'], // 16 tiles of 4 x 4 outputs
-      ['forward', resnet3x3At7, 'subgroup'], // 4 tiles: the weights' transform costs more than it saves
-      ['forward', { ...resnet3x3At7, batch: 4 }, 'winograd'],
+      ['forward', resnet3x3, 'subgroup'], // 196 outputs a channel: the weights' transform costs more than it saves
+      ['forward', { ...resnet3x3, batch: 4 }, 'winograd'],
+      ['forward', { ...resnet3x3At7, batch: 10 }, 'subgroup'],
+      ['forward', { ...resnet3x3At7, batch: 11 }, 'winograd'], // 539 outputs a channel
       ['forward', few3x3, 'subgroup'], // 8 input channels
       ['forward', depthwise, 'depthwise'],
       ['forward', cnnx9x9, 'depthwise'], // 2 channels a thread
@@ -562,6 +563,7 @@ describe('conv2d', () => {
       ['backwardWeight', stem, 'subgroup'],
       ['backwardInput', resnetDown, 'strided'],
       ['backwardWeight', resnet3x3, 'subgroup'],
+      ['backwardWeight', { ...resnet3x3, batch: 4 }, 'winograd'],
       ['backwardWeight', depthwise, 'depthwise'],
       ['backwardWeight', cnnx9x9, 'depthwise'], // 2 channels a thread
       ['forward', cnnx9x9Transposed, 'depthwise'], // its input gradient: one output channel from 16

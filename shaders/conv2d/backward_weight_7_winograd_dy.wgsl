@@ -1,0 +1,70 @@
+// conv2d.backward_weight_7_winograd_dy: the first of weight-gradient variant 7's own passes (Winograd's F(4x4, 3x3)
+//   run backwards; forward_8_winograd_input has the forward). With U = G g G^T, V = B^T d B and y = A^T (sum of U .* V)
+//   A per 4x4 output tile, the gradient of a kernel g is dg = G^T [sum over tiles and images of (A dy A^T) .* V] G: 36
+//   products per tile, input and output channel where the direct sum takes 144. This pass transforms dy's 4x4 tiles:
+//   out[((n * 36 + xi) * cout + co) * plane + t] = (A dy_tile A^T)[xi], the tile's outputs past oh, ow and the plane's
+//   padding tiles (t >= tilesH * tilesW, which start below the last row) read as zeros, so they add nothing to the sums.
+//   forward_8_winograd_input transforms x alike; the products run as the pointwise weight gradient of 36 grouped 1x1
+//   convs over the tiles; backward_weight_7_winograd_output turns each 6x6 sum into the 3x3 gradient. A thread takes 4
+//   consecutive tiles and stores each point's 4 values as one vec4.
+// Bindings: @0 p: Params; @1 dy: NCHW f32 [batch, cout, oh, ow] (read); @2 out: f32 [batch, 36 * cout, plane] as vec4s
+//   (read_write, overwritten).
+// Params: cout, oh, ow, tilesW, plane, quads (= batch * cout * plane / 4). Workgroup: WG_X threads, 4 tiles of one
+// plane each; grid = linearGrid(ceil(quads / WG_X)).
+struct Params { cout: u32, oh: u32, ow: u32, tilesW: u32, plane: u32, quads: u32 }
+
+override WG_X: u32;
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
+
+/** A v for one row or column v of 4: A = (A^T)^T, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
+fn spread(v: vec4f) -> array<f32, 6> {
+  let even = v.x + v.z;
+  let odd = v.y + v.w;
+  let even4 = v.x + 4.0 * v.z;
+  let odd2 = 2.0 * v.y + 8.0 * v.w;
+  return array<f32, 6>(v.x, even + odd, even - odd, even4 + odd2, even4 - odd2, v.w);
+}
+
+/** The 36 transformed values of tile t of plane nc (A down each of the tile's 4 columns, then across the 6 rows). */
+fn tile(nc: u32, t: u32) -> array<f32, 36> {
+  let top = 4u * (t / p.tilesW);
+  let left = 4u * (t % p.tilesW);
+  let base = nc * p.oh * p.ow;
+  var cols = array<array<f32, 6>, 4>();
+  for (var j = 0u; j < 4u; j++) {
+    let col = left + j;
+    var v = vec4f();
+    for (var i = 0u; i < 4u; i++) {
+      let row = top + i;
+      let inside = row < p.oh && col < p.ow;
+      v[i] = select(0.0, dy[base + select(0u, row * p.ow + col, inside)], inside);
+    }
+    cols[j] = spread(v);
+  }
+  var values = array<f32, 36>();
+  for (var a = 0u; a < 6u; a++) {
+    let row = spread(vec4f(cols[0][a], cols[1][a], cols[2][a], cols[3][a]));
+    for (var b = 0u; b < 6u; b++) { values[6u * a + b] = row[b]; }
+  }
+  return values;
+}
+
+@compute @workgroup_size(WG_X)
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(local_invocation_index) lid: u32) {
+  let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
+  if (q >= p.quads) { return; }
+  let quadsPerPlane = p.plane / 4u;
+  let nc = q / quadsPerPlane; // n * cout + co
+  let t = 4u * (q - nc * quadsPerPlane);
+  let n = nc / p.cout;
+  let t0 = tile(nc, t);
+  let t1 = tile(nc, t + 1u);
+  let t2 = tile(nc, t + 2u);
+  let t3 = tile(nc, t + 3u);
+  let first = ((n * 36u) * p.cout + (nc - n * p.cout)) * quadsPerPlane + t / 4u;
+  let step = p.cout * quadsPerPlane;
+  for (var xi = 0u; xi < 36u; xi++) { out[first + xi * step] = vec4f(t0[xi], t1[xi], t2[xi], t3[xi]); }
+}
