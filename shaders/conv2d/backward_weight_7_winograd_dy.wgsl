@@ -2,8 +2,8 @@
 //   run backwards; forward_8_winograd_input has the forward). With U = G g G^T, V = B^T d B and y = A^T (sum of U .* V)
 //   A per 4x4 output tile, the gradient of a kernel g is dg = G^T [sum over tiles and images of (A dy A^T) .* V] G: 36
 //   products per tile, input and output channel where the direct sum takes 144. This pass transforms dy's 4x4 tiles:
-//   out[((n * 36 + xi) * cout + co) * plane + t] = (A dy_tile A^T)[xi], the tile's outputs past oh, ow and the plane's
-//   padding tiles (t >= tilesH * tilesW, which start below the last row) read as zeros, so they add nothing to the sums.
+//   out[((n * 36 + xi) * cout + co) * plane + t] = (A dy_tile A^T)[xi], the tile's outputs past oh, ow and the
+//   plane's padding tiles (t >= tilesH * tilesW, which start below the last row) read as zeros: they add nothing.
 //   forward_8_winograd_input transforms x alike; the products run as the pointwise weight gradient of 36 grouped 1x1
 //   convs over the tiles; backward_weight_7_winograd_output turns each 6x6 sum into the 3x3 gradient. A thread takes 4
 //   consecutive tiles and stores each point's 4 values as one vec4.

@@ -43,7 +43,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     // G^T down each of the 6 columns, then across each of the 3 resulting rows.
     var cols = array<vec3f, 6>();
     for (var b = 0u; b < 6u; b++) {
-      cols[b] = gather(array<f32, 6>(s[k][b], s[k][6u + b], s[k][12u + b], s[k][18u + b], s[k][24u + b], s[k][30u + b]));
+      let t = s[k];
+      cols[b] = gather(array<f32, 6>(t[b], t[6u + b], t[12u + b], t[18u + b], t[24u + b], t[30u + b]));
     }
     for (var r = 0u; r < 3u; r++) {
       let row = gather(array<f32, 6>(cols[0][r], cols[1][r], cols[2][r], cols[3][r], cols[4][r], cols[5][r]));

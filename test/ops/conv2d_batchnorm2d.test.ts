@@ -47,10 +47,10 @@ type Kind = 'software' | 'hardware';
 const GPUS: Record<Kind, () => Promise<Gpu>> = { software: softwareTestGpu, hardware: hardwareTestGpu };
 
 // The forward variants that apply the batch norm as they store: on a software GPU 'winograd' (3x3 at stride 1 with 16
-// channels or more over 512 outputs a channel or more: its output transform applies it), 'subgroup' (other 3x3s, 32-channel
-// tiles with tap sums and 16-channel ones, stride 2, a 1x1 at 56 x 56) and 'pointwise' (1x1 up to 28 x 28, stride 2); on a
-// hardware GPU 'tiled' (32 channels and a K of 64 or more; K split over few pixels, summed by sum_partials_affine)
-// and 'pointwise' (other 1x1s).
+// channels or more over 512 outputs a channel or more: its output transform applies it), 'subgroup' (other 3x3s,
+// 32-channel tiles with tap sums and 16-channel ones, stride 2, a 1x1 at 56 x 56) and 'pointwise' (1x1 up to 28 x 28,
+// stride 2); on a hardware GPU 'tiled' (32 channels and a K of 64 or more; K split over few pixels, summed by
+// sum_partials_affine) and 'pointwise' (other 1x1s).
 const CASES: Case[] = [
   { name: '3x3, 64 channels', x: [2, 16, 14, 14], w: [64, 16, 3, 3], opts: { padding: 1 }, bias: false, affine: true,
     fused: { software: 'subgroup', hardware: 'tiled, K split' } },
