@@ -106,7 +106,7 @@ export interface WinogradLayout {
   tilesW: number;
   /** Tiles per image, rounded up to a multiple of 4 (the product reads them as vec4s). */
   plane: number;
-  /** The batched product: 36 groups of a 1x1 conv from cin to cout channels over `plane` tiles a image. */
+  /** The batched product: 36 groups of a 1x1 conv from cin to cout channels over `plane` tiles an image. */
   product: Conv2dGeometry;
 }
 
@@ -122,8 +122,9 @@ export function winogradLayout(g: Conv2dGeometry): WinogradLayout {
 }
 
 /**
- * Whether the winograd forward handles `g`: a 3x3 kernel at stride 1 without dilation or groups (any padding), cin *
- * cout a multiple of 4, and its transformed inputs, products and weights each within one storage binding.
+ * Whether the winograd variant (forward or weight gradient) handles `g`: a 3x3 kernel at stride 1 without dilation
+ * or groups (any padding), cin * cout a multiple of 4, and its intermediates (the transformed inputs, dy or products;
+ * the transformed weights or their gradient's sums) each within one storage binding.
  */
 export function winogradApplies(g: Conv2dGeometry, maxBindingBytes: number): boolean {
   if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
