@@ -2,16 +2,19 @@
 //   run backwards; forward_8_winograd_input has the forward). With U = G g G^T, V = B^T d B and y = A^T (sum of U .* V)
 //   A per 4x4 output tile, the gradient of a kernel g is dg = G^T [sum over tiles and images of (A dy A^T) .* V] G: 36
 //   products per tile, input and output channel where the direct sum takes 144. This pass transforms dy's 4x4 tiles:
-//   out[((n * 36 + xi) * cout + co) * plane + t] = (A dy_tile A^T)[xi], the tile's outputs past oh, ow and the
-//   plane's padding tiles (t >= tilesH * tilesW, which start below the last row) read as zeros: they add nothing.
-//   forward_8_winograd_input transforms x alike; the products run as the pointwise weight gradient of 36 grouped 1x1
-//   convs over the tiles; backward_weight_7_winograd_output turns each 6x6 sum into the 3x3 gradient. A thread takes 4
-//   consecutive tiles and stores each point's 4 values as one vec4.
-// Bindings: @0 p: Params; @1 dy: NCHW f32 [batch, cout, oh, ow] (read); @2 out: f32 [batch, 36 * cout, plane] as vec4s
+//   out[(xi * cout + co) * tiles + n * plane + t] = (A dy_tile A^T)[xi] (tiles = batch * plane), the tile's outputs
+//   past oh, ow and the plane's padding tiles (t >= tilesH * tilesW, which start below the last row) read as zeros:
+//   they add nothing. backward_weight_7_winograd_x transforms x alike, as [36 * tiles, cin]; for each point xi the sums
+//   over the tiles are then a matrix product of this [cout, tiles] block by that [tiles, cin] one, run as
+//   forward_4_pointwise with 36 groups (this pass its weights, the tiles its K, x's channels its pixels): about a
+//   quarter faster than the pointwise weight gradient over the same sums, whose K (60 to 2,940 tiles here) is short.
+//   backward_weight_7_winograd_output turns each 6x6 sum into the 3x3 gradient. A thread takes 4 consecutive tiles and
+//   stores each point's 4 values as one vec4.
+// Bindings: @0 p: Params; @1 dy: NCHW f32 [batch, cout, oh, ow] (read); @2 out: f32 [36 * cout, tiles] as vec4s
 //   (read_write, overwritten).
-// Params: cout, oh, ow, tilesW, plane, quads (= batch * cout * plane / 4). Workgroup: WG_X threads, 4 tiles of one
-// plane each; grid = linearGrid(ceil(quads / WG_X)).
-struct Params { cout: u32, oh: u32, ow: u32, tilesW: u32, plane: u32, quads: u32 }
+// Params: cout, oh, ow, tilesW, plane, tiles (= batch * plane), quads (= batch * cout * plane / 4). Workgroup: WG_X
+// threads, 4 tiles of one plane each; grid = linearGrid(ceil(quads / WG_X)).
+struct Params { cout: u32, oh: u32, ow: u32, tilesW: u32, plane: u32, tiles: u32, quads: u32 }
 
 override WG_X: u32;
 @group(0) @binding(0) var<uniform> p: Params;
@@ -64,7 +67,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
   let t1 = tile(nc, t + 1u);
   let t2 = tile(nc, t + 2u);
   let t3 = tile(nc, t + 3u);
-  let first = ((n * 36u) * p.cout + (nc - n * p.cout)) * quadsPerPlane + t / 4u;
-  let step = p.cout * quadsPerPlane;
+  let first = ((nc - n * p.cout) * p.tiles + n * p.plane + t) / 4u; // point 0
+  let step = p.cout * p.tiles / 4u;
   for (var xi = 0u; xi < 36u; xi++) { out[first + xi * step] = vec4f(t0[xi], t1[xi], t2[xi], t3[xi]); }
 }

@@ -255,8 +255,9 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
  * Where 'winograd' beats 'subgroup' on a software device. Lavapipe, ResNet-50's 3x3s taking turns in one process
  * (batch 15 / 4, ms), forward: 64 channels at 56 x 56 61.6 / 17.2 against 50.5 / 14.5, 128 at 28 x 28 59.3 / 18.0
  * against 36.5 / 10.1, 256 at 14 x 14 62.8 / 19.5 against 35.4 / 11.6, 512 at 7 x 7 104.2 / 29.3 against 37.9 /
- * 20.5; weight gradient: 65.2 / 31.6 against 44.4 / 18.8, 67.8 / 30.9 against 36.2 / 15.4, 86.8 / 36.2 against 43.3 /
- * 22.6, 121.4 / 40.2 against 59.0 / 42.6. Its transforms of the weights (forward) or of their gradient (36 values a
+ * 20.5; weight gradient (its first version; the sums' product on the pointwise forward since took another 13-19% off
+ * at 14 x 14 and 56 x 56): 65.2 / 31.6 against 44.4 / 18.8, 67.8 / 30.9 against 36.2 / 15.4, 86.8 / 36.2 against
+ * 43.3 / 22.6, 121.4 / 40.2 against 59.0 / 42.6. Its transforms of the weights (forward) or of their gradient (36 values a
  * 3x3 kernel, 4x the weights' bytes, on every call) and the products' few tiles do not pay over few pixels:
  * ResNet-50's batch-1 inference (GPU time by shape) 14 x 14 23.1 ms for 5 convs against 40-59, 28 x 28 12.8 against
  * 11.8, 56 x 56 13.3 against 11.5; weight gradients at batch 1 11.7 against 14.1 ms (14 x 14), 17.8 against 39.0
@@ -1590,8 +1591,8 @@ export function runConv2dBackwardWeight(
 ): void {
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
   if (chosen === 'winograd') {
-    const product = (v: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, pg: Conv2dGeometry): void =>
-      runConv2dBackwardWeight(gpu, v, dyt, d, pg, 'pointwise');
+    const product = (vt: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, pg: Conv2dGeometry): void =>
+      runConv2dForward(gpu, vt, dyt, null, d, pg, 'pointwise');
     runWinogradWeightGradient(gpu, x, dy, dw, g, product);
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
     return;

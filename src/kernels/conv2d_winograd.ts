@@ -5,8 +5,8 @@
  * the weights' 6x6 transforms U, the inputs' 6x6 patch transforms V, then for each of the 36 transform points xi the
  * product U_xi V_xi, run as a grouped 1x1 conv by the pointwise forward, and the output transform with the bias and
  * the epilogue. The weight gradient (backward_weight_7_winograd_*) transforms x the same way and dy's 4x4 tiles to
- * 6x6, sums their products over the tiles as the pointwise weight gradient of the same grouped 1x1 conv, and turns
- * each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output channel where
+ * 6x6, sums their products over the tiles as another grouped 1x1 conv forward (the tiles its K, x's channels its
+ * pixels), and turns each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output channel where
  * the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the size of the
  * input and output). Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's shapes; the
  * fixtures' 1e-4 relative bound holds with room.
@@ -47,6 +47,21 @@ export const conv2dWinogradInput = defineKernel({
   grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
 });
 
+export const conv2dWinogradX = defineKernel({
+  name: 'conv2d.backward_weight_7_winograd_x',
+  shader: 'conv2d/backward_weight_7_winograd_x',
+  bindings: [
+    { name: 'x', access: 'read' },
+    { name: 'vt', access: 'read_write' },
+  ],
+  params: [
+    ['cin', 'u32'], ['h', 'u32'], ['w', 'u32'], ['padH', 'u32'], ['padW', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'],
+    ['tiles', 'u32'], ['quads', 'u32'],
+  ],
+  workgroupSize: [WG, 1, 1],
+  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
+});
+
 export const conv2dWinogradDy = defineKernel({
   name: 'conv2d.backward_weight_7_winograd_dy',
   shader: 'conv2d/backward_weight_7_winograd_dy',
@@ -54,7 +69,9 @@ export const conv2dWinogradDy = defineKernel({
     { name: 'dy', access: 'read' },
     { name: 'out', access: 'read_write' },
   ],
-  params: [['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['quads', 'u32']],
+  params: [
+    ['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['tiles', 'u32'], ['quads', 'u32'],
+  ],
   workgroupSize: [WG, 1, 1],
   grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
 });
@@ -182,9 +199,10 @@ function transformInput(gpu: Gpu, x: Binding, g: Conv2dGeometry, layout: Winogra
 }
 
 /**
- * dw = the gradient of conv2d(x, w) by w, by F(4x4, 3x3); `product` sums the 36 grouped 1x1 convs' weight gradients
- * (the pointwise weight gradient: V its input, dy's tile transforms its output gradient, D its result). The bias
- * gradient is not summed here (the caller runs it).
+ * dw = the gradient of conv2d(x, w) by w, by F(4x4, 3x3). For each of the 36 points the sum over tiles is a matrix
+ * product of dy's transforms [cout, tiles] by x's [tiles, cin]; `product` runs the 36 of them as one grouped 1x1 conv
+ * forward (the pointwise forward: dy's transforms its weights, x's its input over cin pixels, D its output). The
+ * bias gradient is not summed here (the caller runs it).
  */
 export function runWinogradWeightGradient(
   gpu: Gpu,
@@ -192,17 +210,23 @@ export function runWinogradWeightGradient(
   dy: Binding,
   dw: GPUBuffer,
   g: Conv2dGeometry,
-  product: (v: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, geometry: Conv2dGeometry) => void,
+  product: (vt: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, geometry: Conv2dGeometry) => void,
 ): void {
-  const layout = winogradLayout(g);
-  const { tilesW, plane } = layout;
-  const v = transformInput(gpu, x, g, layout);
-  const dyt = gpu.alloc(4 * g.batch * POINTS * g.cout * plane, 'conv2d.backward_weight_7_winograd:dy');
-  const tiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane };
-  gpu.run(conv2dWinogradDy, { ...tiles, quads: (g.batch * g.cout * plane) / 4 }, [dy, dyt]);
+  const { tilesW, plane } = winogradLayout(g);
+  const tiles = g.batch * plane;
+  const quads = (g.batch * plane) / 4;
+  const vt = gpu.alloc(4 * POINTS * tiles * g.cin, 'conv2d.backward_weight_7_winograd:vt');
+  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane, tiles };
+  gpu.run(conv2dWinogradX, { ...input, quads: quads * g.cin }, [x, vt]);
+  const dyt = gpu.alloc(4 * POINTS * g.cout * tiles, 'conv2d.backward_weight_7_winograd:dy');
+  gpu.run(conv2dWinogradDy, { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles, quads: quads * g.cout }, [dy, dyt]);
   const d = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.backward_weight_7_winograd:d');
-  product(v, dyt, d, layout.product);
-  gpu.free(v);
+  const sums: Conv2dGeometry = {
+    batch: 1, cin: POINTS * tiles, h: 1, w: g.cin, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: g.cin,
+    strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: POINTS,
+  };
+  product(vt, dyt, d, sums);
+  gpu.free(vt);
   gpu.free(dyt);
   gpu.run(conv2dWinogradWeightOutput, { cin: g.cin, cout: g.cout }, [d, dw]);
   gpu.free(d);
