@@ -21,6 +21,8 @@ override WG_X: u32;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
 @group(0) @binding(2) var<storage, read_write> out: array<vec4f>;
 
+//!include conv2d/winograd_tile_quad
+
 /** A v for one row or column v of 4: A = (A^T)^T, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
 fn spread(v: vec4f) -> array<f32, 6> {
   let even = v.x + v.z;
@@ -59,9 +61,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (q >= p.quads) { return; }
-  let quadsPerPlane = p.plane / 4u;
-  let nc = q / quadsPerPlane; // n * cout + co
-  let t = 4u * (q - nc * quadsPerPlane);
+  let quad = tileQuad(q);
+  let nc = quad.x; // n * cout + co
+  let t = quad.y;
   let n = nc / p.cout;
   let t0 = tile(nc, t);
   let t1 = tile(nc, t + 1u);

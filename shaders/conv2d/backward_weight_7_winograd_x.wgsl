@@ -16,6 +16,8 @@ override WG_X: u32;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> vt: array<f32>;
 
+//!include conv2d/winograd_tile_quad
+
 //!include conv2d/winograd_input_tile
 
 @compute @workgroup_size(WG_X)
@@ -23,9 +25,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (q >= p.quads) { return; }
-  let quadsPerPlane = p.plane / 4u;
-  let nc = q / quadsPerPlane; // n * cin + ci
-  let t = 4u * (q - nc * quadsPerPlane);
+  let quad = tileQuad(q);
+  let nc = quad.x; // n * cin + ci
+  let t = quad.y;
   let n = nc / p.cin;
   let ci = nc - n * p.cin;
   let first = (n * p.plane + t) * p.cin + ci; // tile t of image n at point 0

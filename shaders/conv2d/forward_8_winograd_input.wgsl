@@ -21,6 +21,8 @@ override WG_X: u32;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> v: array<vec4f>;
 
+//!include conv2d/winograd_tile_quad
+
 //!include conv2d/winograd_input_tile
 
 @compute @workgroup_size(WG_X)
@@ -28,16 +30,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (q >= p.quads) { return; }
-  let quadsPerPlane = p.plane / 4u;
-  let nc = q / quadsPerPlane; // n * cin + ci
-  let t = 4u * (q - nc * quadsPerPlane);
+  let quad = tileQuad(q);
+  let nc = quad.x; // n * cin + ci
+  let t = quad.y;
   let n = nc / p.cin;
   let t0 = tile(nc, t);
   let t1 = tile(nc, t + 1u);
   let t2 = tile(nc, t + 2u);
   let t3 = tile(nc, t + 3u);
   // Point xi of plane nc sits at ((n * 36 + xi) * cin + ci) * plane: quads apart by cin * plane / 4 from one point on.
-  let first = ((n * 36u) * p.cin + (nc - n * p.cin)) * quadsPerPlane + t / 4u;
-  let step = p.cin * quadsPerPlane;
+  let first = ((n * 36u) * p.cin + (nc - n * p.cin)) * (p.plane / 4u) + t / 4u;
+  let step = p.cin * p.plane / 4u;
   for (var xi = 0u; xi < 36u; xi++) { v[first + xi * step] = vec4f(t0[xi], t1[xi], t2[xi], t3[xi]); }
 }

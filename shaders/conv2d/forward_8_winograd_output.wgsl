@@ -18,6 +18,8 @@ override WG_X: u32;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 @group(0) @binding(5) var<storage, read> res: array<f32>;
 
+//!include conv2d/winograd_tile_quad
+
 //!include conv2d/affine_epilogue
 
 /** A^T s for one row or column s of 6: the rows of A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]. */
@@ -59,13 +61,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
         @builtin(local_invocation_index) lid: u32) {
   let q = (wid.x + wid.y * nwg.x) * WG_X + lid;
   if (q >= p.quads) { return; }
-  let quadsPerPlane = p.plane / 4u;
-  let nc = q / quadsPerPlane; // n * cout + co
-  let t = 4u * (q - nc * quadsPerPlane);
+  let quad = tileQuad(q);
+  let nc = quad.x; // n * cout + co
+  let t = quad.y;
   let n = nc / p.cout;
   let co = nc - n * p.cout;
-  let first = ((n * 36u) * p.cout + co) * quadsPerPlane + t / 4u;
-  let step = p.cout * quadsPerPlane;
+  let first = ((n * 36u) * p.cout + co) * (p.plane / 4u) + t / 4u;
+  let step = p.cout * p.plane / 4u;
   var s = array<array<f32, 36>, 4>(); // [tile][xi]
   for (var xi = 0u; xi < 36u; xi++) {
     let v = m[first + xi * step];
