@@ -3,16 +3,16 @@
  * VGG's, most of a backbone's FLOPs), forward (and so the input gradients, which run as such a forward) and weight
  * gradient. The forward is three small passes around a batched matrix product (shaders/conv2d/forward_8_winograd_*):
  * the weights' 6x6 transforms U, the inputs' 6x6 patch transforms V, then for each of the 36 transform points xi the
- * product U_xi V_xi, run as a grouped 1x1 conv by the pointwise forward, and the output transform with the bias and
- * the epilogue. The weight gradient (backward_weight_7_winograd_*) transforms x the same way and dy's 4x4 tiles to
- * 6x6, sums their products over the tiles as another grouped 1x1 conv forward (the tiles its K, x's channels its
- * pixels), and turns each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output channel where
- * the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the size of the
- * input and output). Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's shapes; the
- * fixtures' 1e-4 relative bound holds with room.
+ * product U_xi V_xi, run as a grouped 1x1 conv by the pointwise forward, and the output transform with the bias and the
+ * epilogue. The weight gradient (backward_weight_7_winograd_*) transforms x the same way and dy's 4x4 tiles to 6x6,
+ * sums their products over the tiles as another grouped 1x1 conv forward (the tiles its K, x's channels its pixels),
+ * and turns each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output
+ * channel where the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the
+ * size of the input and output). Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's
+ * shapes; the fixtures' 1e-4 relative bound holds with room.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
-import { defineKernel, linearGrid } from './kernel.js';
+import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamValues } from './kernel.js';
 import type { Conv2dGeometry } from './conv2d.js';
 
 /** Output tile side (F(4x4, 3x3)), and the 36 transform points of its 6x6 input patches. */
@@ -20,94 +20,47 @@ const TILE = 4;
 const POINTS = 36;
 const WG = 64;
 
-export const conv2dWinogradWeights = defineKernel({
-  name: 'conv2d.forward_8_winograd_weights',
-  shader: 'conv2d/forward_8_winograd_weights',
-  bindings: [
-    { name: 'w', access: 'read' },
-    { name: 'u', access: 'read_write' },
-  ],
-  params: [['cin', 'u32'], ['cout', 'u32']],
-  workgroupSize: [WG, 1, 1],
-  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / 4 / WG), max),
-});
+const read = (name: string): BindingSpec => ({ name, access: 'read' });
+const written = (name: string): BindingSpec => ({ name, access: 'read_write' });
+/** One thread per 4 tiles of a plane (the transforms of x, dy and the products), or per 4 kernels (of w, of dw). */
+const byQuads = (p: ParamValues<'quads'>): number => p.quads;
+const byKernelQuads = (p: ParamValues<'cin' | 'cout'>): number => (p.cin * p.cout) / 4;
 
-export const conv2dWinogradInput = defineKernel({
-  name: 'conv2d.forward_8_winograd_input',
-  shader: 'conv2d/forward_8_winograd_input',
-  bindings: [
-    { name: 'x', access: 'read' },
-    { name: 'v', access: 'read_write' },
-  ],
-  params: [
-    ['cin', 'u32'], ['h', 'u32'], ['w', 'u32'], ['padH', 'u32'], ['padW', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'],
-    ['quads', 'u32'],
-  ],
-  workgroupSize: [WG, 1, 1],
-  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
-});
+/** A Winograd pass: shaders/conv2d/`shader`, u32 Params, WG threads a workgroup, `threads` threads. */
+function winogradPass<P extends string>(
+  shader: string,
+  bindings: BindingSpec[],
+  params: readonly P[],
+  threads: (p: ParamValues<P>) => number,
+  constants?: Record<string, number>,
+): KernelSpec<P> {
+  return defineKernel({
+    name: `conv2d.${shader}`,
+    shader: `conv2d/${shader}`,
+    bindings,
+    params: params.map((name) => [name, 'u32'] as const),
+    workgroupSize: [WG, 1, 1],
+    grid: (p, max) => linearGrid(Math.ceil(threads(p) / WG), max),
+    ...(constants ? { constants } : {}),
+  });
+}
 
-export const conv2dWinogradX = defineKernel({
-  name: 'conv2d.backward_weight_7_winograd_x',
-  shader: 'conv2d/backward_weight_7_winograd_x',
-  bindings: [
-    { name: 'x', access: 'read' },
-    { name: 'vt', access: 'read_write' },
-  ],
-  params: [
-    ['cin', 'u32'], ['h', 'u32'], ['w', 'u32'], ['padH', 'u32'], ['padW', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'],
-    ['tiles', 'u32'], ['quads', 'u32'],
-  ],
-  workgroupSize: [WG, 1, 1],
-  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
-});
-
-export const conv2dWinogradDy = defineKernel({
-  name: 'conv2d.backward_weight_7_winograd_dy',
-  shader: 'conv2d/backward_weight_7_winograd_dy',
-  bindings: [
-    { name: 'dy', access: 'read' },
-    { name: 'out', access: 'read_write' },
-  ],
-  params: [
-    ['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['tiles', 'u32'], ['quads', 'u32'],
-  ],
-  workgroupSize: [WG, 1, 1],
-  grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
-});
-
-export const conv2dWinogradWeightOutput = defineKernel({
-  name: 'conv2d.backward_weight_7_winograd_output',
-  shader: 'conv2d/backward_weight_7_winograd_output',
-  bindings: [
-    { name: 'd', access: 'read' },
-    { name: 'dw', access: 'read_write' },
-  ],
-  params: [['cin', 'u32'], ['cout', 'u32']],
-  workgroupSize: [WG, 1, 1],
-  grid: (p, max) => linearGrid(Math.ceil((p.cin * p.cout) / 4 / WG), max),
-});
+export const conv2dWinogradWeights = winogradPass(
+  'forward_8_winograd_weights', [read('w'), written('u')], ['cin', 'cout'] as const, byKernelQuads);
+export const conv2dWinogradInput = winogradPass('forward_8_winograd_input', [read('x'), written('v')],
+  ['cin', 'h', 'w', 'padH', 'padW', 'tilesW', 'plane', 'quads'] as const, byQuads);
+export const conv2dWinogradX = winogradPass('backward_weight_7_winograd_x', [read('x'), written('vt')],
+  ['cin', 'h', 'w', 'padH', 'padW', 'tilesW', 'plane', 'tiles', 'quads'] as const, byQuads);
+export const conv2dWinogradDy = winogradPass('backward_weight_7_winograd_dy', [read('dy'), written('out')],
+  ['cout', 'oh', 'ow', 'tilesW', 'plane', 'tiles', 'quads'] as const, byQuads);
+export const conv2dWinogradWeightOutput = winogradPass(
+  'backward_weight_7_winograd_output', [read('d'), written('dw')], ['cin', 'cout'] as const, byKernelQuads);
 
 const outputKernels = new Map<number, ReturnType<typeof outputKernel>>();
 const outputKernel = (affine: number, residual: number) =>
-  defineKernel({
-    name: 'conv2d.forward_8_winograd_output',
-    shader: 'conv2d/forward_8_winograd_output',
-    bindings: [
-      { name: 'm', access: 'read' },
-      { name: 'b', access: 'read' },
-      { name: 'y', access: 'read_write' },
-      { name: 'stats', access: 'read' },
-      { name: 'res', access: 'read' },
-    ],
-    params: [
-      ['cout', 'u32'], ['oh', 'u32'], ['ow', 'u32'], ['tilesW', 'u32'], ['plane', 'u32'], ['hasBias', 'u32'],
-      ['quads', 'u32'],
-    ],
-    workgroupSize: [WG, 1, 1],
-    grid: (p, max) => linearGrid(Math.ceil(p.quads / WG), max),
-    constants: { AFFINE: affine, RESIDUAL: residual },
-  });
+  winogradPass('forward_8_winograd_output', [read('m'), read('b'), written('y'), read('stats'), read('res')],
+    ['cout', 'oh', 'ow', 'tilesW', 'plane', 'hasBias', 'quads'] as const, byQuads,
+    { AFFINE: affine, RESIDUAL: residual });
 
 /** The winograd output pass with this epilogue (affine: 0 none, 1 batch norm, 2 with its ReLU), built once. */
 function winogradOutput(affine: number, residual: number): ReturnType<typeof outputKernel> {
@@ -127,10 +80,15 @@ export interface WinogradLayout {
   product: Conv2dGeometry;
 }
 
+/** Tiles per image, rounded up to a multiple of 4. */
+function tilePlane(g: Conv2dGeometry): number {
+  return Math.ceil((Math.ceil(g.oh / TILE) * Math.ceil(g.ow / TILE)) / 4) * 4;
+}
+
 export function winogradLayout(g: Conv2dGeometry): WinogradLayout {
   const tilesH = Math.ceil(g.oh / TILE);
   const tilesW = Math.ceil(g.ow / TILE);
-  const plane = Math.ceil((tilesH * tilesW) / 4) * 4;
+  const plane = tilePlane(g);
   const product: Conv2dGeometry = {
     batch: g.batch, cin: POINTS * g.cin, h: 1, w: plane, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: plane,
     strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: POINTS,
@@ -147,7 +105,7 @@ export function winogradApplies(g: Conv2dGeometry, maxBindingBytes: number): boo
   if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
   // The weights' pass moves 4 kernels a thread.
   if (g.groups !== 1 || (g.cin * g.cout) % 4 !== 0) return false;
-  const { plane } = winogradLayout(g);
+  const plane = tilePlane(g);
   const largest = Math.max(g.batch * POINTS * Math.max(g.cin, g.cout) * plane, POINTS * g.cin * g.cout);
   return 4 * largest <= maxBindingBytes;
 }
@@ -219,7 +177,8 @@ export function runWinogradWeightGradient(
   const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane, tiles };
   gpu.run(conv2dWinogradX, { ...input, quads: quads * g.cin }, [x, vt]);
   const dyt = gpu.alloc(4 * POINTS * g.cout * tiles, 'conv2d.backward_weight_7_winograd:dy');
-  gpu.run(conv2dWinogradDy, { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles, quads: quads * g.cout }, [dy, dyt]);
+  const dyTiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles };
+  gpu.run(conv2dWinogradDy, { ...dyTiles, quads: quads * g.cout }, [dy, dyt]);
   const d = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.backward_weight_7_winograd:d');
   const sums: Conv2dGeometry = {
     batch: 1, cin: POINTS * tiles, h: 1, w: g.cin, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: g.cin,
