@@ -50,9 +50,13 @@ export const conv2dWinogradWeights = winogradPass(
 export const conv2dWinogradInput = winogradPass('forward_8_winograd_input', [read('x'), written('v')],
   ['cin', 'h', 'w', 'padH', 'padW', 'tilesW', 'plane', 'quads'] as const, byQuads);
 export const conv2dWinogradX = winogradPass('backward_weight_7_winograd_x', [read('x'), written('vt')],
-  ['cin', 'h', 'w', 'padH', 'padW', 'tilesW', 'plane', 'tiles', 'quads'] as const, byQuads);
-export const conv2dWinogradDy = winogradPass('backward_weight_7_winograd_dy', [read('dy'), written('out')],
-  ['cout', 'oh', 'ow', 'tilesW', 'plane', 'tiles', 'quads'] as const, byQuads);
+  ['cin', 'h', 'w', 'padH', 'padW', 'tilesW', 'plane', 'quads'] as const, byQuads);
+/** dy's tile transform; `rowQuads` (ow % 4 == 0) reads each tile row as one vec4 through a second binding of dy. */
+const winogradDy = (rowQuads: boolean) =>
+  winogradPass('backward_weight_7_winograd_dy', [read('dy'), written('out'), read('dy4')],
+    ['cout', 'oh', 'ow', 'tilesW', 'plane', 'tiles', 'quads'] as const, byQuads, { ROW_QUADS: rowQuads ? 1 : 0 });
+export const conv2dWinogradDy = winogradDy(false);
+export const conv2dWinogradDyQuads = winogradDy(true);
 export const conv2dWinogradWeightOutput = winogradPass(
   'backward_weight_7_winograd_output', [read('d'), written('dw')], ['cin', 'cout'] as const, byKernelQuads);
 
@@ -174,11 +178,12 @@ export function runWinogradWeightGradient(
   const tiles = g.batch * plane;
   const quads = (g.batch * plane) / 4;
   const vt = gpu.alloc(4 * POINTS * tiles * g.cin, 'conv2d.backward_weight_7_winograd:vt');
-  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane, tiles };
+  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
   gpu.run(conv2dWinogradX, { ...input, quads: quads * g.cin }, [x, vt]);
   const dyt = gpu.alloc(4 * POINTS * g.cout * tiles, 'conv2d.backward_weight_7_winograd:dy');
   const dyTiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles };
-  gpu.run(conv2dWinogradDy, { ...dyTiles, quads: quads * g.cout }, [dy, dyt]);
+  const dySpec = g.ow % 4 === 0 ? conv2dWinogradDyQuads : conv2dWinogradDy;
+  gpu.run(dySpec, { ...dyTiles, quads: quads * g.cout }, [dy, dyt, dy]);
   const d = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.backward_weight_7_winograd:d');
   const sums: Conv2dGeometry = {
     batch: 1, cin: POINTS * tiles, h: 1, w: g.cin, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: g.cin,
