@@ -8,12 +8,15 @@
  * sums their products over the tiles as another grouped 1x1 conv forward (the tiles its K, x's channels its pixels),
  * and turns each 6x6 sum back into a 3x3 gradient. The products do 36 multiply-adds per 4x4 tile, input and output
  * channel where the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the
- * size of the input and output). Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's
+ * size of the input and output). Where the intermediates of the whole batch exceed one storage binding (VGG's 224 x 224
+ * and 112 x 112 layers at batch 15), the batch goes through in chunks of whole images that fit, the weight gradient's
+ * sums added chunk after chunk. Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's
  * shapes; the fixtures' 1e-4 relative bound holds with room.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamValues } from './kernel.js';
 import type { Conv2dGeometry } from './conv2d.js';
+import { runAccumulate } from './add.js';
 
 /** Output tile side (F(4x4, 3x3)), and the 36 transform points of its 6x6 input patches. */
 const TILE = 4;
@@ -101,17 +104,43 @@ export function winogradLayout(g: Conv2dGeometry): WinogradLayout {
 }
 
 /**
- * Whether the winograd variant (forward or weight gradient) handles `g`: a 3x3 kernel at stride 1 without dilation
- * or groups (any padding), cin * cout a multiple of 4, and its intermediates (the transformed inputs, dy or products;
- * the transformed weights or their gradient's sums) each within one storage binding.
+ * Images a chunk of the batch takes: the most whose intermediates (transformed inputs, dy or products, 36/16 of an
+ * image's tiles a channel each) fit one storage binding, at most the batch. 0 when one image's do not.
  */
-export function winogradApplies(g: Conv2dGeometry, maxBindingBytes: number): boolean {
+function imagesPerChunk(g: Conv2dGeometry, maxBindingBytes: number): number {
+  return Math.min(g.batch, Math.floor(maxBindingBytes / (4 * POINTS * Math.max(g.cin, g.cout) * tilePlane(g))));
+}
+
+/**
+ * Whether the winograd variant (forward or weight gradient) handles `g`: a 3x3 kernel at stride 1 without dilation
+ * or groups (any padding), cin * cout a multiple of 4, the transformed weights or their gradient's sums within one
+ * storage binding, and the other intermediates too, for the whole batch or else in chunks of whole images, where an
+ * image of x and of y (or dy) each fill a multiple of `offsetAlign` bytes (minStorageBufferOffsetAlignment), so that a
+ * chunk binds its images' byte ranges: VGG's 224 x 224 layers at batch 15 run as chunks of 4 images.
+ */
+export function winogradApplies(g: Conv2dGeometry, maxBindingBytes: number, offsetAlign: number): boolean {
   if (g.kh !== 3 || g.kw !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1) return false;
   // The weights' pass moves 4 kernels a thread.
   if (g.groups !== 1 || (g.cin * g.cout) % 4 !== 0) return false;
-  const plane = tilePlane(g);
-  const largest = Math.max(g.batch * POINTS * Math.max(g.cin, g.cout) * plane, POINTS * g.cin * g.cout);
-  return 4 * largest <= maxBindingBytes;
+  if (4 * POINTS * g.cin * g.cout > maxBindingBytes) return false;
+  const chunk = imagesPerChunk(g, maxBindingBytes);
+  if (chunk === g.batch) return true;
+  return chunk > 0 && (4 * g.cin * g.h * g.w) % offsetAlign === 0 && (4 * g.cout * g.oh * g.ow) % offsetAlign === 0;
+}
+
+/**
+ * Calls `run(count, start)` for consecutive chunks [start, start + count) of the batch (one call when the
+ * intermediates of the whole batch fit one binding), each at most `per` images.
+ */
+function forEachChunk(batch: number, per: number, run: (count: number, start: number) => void): void {
+  for (let start = 0; start < batch; start += per) run(Math.min(per, batch - start), start);
+}
+
+/** Images [start, start + count) of a batched binding whose images are `imageBytes` each. */
+function imageRange(binding: Binding, imageBytes: number, start: number, count: number): Binding {
+  const buffer = 'buffer' in binding ? binding.buffer : binding;
+  const offset = 'buffer' in binding ? binding.offset : 0;
+  return { buffer, offset: offset + start * imageBytes, size: count * imageBytes };
 }
 
 /** What the output pass applies as it stores (see affine_epilogue.wgsl); buffers fill the bindings it does not read. */
@@ -124,7 +153,8 @@ export interface WinogradEpilogue {
 
 /**
  * y = conv2d(x, w) + b by F(4x4, 3x3); `product` runs the 36 grouped 1x1 convs (the pointwise forward: U is its
- * weights, V its input, M its output). The three intermediates are pooled and freed here.
+ * weights, V its input, M its output), once per chunk of the batch (imagesPerChunk; V and M are a chunk's). The three
+ * intermediates are pooled and freed here.
  */
 export function runWinogradForward(
   gpu: Gpu,
@@ -136,28 +166,35 @@ export function runWinogradForward(
   epilogue: WinogradEpilogue,
   product: (v: GPUBuffer, u: GPUBuffer, m: GPUBuffer, geometry: Conv2dGeometry) => void,
 ): void {
-  const layout = winogradLayout(g);
-  const { tilesW, plane } = layout;
+  const per = imagesPerChunk(g, gpu.limits.maxStorageBufferBindingSize);
   const u = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.forward_8_winograd:u');
   gpu.run(conv2dWinogradWeights, { cin: g.cin, cout: g.cout }, [w, u]);
-  const v = transformInput(gpu, x, g, layout);
-  const m = gpu.alloc(4 * g.batch * POINTS * g.cout * plane, 'conv2d.forward_8_winograd:m');
-  product(v, u, m, layout.product);
+  const plane = tilePlane(g);
+  const v = gpu.alloc(4 * per * POINTS * g.cin * plane, 'conv2d.forward_8_winograd:v');
+  const m = gpu.alloc(4 * per * POINTS * g.cout * plane, 'conv2d.forward_8_winograd:m');
+  const xImage = 4 * g.cin * g.h * g.w;
+  const yImage = 4 * g.cout * g.oh * g.ow;
+  forEachChunk(g.batch, per, (count, start) => {
+    const chunk = { ...g, batch: count };
+    const layout = winogradLayout(chunk);
+    const whole = count === g.batch;
+    transformInput(gpu, whole ? x : imageRange(x, xImage, start, count), v, chunk, layout);
+    product(v, u, m, layout.product);
+    const output = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW: layout.tilesW, plane, hasBias: b ? 1 : 0 };
+    const res = epilogue.residual && !whole ? imageRange(epilogue.res, yImage, start, count) : epilogue.res;
+    gpu.run(winogradOutput(epilogue.affine, epilogue.residual), { ...output, quads: (count * g.cout * plane) / 4 },
+      [m, b ?? w, whole ? y : imageRange(y, yImage, start, count), epilogue.stats, res]);
+  });
   gpu.free(u);
   gpu.free(v);
-  const output = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, hasBias: b ? 1 : 0 };
-  gpu.run(winogradOutput(epilogue.affine, epilogue.residual), { ...output, quads: (g.batch * g.cout * plane) / 4 },
-    [m, b ?? w, y, epilogue.stats, epilogue.res]);
   gpu.free(m);
 }
 
-/** V: x's 6x6 patch transforms, [batch, 36 * cin, plane] (a new pooled buffer: the caller frees it). */
-function transformInput(gpu: Gpu, x: Binding, g: Conv2dGeometry, layout: WinogradLayout): GPUBuffer {
+/** v = x's 6x6 patch transforms, [batch, 36 * cin, plane]. */
+function transformInput(gpu: Gpu, x: Binding, v: GPUBuffer, g: Conv2dGeometry, layout: WinogradLayout): void {
   const { tilesW, plane } = layout;
-  const v = gpu.alloc(4 * g.batch * POINTS * g.cin * plane, 'conv2d.forward_8_winograd:v');
   const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
   gpu.run(conv2dWinogradInput, { ...input, quads: (g.batch * g.cin * plane) / 4 }, [x, v]);
-  return v;
 }
 
 /**
@@ -174,24 +211,37 @@ export function runWinogradWeightGradient(
   g: Conv2dGeometry,
   product: (vt: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, geometry: Conv2dGeometry) => void,
 ): void {
-  const { tilesW, plane } = winogradLayout(g);
-  const tiles = g.batch * plane;
-  const quads = (g.batch * plane) / 4;
-  const vt = gpu.alloc(4 * POINTS * tiles * g.cin, 'conv2d.backward_weight_7_winograd:vt');
-  const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
-  gpu.run(conv2dWinogradX, { ...input, quads: quads * g.cin }, [x, vt]);
-  const dyt = gpu.alloc(4 * POINTS * g.cout * tiles, 'conv2d.backward_weight_7_winograd:dy');
-  const dyTiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles };
+  const per = imagesPerChunk(g, gpu.limits.maxStorageBufferBindingSize);
+  const plane = tilePlane(g);
+  const sumsBytes = 4 * POINTS * g.cout * g.cin;
+  const vt = gpu.alloc(4 * POINTS * per * plane * g.cin, 'conv2d.backward_weight_7_winograd:vt');
+  const dyt = gpu.alloc(4 * POINTS * g.cout * per * plane, 'conv2d.backward_weight_7_winograd:dy');
+  const d = gpu.alloc(sumsBytes, 'conv2d.backward_weight_7_winograd:d');
+  // Past the first chunk each chunk's sums land here and are added to d's, chunk after chunk (a fixed order).
+  const part = per < g.batch ? gpu.alloc(sumsBytes, 'conv2d.backward_weight_7_winograd:part') : null;
+  const xImage = 4 * g.cin * g.h * g.w;
+  const dyImage = 4 * g.cout * g.oh * g.ow;
+  const { tilesW } = winogradLayout(g);
   const dySpec = g.ow % 4 === 0 ? conv2dWinogradDyQuads : conv2dWinogradDy;
-  gpu.run(dySpec, { ...dyTiles, quads: quads * g.cout }, [dy, dyt, dy]);
-  const d = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.backward_weight_7_winograd:d');
-  const sums: Conv2dGeometry = {
-    batch: 1, cin: POINTS * tiles, h: 1, w: g.cin, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: g.cin,
-    strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: POINTS,
-  };
-  product(vt, dyt, d, sums);
+  forEachChunk(g.batch, per, (count, start) => {
+    const whole = count === g.batch;
+    const xs = whole ? x : imageRange(x, xImage, start, count);
+    const dys = whole ? dy : imageRange(dy, dyImage, start, count);
+    const tiles = count * plane;
+    const input = { cin: g.cin, h: g.h, w: g.w, padH: g.padH, padW: g.padW, tilesW, plane };
+    gpu.run(conv2dWinogradX, { ...input, quads: (tiles * g.cin) / 4 }, [xs, vt]);
+    const dyTiles = { cout: g.cout, oh: g.oh, ow: g.ow, tilesW, plane, tiles };
+    gpu.run(dySpec, { ...dyTiles, quads: (tiles * g.cout) / 4 }, [dys, dyt, dys]);
+    const sums: Conv2dGeometry = {
+      batch: 1, cin: POINTS * tiles, h: 1, w: g.cin, cout: POINTS * g.cout, kh: 1, kw: 1, oh: 1, ow: g.cin,
+      strideH: 1, strideW: 1, padH: 0, padW: 0, dilH: 1, dilW: 1, groups: POINTS,
+    };
+    product(vt, dyt, start === 0 ? d : part!, sums);
+    if (start > 0) runAccumulate(gpu, part!, d, sumsBytes / 4);
+  });
   gpu.free(vt);
   gpu.free(dyt);
+  if (part) gpu.free(part);
   gpu.run(conv2dWinogradWeightOutput, { cin: g.cin, cout: g.cout }, [d, dw]);
   gpu.free(d);
 }

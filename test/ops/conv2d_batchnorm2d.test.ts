@@ -12,7 +12,8 @@ import { noGrad } from '../../src/graph/tape.js';
 import { Tensor } from '../../src/graph/tensor.js';
 import { chooseConv2dVariant, type Conv2dGeometry } from '../../src/kernels/conv2d.js';
 import { Adam } from '../../src/train/adam.js';
-import type { Gpu } from '../../src/runtime/gpu.js';
+import { createNodePlatform } from '../../src/platform/node.js';
+import { Gpu } from '../../src/runtime/gpu.js';
 import { expectClose } from '../helpers/compare.js';
 import { WINOGRAD_KERNELS } from '../helpers/conv2d_kernels.js';
 import { hardwareTestGpu, softwareTestGpu, testGpu } from '../helpers/gpu.js';
@@ -165,6 +166,34 @@ describe('conv2d_batchnorm2d', () => {
       });
     }
   }
+
+  it('ends a residual block in chunks of images where Winograd\'s intermediates for the batch exceed one binding',
+    async () => {
+      // 16 -> 32 channels at 16 x 16: 72 KiB of intermediates an image, so under a 96 KiB binding limit each of the 3
+      // images is a chunk of its own, its output and identity bound at its byte range of the whole tensors.
+      const options = { poison: true, maxBindingBytes: 96 * 1024, kernelsFor: 'software' as const };
+      const gpu = await Gpu.create(createNodePlatform(), options);
+      try {
+        const c: Case = { name: 'chunks', x: [3, 16, 16, 16], w: [32, 16, 3, 3], opts: { padding: 1 }, bias: true,
+          affine: true, fused: { software: 'winograd', hardware: null } };
+        const p = problem(gpu, c, 29);
+        const g = conv2dGeometry(c.x, c.w, [32], c.opts);
+        expect(chooseConv2dVariant('forward', g, gpu)).toBe('winograd');
+        const yShape = [g.batch, g.cout, g.oh, g.ow];
+        const identity = Tensor.fromData(gpu, random(yShape.reduce((a, d) => a * d, 1), 31), yShape);
+        const want = noGrad(() =>
+          tidy(() => addRelu(batchnorm2d(conv2d(p.x, p.w, p.b, c.opts), p.state, EVAL), identity)));
+        gpu.startProfiling();
+        const got = noGrad(() => conv2dBatchnorm2dEval(p.x, p.w, p.b, c.opts, p.state, EVAL, { residual: identity }));
+        const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+        expect(kernels.filter((k) => k === 'conv2d.forward_8_winograd_output')).toHaveLength(3);
+        expectClose('y (chunks)', await got.read(), await want.read(), yShape, { rel: 1e-5 });
+        [got, want, identity, ...p.all].forEach((t) => t.dispose());
+      } finally {
+        await gpu.sync();
+        gpu.destroy();
+      }
+    });
 
   it('refuses a residual of another shape, or with the batch norm\'s ReLU before the add', async () => {
     const gpu = await softwareTestGpu();

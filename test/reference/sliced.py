@@ -8,14 +8,10 @@ from common import forward_backward, rand, write_fixture
 g = torch.Generator().manual_seed(11)
 cases = []
 
-# name, (N, Cin, H, W), Cout, K, stride, padding, groups: 1 KiB and 2 KiB samples; 4 KiB depthwise samples;
-# 3200-byte x samples (every 2nd slice start aligned) with 1200-byte y samples (never aligned).
-CONVS = [
-    ("conv_aligned", (5, 4, 8, 8), 8, 3, 1, 1, 1),
-    ("conv_depthwise", (5, 16, 8, 8), 16, 3, 1, 1, 16),
-    ("conv_grouped_mixed", (5, 8, 10, 10), 12, 3, 2, 1, 2),
-]
-for name, (n, cin, h, w), cout, k, stride, padding, groups in CONVS:
+
+def conv_case(name, shape, cout, k, stride, padding, groups, binding_limit=None):
+    """A conv2d case; binding_limit: the limit the test lowers bindings to (default: its own rule)."""
+    n, cin, h, w = shape
     x = rand(n, cin, h, w, generator=g)
     wt = rand(cout, cin // groups, k, k, generator=g) / (cin // groups * k * k) ** 0.5
     b = rand(cout, generator=g)
@@ -25,7 +21,16 @@ for name, (n, cin, h, w), cout, k, stride, padding, groups in CONVS:
 
     y, dy, (dx, dw, db) = forward_backward(conv, [x, wt, b], g)
     attrs = {"op": "conv2d", "stride": stride, "padding": padding, "groups": groups}
+    if binding_limit is not None:
+        attrs["bindingLimit"] = binding_limit
     cases.append((name, attrs, {"x": x, "w": wt, "b": b, "y": y, "dy": dy, "dx": dx, "dw": dw, "db": db}))
+
+
+# name, (N, Cin, H, W), Cout, K, stride, padding, groups: 1 KiB and 2 KiB samples; 4 KiB depthwise samples;
+# 3200-byte x samples (every 2nd slice start aligned) with 1200-byte y samples (never aligned).
+conv_case("conv_aligned", (5, 4, 8, 8), 8, 3, 1, 1, 1)
+conv_case("conv_depthwise", (5, 16, 8, 8), 16, 3, 1, 1, 16)
+conv_case("conv_grouped_mixed", (5, 8, 10, 10), 12, 3, 2, 1, 2)
 
 # batchnorm2d and batchnorm2d_relu, training and eval, on 1 KiB samples.
 for relu in (False, True):
@@ -64,5 +69,9 @@ x0 = rand(5, 4, 4, 4, generator=g)
 x1 = rand(5, 12, 4, 4, generator=g)
 y, dy, (dx0, dx1) = forward_backward(lambda a, b: torch.cat([a, b], 1), [x0, x1], g)
 cases.append(("concat", {"op": "concat"}, {"x0": x0, "x1": x1, "y": y, "dy": dy, "dx0": dx0, "dx1": dx1}))
+
+# 16 KiB samples under an 80 KiB limit: slices of 5 samples, whose Winograd intermediates (36 KiB a sample) go in
+# chunks of 2, then a slice of 1.
+conv_case("conv_winograd_chunks", (6, 16, 16, 16), 16, 3, 1, 1, 1, binding_limit=80 * 1024)
 
 write_fixture("sliced", cases)
