@@ -96,11 +96,8 @@ export interface Conv2dDevice {
   isSoftware?: boolean;
   /** Variants measured fastest per shape on this device (`cnnx tune`), preferred where they apply. */
   kernelChoices?: KernelChoices | null;
-  /**
-   * Where a variant's own buffers must fit one binding, and where a binding of part of a buffer may start
-   * ('winograd'); WebGPU's default limits when absent.
-   */
-  limits?: Partial<Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize' | 'minStorageBufferOffsetAlignment'>>;
+  /** Where a variant's own buffers must fit one binding ('winograd'); WebGPU's default limit when absent. */
+  limits?: Pick<GPUSupportedLimits, 'maxStorageBufferBindingSize'>;
 }
 
 /** What a conv2d pass is asked to run, as tuning records it (KernelChoices.asked). */
@@ -136,8 +133,7 @@ export function conv2dVariantApplies(
   if (variant === 'tiled') return pass === 'forward';
   if (variant === 'winograd') {
     const maxBinding = device?.limits?.maxStorageBufferBindingSize ?? DEFAULT_MAX_BINDING_BYTES;
-    const offsetAlign = device?.limits?.minStorageBufferOffsetAlignment ?? DEFAULT_OFFSET_ALIGN;
-    return pass !== 'backwardInput' && device?.hasSubgroups === true && winogradApplies(g, maxBinding, offsetAlign);
+    return pass !== 'backwardInput' && device?.hasSubgroups === true && winogradApplies(g, maxBinding);
   }
   if (variant === 'strided') {
     return pass === 'backwardInput' && (g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1;
@@ -299,8 +295,6 @@ type GeometryField = (typeof GEOMETRY)[number][0];
 
 /** WebGPU's default maxStorageBufferBindingSize, for a Conv2dDevice that gives no limits. */
 const DEFAULT_MAX_BINDING_BYTES = 128 * 1024 * 1024;
-/** WebGPU's default minStorageBufferOffsetAlignment, likewise. */
-const DEFAULT_OFFSET_ALIGN = 256;
 /** Threads per workgroup of pack_planes (one vec4 of a packed plane each). */
 const PACK_WG = 64;
 /** Threads per workgroup of flip_weights (one pair of an input and an output channel each). */

@@ -219,8 +219,8 @@ describe('ops on tensors over one binding, in batch slices, match PyTorch', () =
   for (const c of loadCases('sliced')) {
     const op = c.attrs.op as string;
     const shapes = ['x', 'x0', 'x1', 'y'].filter((r) => c.has(r)).map((r) => c.t(r).shape);
-    // Slices of 2 samples or more, unless the case sets its own limit (conv_winograd_chunks: slices of 5 samples
-    // whose Winograd intermediates go in chunks).
+    // Slices of 2 samples or more, unless the case sets its own limit (conv_winograd_chunks*: slices whose Winograd
+    // intermediates go in chunks).
     const limit = (c.attrs.bindingLimit as number | undefined) ?? limitFor(2 * Math.max(...shapes.map(sampleBytes)));
     const check = (gpu: Gpu): Promise<void> => {
       if (op === 'conv2d') return checkConv2d(gpu, c);

@@ -70,8 +70,10 @@ x1 = rand(5, 12, 4, 4, generator=g)
 y, dy, (dx0, dx1) = forward_backward(lambda a, b: torch.cat([a, b], 1), [x0, x1], g)
 cases.append(("concat", {"op": "concat"}, {"x0": x0, "x1": x1, "y": y, "dy": dy, "dx0": dx0, "dx1": dx1}))
 
-# 16 KiB samples under an 80 KiB limit: slices of 5 samples, whose Winograd intermediates (36 KiB a sample) go in
-# chunks of 2, then a slice of 1.
-conv_case("conv_winograd_chunks", (6, 16, 16, 16), 16, 3, 1, 1, 1, binding_limit=80 * 1024)
+# Winograd's intermediates (36 KiB a sample) in chunks of 1 inside batch slices: 16 KiB samples under a 48 KiB limit
+# (slices of 3, then 1; chunks at aligned offsets), and 14,400-byte samples under a 64 KiB limit (slices of 4 at
+# aligned offsets, then 1; chunks off the 256-byte alignment, so scratch copies).
+conv_case("conv_winograd_chunks", (4, 16, 16, 16), 16, 3, 1, 1, 1, binding_limit=48 * 1024)
+conv_case("conv_winograd_chunks_unaligned", (5, 16, 15, 15), 16, 3, 1, 1, 1, binding_limit=64 * 1024)
 
 write_fixture("sliced", cases)
