@@ -10,8 +10,8 @@
  * channel where the direct conv does 144; the transforms move each element a few times (the intermediates are 36/16 the
  * size of the input and output). Where the intermediates of the whole batch exceed one storage binding (VGG's 224 x 224
  * and 112 x 112 layers, Inception's 147 x 147 and 71 x 71 ones at batch 15), the batch goes through in chunks of whole
- * images that fit, the weight gradient's sums added chunk after chunk. Rounding: relative differences from the direct kernels of about 1e-6 at ResNet-50's
- * shapes; the fixtures' 1e-4 relative bound holds with room.
+ * images that fit, the weight gradient's sums added chunk after chunk. Rounding: relative differences from the direct
+ * kernels of about 1e-6 at ResNet-50's shapes; the fixtures' 1e-4 relative bound holds with room.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamValues } from './kernel.js';
