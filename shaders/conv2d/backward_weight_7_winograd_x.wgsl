@@ -20,7 +20,8 @@ override WG_X: u32;
 
 //!include conv2d/winograd_input_tile
 
-/** The transforms of element j = (n * plane + t) * cin + ci of a point's [tiles, cin] block: tile t of image n, channel ci. */
+/** The transforms of element j = (n * plane + t) * cin + ci of a point's [tiles, cin] block (tile t of image n, channel
+ *  ci). */
 fn element(j: u32) -> array<f32, 36> {
   let tileIndex = j / p.cin;
   let n = tileIndex / p.plane;
