@@ -50,9 +50,11 @@
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
 import type { KernelChoices } from '../runtime/kernel_choices.js';
-import { defineKernel, linearGrid, type KernelSpec, type ParamValues } from './kernel.js';
+import { defineKernel, linearGrid, memoize, type KernelSpec, type ParamValues } from './kernel.js';
 import { ELEMENTWISE_WG, elementwiseGrid } from './elementwise.js';
-import { runWinogradForward, runWinogradWeightGradient, winogradApplies } from './conv2d_winograd.js';
+import {
+  runWinogradForward, runWinogradWeightGradient, winogradApplies, type WinogradProduct,
+} from './conv2d_winograd.js';
 
 /** Everything that fixes the arithmetic of one convolution (sizes in elements). */
 export interface Conv2dGeometry {
@@ -257,8 +259,8 @@ function hardwareConv2dVariant(pass: Conv2dPass, g: Conv2dGeometry, device: Conv
  * against 36.5 / 10.1, 256 at 14 x 14 62.8 / 19.5 against 35.4 / 11.6, 512 at 7 x 7 104.2 / 29.3 against 37.9 /
  * 20.5; weight gradient (its first version; the sums' product on the pointwise forward since took another 13-19% off
  * at 14 x 14 and 56 x 56): 65.2 / 31.6 against 44.4 / 18.8, 67.8 / 30.9 against 36.2 / 15.4, 86.8 / 36.2 against
- * 43.3 / 22.6, 121.4 / 40.2 against 59.0 / 42.6. Its transforms of the weights (forward) or of their gradient (36 values a
- * 3x3 kernel, 4x the weights' bytes, on every call) and the products' few tiles do not pay over few pixels:
+ * 43.3 / 22.6, 121.4 / 40.2 against 59.0 / 42.6. Its transforms of the weights (forward) or of their gradient (36
+ * values a 3x3 kernel, 4x the weights' bytes, on every call) and the products' few tiles do not pay over few pixels:
  * ResNet-50's batch-1 inference (GPU time by shape) 14 x 14 23.1 ms for 5 convs against 40-59, 28 x 28 12.8 against
  * 11.8, 56 x 56 13.3 against 11.5; weight gradients at batch 1 11.7 against 14.1 ms (14 x 14), 17.8 against 39.0
  * (7 x 7), 9.5 against 5.8 (56 x 56). Those costs scale with cin * cout, as the direct conv's does with cin * cout *
@@ -1044,23 +1046,6 @@ export function runSumPartials(
   gpu.free(sums);
 }
 
-function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) => S): (...args: A) => S {
-  // A tree of Maps, one level per argument: looked up on every dispatch, where a joined string key cost more.
-  const root = new Map<number, unknown>();
-  return (...args) => {
-    let node = root;
-    for (let i = 0; i < args.length - 1; i++) {
-      let next = node.get(args[i]!) as Map<number, unknown> | undefined;
-      if (!next) node.set(args[i]!, (next = new Map()));
-      node = next;
-    }
-    const last = args[args.length - 1]!;
-    let spec = node.get(last) as S | undefined;
-    if (!spec) node.set(last, (spec = make(...args)));
-    return spec;
-  };
-}
-
 /** Whether a patch variant handles this geometry: ungrouped, stride 1, dilation 1, and its patch fits (see the shaders). */
 function patchApplies(pass: 'forward' | 'backwardWeight', g: Conv2dGeometry): boolean {
   const plain = g.groups === 1 && g.strideH === 1 && g.strideW === 1 && g.dilH === 1 && g.dilW === 1;
@@ -1302,10 +1287,7 @@ export function runConv2dForward(
     return;
   }
   if (chosen === 'winograd') {
-    // The 36 products as one grouped 1x1 conv: the pointwise forward, its tile chosen for that shape.
-    const product = (v: GPUBuffer, u: GPUBuffer, m: GPUBuffer, pg: Conv2dGeometry): void =>
-      runConv2dForward(gpu, v, u, null, m, pg, 'pointwise');
-    runWinogradForward(gpu, x, w, b, y, g, { affine: affineMode, residual, stats, res }, product);
+    runWinogradForward(gpu, x, w, b, y, g, { affine: affineMode, residual, stats, res }, pointwiseProduct(gpu));
     return;
   }
   const coutG = g.cout / g.groups;
@@ -1475,6 +1457,14 @@ function runTiledForward(
   gpu.free(partial);
 }
 
+/**
+ * Winograd's batched products (the forward's 36, or the weight gradient's sums): the pointwise forward, its tile chosen
+ * for that shape.
+ */
+function pointwiseProduct(gpu: Gpu): WinogradProduct {
+  return (input, weights, output, g) => runConv2dForward(gpu, input, weights, null, output, g, 'pointwise');
+}
+
 /** dx = the input gradient of conv2d for output gradient dy; dx is overwritten. */
 export function runConv2dBackwardInput(
   gpu: Gpu,
@@ -1591,9 +1581,7 @@ export function runConv2dBackwardWeight(
 ): void {
   const chosen = resolveVariant('backwardWeight', g, variant, gpu);
   if (chosen === 'winograd') {
-    const product = (vt: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, pg: Conv2dGeometry): void =>
-      runConv2dForward(gpu, vt, dyt, null, d, pg, 'pointwise');
-    runWinogradWeightGradient(gpu, x, dy, dw, g, product);
+    runWinogradWeightGradient(gpu, x, dy, dw, g, pointwiseProduct(gpu));
     if (db) runConv2dBackwardBias(gpu, dy, db, g);
     return;
   }

@@ -14,7 +14,7 @@
  * kernels of about 1e-6 at ResNet-50's shapes; the fixtures' 1e-4 relative bound holds with room.
  */
 import type { Binding, Gpu } from '../runtime/gpu.js';
-import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamValues } from './kernel.js';
+import { defineKernel, linearGrid, memoize, type BindingSpec, type KernelSpec, type ParamValues } from './kernel.js';
 import type { Conv2dGeometry } from './conv2d.js';
 import { runAccumulate } from './add.js';
 
@@ -63,19 +63,11 @@ export const conv2dWinogradDyQuads = winogradDy(true);
 export const conv2dWinogradWeightOutput = winogradPass(
   'backward_weight_7_winograd_output', [read('d'), written('dw')], ['cin', 'cout'] as const, byKernelQuads);
 
-const outputKernels = new Map<number, ReturnType<typeof outputKernel>>();
-const outputKernel = (affine: number, residual: number) =>
+/** The winograd output pass with this epilogue (affine: 0 none, 1 batch norm, 2 with its ReLU), built once. */
+const winogradOutput = memoize((affine: number, residual: number) =>
   winogradPass('forward_8_winograd_output', [read('m'), read('b'), written('y'), read('stats'), read('res')],
     ['cout', 'oh', 'ow', 'tilesW', 'plane', 'hasBias', 'quads'] as const, byQuads,
-    { AFFINE: affine, RESIDUAL: residual });
-
-/** The winograd output pass with this epilogue (affine: 0 none, 1 batch norm, 2 with its ReLU), built once. */
-function winogradOutput(affine: number, residual: number): ReturnType<typeof outputKernel> {
-  const key = affine * 2 + residual;
-  let spec = outputKernels.get(key);
-  if (!spec) outputKernels.set(key, (spec = outputKernel(affine, residual)));
-  return spec;
-}
+    { AFFINE: affine, RESIDUAL: residual }));
 
 /** How a forward's output is cut into tiles, and the geometry of the 36 grouped products between the transforms. */
 export interface WinogradLayout {
@@ -165,6 +157,13 @@ function chunkOf(
   return { binding: scratch, finish };
 }
 
+/**
+ * Runs the batched products as one grouped 1x1 conv forward of `input` by `weights` into `output` (the pointwise
+ * forward; conv2d.ts passes it in, since this module cannot import that one).
+ */
+export type WinogradProduct =
+  (input: GPUBuffer, weights: GPUBuffer, output: GPUBuffer, geometry: Conv2dGeometry) => void;
+
 /** What the output pass applies as it stores (see affine_epilogue.wgsl); buffers fill the bindings it does not read. */
 export interface WinogradEpilogue {
   affine: number;
@@ -186,7 +185,7 @@ export function runWinogradForward(
   y: Binding,
   g: Conv2dGeometry,
   epilogue: WinogradEpilogue,
-  product: (v: GPUBuffer, u: GPUBuffer, m: GPUBuffer, geometry: Conv2dGeometry) => void,
+  product: WinogradProduct,
 ): void {
   const per = imagesPerChunk(g, gpu.limits.maxStorageBufferBindingSize);
   const u = gpu.alloc(4 * POINTS * g.cout * g.cin, 'conv2d.forward_8_winograd:u');
@@ -236,7 +235,7 @@ export function runWinogradWeightGradient(
   dy: Binding,
   dw: GPUBuffer,
   g: Conv2dGeometry,
-  product: (vt: GPUBuffer, dyt: GPUBuffer, d: GPUBuffer, geometry: Conv2dGeometry) => void,
+  product: WinogradProduct,
 ): void {
   const per = imagesPerChunk(g, gpu.limits.maxStorageBufferBindingSize);
   const plane = tilePlane(g);

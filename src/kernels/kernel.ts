@@ -77,3 +77,23 @@ export function linearGrid(groups: number, maxPerDim: number): [number, number, 
   const y = Math.ceil(groups / maxPerDim);
   return [Math.ceil(groups / y), y, 1];
 }
+
+/**
+ * One spec per combination of numeric arguments (pipeline constants: tile sizes, fusion flags), made on first use.
+ */
+export function memoize<A extends number[], S extends KernelSpec>(make: (...args: A) => S): (...args: A) => S {
+  // A tree of Maps, one level per argument: looked up on every dispatch, where a joined string key cost more.
+  const root = new Map<number, unknown>();
+  return (...args) => {
+    let node = root;
+    for (let i = 0; i < args.length - 1; i++) {
+      let next = node.get(args[i]!) as Map<number, unknown> | undefined;
+      if (!next) node.set(args[i]!, (next = new Map()));
+      node = next;
+    }
+    const last = args[args.length - 1]!;
+    let spec = node.get(last) as S | undefined;
+    if (!spec) node.set(last, (spec = make(...args)));
+    return spec;
+  };
+}
