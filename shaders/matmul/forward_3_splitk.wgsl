@@ -3,8 +3,9 @@
 // together (thread t takes k = chunk start + t, + WG_X, ...; consecutive threads read consecutive addresses when
 // K is the stored contiguous dimension), each keeping a TM x 4 register tile, then combine their tiles with a
 // fixed-order tree in workgroup memory. Splits write separate partial matrices that sum_splits adds in split order,
-// so the result is deterministic and no thread walks all of K. TM up to 16 covers a whole batch in one tile, so
-// every element of A and B is loaded once (under lavapipe each load costs about as much as it moves).
+// so the result is deterministic and no thread walks all of K. On a hardware GPU TM up to 16 covers a whole batch in
+// one tile, so every element of A and B is loaded once; a software device takes TM = 4, whose sums stay in the CPU's
+// vector registers (matmul.ts, splitkTileRows), and reads B's chunk again, from cache, for each row tile.
 // With K_QUADS (A stored [rows, K] and B [cols, K], K, lda, ldb, offA, offB and kChunk multiples of 4: the fc
 // layer's x times w^T) a thread takes 4 consecutive k a time, each row of A and column of B one vec4 load: lavapipe
 // pays per lane and component for a load, a vec4 about what two scalars cost. Linear's forward at batch 15 on a

@@ -72,13 +72,14 @@ const TILE_K = 16;
 const TILED_WG = { square: [16, 16, 1], short: [16, 4, 1] } as const;
 
 /**
- * K per workgroup of the splitk variant: K / 16 (16 splits) on a software device, whose two cores a few workgroups
- * fill; K / 128 on a hardware GPU, where 22 workgroups (the fc layer's K of 360,000 in 16,384 chunks) left an H100
- * almost idle (0.18 ms for 27 MB; in 256 splits 0.034 ms, but then sum_splits, a thread adding a C entry's splits one
- * after another, took 0.058); kept between 64 threads x 4 (hardware) or 16 steps and x 256 steps.
+ * K per workgroup of the splitk variant: K / 6 on a software device, whose two cores a few dozen workgroups fill (with
+ * the fc layer's 4 row tiles, 24; lavapipe, x [15, 360000] times w^T, 6 against 22 splits: 3.6-4.1 against 4.3 ms);
+ * K / 128 on a hardware GPU, where 22 workgroups (the fc layer's K of 360,000 in 16,384 chunks) left an H100 almost
+ * idle (0.18 ms for 27 MB; in 256 splits 0.034 ms, but then sum_splits, a thread adding a C entry's splits one after
+ * another, took 0.058); kept between 64 threads x 4 (hardware) or 16 steps and x 256 (hardware) or 1,024 steps.
  */
-const SPLITK_SPLITS = { software: 16, hardware: 128 };
-const SPLITK_MAX_CHUNK = SPLITK_WG * 256;
+const SPLITK_SPLITS = { software: 6, hardware: 128 };
+const SPLITK_MAX_CHUNK = { software: SPLITK_WG * 1024, hardware: SPLITK_WG * 256 };
 const SPLITK_MIN_CHUNK = { software: SPLITK_WG * 16, hardware: SPLITK_WG * 4 };
 /** K up to which a product is a few outer products (the columns variants, on any device). */
 const SHORT_DEPTH = 32;
@@ -101,6 +102,17 @@ const specs = new Map<string, KernelSpec<MatmulParam>>();
 /** Rows of C per register tile in the splitk and columns variants: the whole batch when it is at most 16. */
 function tileRows(rows: number): 4 | 8 | 16 {
   return rows <= 4 ? 4 : rows <= 8 ? 8 : 16;
+}
+
+/**
+ * splitk's rows per register tile. On a software device 4, whatever the batch: a thread's 4 vec4 sums and the 4
+ * columns' quads of B fit the CPU's vector registers, where 8 or 16 rows' sums are kept in memory and every update
+ * of one reloads and stores it. B is then read once per row tile, the later times from cache: lavapipe, the fc
+ * layer's x [15, 360000] times w^T, 12.1-12.8 ms as one tile of 16 rows, 7.6-7.8 as tiles of 8, 3.6-4.1 as tiles
+ * of 4 (each at its best K chunk). A hardware GPU keeps the whole batch in one tile (not measured there).
+ */
+function splitkTileRows(rows: number, software: boolean): 4 | 8 | 16 {
+  return software ? 4 : tileRows(rows);
 }
 
 /**
@@ -129,6 +141,7 @@ function specShape(
   rows: number,
   depth: number,
   vec4Tile: { tm: number; cpt: number },
+  software: boolean,
 ): string {
   if (variant === 'naive') return '';
   if (variant === 'outer') return `_${rows}x${depth}`;
@@ -136,20 +149,24 @@ function specShape(
   if (variant === 'columns_vec4') {
     return `_tm${vec4Tile.tm}${vec4Tile.cpt > 1 ? `_c${vec4Tile.cpt}` : ''}${unrolledDepth(depth) ? `_k${depth}` : ''}`;
   }
-  return `_tm${tileRows(rows)}`;
+  return `_tm${variant === 'splitk' ? splitkTileRows(rows, software) : tileRows(rows)}`;
 }
 
-/** The kernel for a variant and shape; `quads`: its vec4 views are read (splitk's K_QUADS, columns_vec4's A_QUADS). */
+/**
+ * The kernel for a variant and shape on a software device or not; `quads`: its vec4 views are read (splitk's
+ * K_QUADS, columns_vec4's A_QUADS).
+ */
 function matmulSpec(
   variant: MatmulVariant,
   transA: boolean,
   transB: boolean,
   rows: number,
   depth: number,
+  software: boolean,
   quads = false,
 ): KernelSpec<MatmulParam> {
   const vec4Tile = columnsVec4Tile(rows, depth);
-  const shape = specShape(variant, rows, depth, vec4Tile) + (quads ? '_q4' : '');
+  const shape = specShape(variant, rows, depth, vec4Tile, software) + (quads ? '_q4' : '');
   const key = `${variant}_${transA ? 't' : 'n'}${transB ? 't' : 'n'}${shape}`;
   let spec = specs.get(key);
   if (spec) return spec;
@@ -176,7 +193,7 @@ function matmulSpec(
       grid: (p) => [Math.ceil(p.cols / (wg[0] * 4)), Math.ceil(p.rows / (wg[1] * 4)), p.splits],
     });
   } else if (variant === 'splitk') {
-    const tm = tileRows(rows);
+    const tm = splitkTileRows(rows, software);
     spec = defineKernel({
       ...common,
       bindings: [...BINDINGS, { name: 'a4', access: 'read' }, { name: 'b4', access: 'read' }],
@@ -355,7 +372,7 @@ function defaultChunk(variant: MatmulVariant, d: MatmulDims, software: boolean):
   if (variant === 'splitk') {
     const device = software ? 'software' : 'hardware';
     const even = Math.ceil(d.depth / SPLITK_SPLITS[device] / SPLITK_WG) * SPLITK_WG;
-    return Math.max(SPLITK_MIN_CHUNK[device], Math.min(SPLITK_MAX_CHUNK, even));
+    return Math.max(SPLITK_MIN_CHUNK[device], Math.min(SPLITK_MAX_CHUNK[device], even));
   }
   if (variant === 'tiled') {
     const wg = d.rows <= 16 ? TILED_WG.short : TILED_WG.square;
@@ -394,7 +411,7 @@ export function runMatmul(
   }
   if (variant === 'outer') {
     gpu.run(
-      matmulSpec(variant, a.trans === true, false, rows, depth),
+      matmulSpec(variant, a.trans === true, false, rows, depth, gpu.isSoftware),
       { rows, cols, depth, lda: a.ld, ldb: b.ld, ldc: c.ld, offA: a.offset ?? 0, offB: b.offset ?? 0,
         offC: c.offset ?? 0, kChunk: depth, splits: 1, splitStride: 0, accumulate },
       [a.binding, b.binding, c.binding],
@@ -406,7 +423,7 @@ export function runMatmul(
   // Vec4 views where aligned: splitk's A and B 4 k at a time (K_QUADS), columns_vec4's rows of A (A_QUADS).
   const kQuads = variant === 'splitk' && kQuadsAligned(dims, a, b, kChunk);
   const aQuads = variant === 'columns_vec4' && rowQuadsOfA(dims, a);
-  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth, kQuads || aQuads);
+  const spec = matmulSpec(variant, a.trans === true, b.trans === true, rows, depth, gpu.isSoftware, kQuads || aQuads);
   // Views their override leaves unread still need bindings of 16 bytes or more (a slice of A or B may be smaller).
   const views = variant === 'splitk' ? 2 : variant === 'columns_vec4' ? 1 : 0;
   const unread = views > 0 && !kQuads && !aQuads ? gpu.alloc(16, `matmul.${variant}:unread`) : null;

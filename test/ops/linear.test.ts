@@ -135,14 +135,19 @@ describe('matmul variants', () => {
     [7, 300, 4, false],
     [4, 2, 9, true],
   ];
-  for (const variant of MATMUL_VARIANTS) {
+  // splitk tiles rows 4 at a time on a software device and up to 16 on a hardware GPU: both are checked.
+  const runs = [
+    ...MATMUL_VARIANTS.map((variant) => ({ variant, kind: '', gpuFor: testGpu })),
+    { variant: 'splitk' as const, kind: ' (as a hardware GPU tiles it)', gpuFor: hardwareTestGpu },
+  ];
+  for (const { variant, kind, gpuFor } of runs) {
     // columns_vec4 and outer take B untransposed with cols, strides and offsets that are multiples of 4.
     const vec4 = variant === 'columns_vec4' || variant === 'outer';
     const cases = variant === 'outer'
       ? outerShapes.map(([rows, cols, depth, transA]) => ({ rows, cols, depth, transAs: [transA] }))
       : shapes.map(([rows, cols, depth]) => ({ rows, cols, depth, transAs: [false, true] }));
-    it(`${variant}: transpose combinations, offsets, row strides and accumulation match a CPU reference`, async () => {
-      const gpu = await testGpu();
+    it(`${variant}${kind}: transpose combinations, offsets, row strides and accumulation match a CPU reference`, async () => {
+      const gpu = await gpuFor();
       if (variant === 'outer' && !gpu.hasSubgroups) return;
       const rng = createRng(5);
       for (const { rows, cols: cols0, depth, transAs } of cases) {
