@@ -4,7 +4,8 @@
 // over `items` of them, and the KH x KW window taps are unrolled (override constants).
 // Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [N, cy, oh, ow], this pool's
 // channels at [offset, offset + c) (read_write); @3 stats: array<f32> [5, C] (read),
-// batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
+// batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1); @4 sums: array<vec2f>
+// [planes, oh, ow] (read_write; written only when SUMS = 1: see batchnorm2d/backward_reduce_windows.wgsl).
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw (always 1), c, cy, offset (as forward.wgsl),
 // countIncludePad (0 or 1), divisorOverride (i32, 0: none), items (outputs per thread), blocks (chunks per plane),
 // groups (= planes * blocks).
@@ -20,10 +21,13 @@ override KW: u32;
 // 1: pool relu(batchnorm2d(x)), normalised per tap from batchnorm2d's stats rows, so the normalised map is never
 // written (concat_pool2d with a fused batch norm); 0: pool x.
 override BN_RELU: u32 = 0u;
+// 1 (with BN_RELU): record per window what batch norm's backward reduce needs (batchnorm2d/backward_reduce_windows).
+override SUMS: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read> stats: array<f32>;
+@group(0) @binding(4) var<storage, read_write> sums: array<vec2f>;
 
 //!include pool2d/bn_relu_tap
 //!include pool2d/quotient
@@ -49,15 +53,20 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let r = span(oy, p.sh, p.ph, p.kh, p.h);
     let c = span(ox, p.sw, p.pw, p.kw, p.w);
     var sum = 0.0;
+    var kept = vec2f(0.0); // the taps the fused ReLU kept, and the sum of their x - mean (SUMS)
     for (var ky = 0u; ky < KH; ky++) {
       let iy = r.x + i32(ky);
       for (var kx = 0u; kx < KW; kx++) {
         let ix = c.x + i32(kx);
         if (iy >= r.z && iy < r.w && ix >= c.z && ix < c.w) {
-          sum += tap(xBase + u32(iy) * p.w + u32(ix));
+          let i = xBase + u32(iy) * p.w + u32(ix);
+          let t = tap(i);
+          sum += t;
+          if (SUMS == 1u && t > 0.0) { kept += vec2f(1.0, x[i] - bn.x); }
         }
       }
     }
     y[yBase + q] = select(sum / divisor(r, c), 0.0, r.z >= r.w || c.z >= c.w);
+    if (SUMS == 1u) { sums[plane * per + q] = kept; }
   }
 }

@@ -5,7 +5,8 @@
 // Bindings: @0 p: Params; @1 x: array<f32> NCHW [planes, h, w] (read); @2 y: array<f32> [N, cy, oh, ow], this
 // pool's channels at [offset, offset + c) (read_write); @3 idx: array<u32> [planes, oh, ow] (read_write),
 // iy * w + ix of each maximum; @4 stats: array<f32> [5, C]
-// (read), batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1).
+// (read), batchnorm2d's rows mean, var, invstd, scale, beta (read only when BN_RELU = 1); @5 sums: array<vec2f>
+// [planes, oh, ow] (read_write; written only when SUMS = 1: see batchnorm2d/backward_reduce_windows.wgsl).
 // Params: planes, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, c, cy, offset (as forward.wgsl), items (outputs
 // per thread), blocks (chunks per plane), groups (= planes * blocks). Needs oh * ow < 2^22 (quot in
 // pool2d/quotient.wgsl).
@@ -19,11 +20,14 @@ override KW: u32;
 // 1: pool relu(batchnorm2d(x)), normalised per tap from batchnorm2d's stats rows, so the normalised map is never
 // written (concat_pool2d with a fused batch norm); 0: pool x.
 override BN_RELU: u32 = 0u;
+// 1 (with BN_RELU): record per window what batch norm's backward reduce needs (batchnorm2d/backward_reduce_windows).
+override SUMS: u32 = 0u;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<storage, read_write> idx: array<u32>;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
+@group(0) @binding(5) var<storage, read_write> sums: array<vec2f>;
 
 //!include pool2d/bn_relu_tap
 //!include pool2d/is_nan
@@ -68,5 +72,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     }
     y[yBase + q] = best;
     idx[idxBase + q] = at;
+    // The one tap whose gradient the window passes back, if its ReLU kept it.
+    if (SUMS == 1u) { sums[idxBase + q] = select(vec2f(0.0), vec2f(1.0, x[xBase + at] - bn.x), best > 0.0); }
   }
 }

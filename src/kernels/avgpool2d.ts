@@ -10,6 +10,7 @@ import {
   CHUNK_PARAMS,
   WINDOW_PARAMS,
   checkPoolVariant,
+  checkWindowSums,
   choosePoolBackwardVariant,
   choosePoolForwardVariant,
   chunkLayout,
@@ -17,6 +18,7 @@ import {
   poolBackwardVariants,
   poolForwardVariants,
   windowParams,
+  windowSumsBinding,
   poolBackwardRows,
   vec4Unroll,
   type ChannelSlot,
@@ -78,6 +80,7 @@ function params(g: Pool2dGeometry, d: AvgDivisor, slot: ChannelSlot | undefined)
 export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dGeometry, d: AvgDivisor,
   variant: PoolForwardVariant = choosePoolForwardVariant(g, 'avgpool2d', gpu), fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
+  checkWindowSums('avgpool2d', fusion, variant);
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, fusion.bnReluStats ?? x];
   if (variant === 'direct') {
@@ -85,10 +88,13 @@ export function runAvgpool2dForward(gpu: Gpu, x: Binding, y: Binding, g: Pool2dG
     return;
   }
   checkPoolVariant('avgpool2d', variant, poolForwardVariants(g, 'avgpool2d'));
-  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
-  const spec = fastPoolSpec('avgpool2d', 'forward_1_unrolled', avgpool2dForward.bindings, FAST_PARAMS, constants,
-    bnRelu ? '_bn_relu' : '');
-  gpu.run(spec, { ...params(g, d, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) }, buffers);
+  const { sums, scratch, SUMS } = windowSumsBinding(gpu, fusion);
+  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0, SUMS };
+  const bindings = [...avgpool2dForward.bindings, { name: 'sums', access: 'read_write' } as const];
+  const spec = fastPoolSpec('avgpool2d', 'forward_1_unrolled', bindings, FAST_PARAMS, constants,
+    (bnRelu ? '_bn_relu' : '') + (SUMS ? '_sums' : ''));
+  gpu.run(spec, { ...params(g, d, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) }, [...buffers, sums]);
+  if (scratch) gpu.free(scratch);
 }
 
 /** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */

@@ -210,6 +210,11 @@ export interface PooledGradient {
   idx: GPUBuffer | null;
   /** Average pooling's divisor (unused with idx). */
   divisor: number;
+  /**
+   * What the pool's forward recorded per window for the reduce ([N, C, oh, ow] vec2s, PoolForwardFusion.windowSums),
+   * or null: the reduce then reads x.
+   */
+  sums: GPUBuffer | null;
   /** The pool (its input width, output size, kernel and stride are what the passes read). */
   pool: Pool2dGeometry;
 }
@@ -265,6 +270,23 @@ const batchnorm2dBackwardReduceArgmax = defineKernel({
     { name: 'part', access: 'read_write' },
   ],
   params: [...PLANE_PARAMS, ['ohw', 'u32'], ['cy', 'u32'], ['offset', 'u32']],
+  workgroupSize: [PLANE_WG.software, 1, 1],
+  grid: groupsGrid,
+});
+
+/**
+ * backward_reduce_pooled's sums from the pool forward's window sums: neither x nor the argmax is read (lavapipe,
+ * CNN-X's branches at batch 15: see the shader and docs/speed.md).
+ */
+const batchnorm2dBackwardReduceWindows = defineKernel({
+  name: 'batchnorm2d.backward_reduce_windows',
+  shader: 'batchnorm2d/backward_reduce_windows',
+  bindings: [
+    { name: 'pdy', access: 'read' },
+    { name: 'sums', access: 'read' },
+    { name: 'part', access: 'read_write' },
+  ],
+  params: [...PLANE_PARAMS, ['ohw', 'u32'], ['cy', 'u32'], ['offset', 'u32'], ['divisor', 'f32']],
   workgroupSize: [PLANE_WG.software, 1, 1],
   grid: groupsGrid,
 });
@@ -489,10 +511,17 @@ export function runBatchnorm2dBackwardSums(
     return;
   }
   if (isPooled(dy) && !opts.relu) throw new RangeError('batchnorm2d: a pooled gradient comes only with the fused ReLU');
-  const windows = isPooled(dy) && dy.idx !== null && gpu.isSoftware ? windowLayout(gpu, s, dy.pool.oh * dy.pool.ow) : null;
+  const byWindow = isPooled(dy) && (dy.sums !== null || (dy.idx !== null && gpu.isSoftware));
+  const windows = byWindow ? windowLayout(gpu, s, dy.pool.oh * dy.pool.ow) : null;
   const layout = windows ?? planeLayout(gpu, s, isPooled(dy) ? 'vec4' : variant);
   const part = scratch(gpu, 2 * layout.groups, 'batchnorm2d.backward_reduce:part');
-  if (windows && isPooled(dy)) {
+  if (windows && isPooled(dy) && dy.sums !== null) {
+    const ohw = dy.pool.oh * dy.pool.ow;
+    const params = { ...windows, cy: dy.cy, offset: dy.offset, divisor: dy.divisor };
+    const pdy = { buffer: dy.dy, offset: 0, size: 4 * s.n * dy.cy * ohw };
+    const sums = { buffer: dy.sums, offset: 0, size: 8 * s.n * s.c * ohw };
+    gpu.run(batchnorm2dBackwardReduceWindows, params, [pdy, sums, part]);
+  } else if (windows && isPooled(dy)) {
     const params = { ...windows, cy: dy.cy, offset: dy.offset };
     gpu.run(batchnorm2dBackwardReduceArgmax, params, [...pooledBindings(x, s, dy), stats, part]);
   } else if (isPooled(dy)) {

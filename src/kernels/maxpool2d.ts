@@ -12,6 +12,7 @@ import {
   WINDOW_PARAMS,
   blockedPatch,
   checkPoolVariant,
+  checkWindowSums,
   choosePoolBackwardVariant,
   choosePoolForwardVariant,
   chunkLayout,
@@ -19,6 +20,7 @@ import {
   poolBackwardVariants,
   poolForwardVariants,
   windowParams,
+  windowSumsBinding,
   poolBackwardRows,
   vec4Unroll,
   type ChannelSlot,
@@ -72,6 +74,7 @@ export const maxpool2dBackward = defineKernel({
 export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Binding, g: Pool2dGeometry,
   variant: PoolForwardVariant = choosePoolForwardVariant(g, 'maxpool2d', gpu), fusion: PoolForwardFusion = {}): void {
   const bnRelu = fusion.bnReluStats !== undefined;
+  checkWindowSums('maxpool2d', fusion, variant);
   // Without the fused batch norm the stats binding still needs a buffer; the shader never reads it.
   const buffers = [x, y, idx, fusion.bnReluStats ?? x];
   if (variant === 'direct') {
@@ -88,8 +91,13 @@ export function runMaxpool2dForward(gpu: Gpu, x: Binding, y: Binding, idx: Bindi
     return;
   }
   const params = { ...windowParams(g, fusion.slot), ...chunkLayout(g.planes, g.oh * g.ow) };
-  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0 };
-  gpu.run(fastPoolSpec('maxpool2d', 'forward_1_unrolled', maxpool2dForward.bindings, FAST_PARAMS, constants, suffix), params, buffers);
+  const { sums, scratch, SUMS } = windowSumsBinding(gpu, fusion);
+  const constants = { KH: g.kh, KW: g.kw, BN_RELU: bnRelu ? 1 : 0, SUMS };
+  const bindings = [...maxpool2dForward.bindings, { name: 'sums', access: 'read_write' } as const];
+  const spec = fastPoolSpec('maxpool2d', 'forward_1_unrolled', bindings, FAST_PARAMS, constants,
+    suffix + (SUMS ? '_sums' : ''));
+  gpu.run(spec, params, [...buffers, sums]);
+  if (scratch) gpu.free(scratch);
 }
 
 /** dy is [N, C, oh, ow], or the channels `slot` names of a wider gradient (as the forward's y). */

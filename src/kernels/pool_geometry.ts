@@ -4,7 +4,7 @@
  * the input shape and the hyper-parameters. Also what the numbered fast variants share: when each applies, their
  * workgroup layout and their specialised descriptors.
  */
-import type { Binding } from '../runtime/gpu.js';
+import type { Binding, Gpu } from '../runtime/gpu.js';
 import { defineKernel, linearGrid, type BindingSpec, type KernelSpec, type ParamType } from './kernel.js';
 
 export type Pair = number | readonly [number, number];
@@ -243,6 +243,26 @@ export interface PoolForwardFusion {
    * its normalize pass reads them; the normalised map is never written.
    */
   bnReluStats?: Binding;
+  /**
+   * With bnReluStats, in training: also record per window what batch norm's backward reduce needs, [N, C, oh, ow]
+   * vec2s (batchnorm2d/backward_reduce_windows.wgsl). Only the 'unrolled' variant records them.
+   */
+  windowSums?: Binding;
+}
+
+/** Refuses window sums where the forward would not record them: without the fused batch norm, or off 'unrolled'. */
+export function checkWindowSums(op: string, fusion: PoolForwardFusion, variant: PoolForwardVariant): void {
+  if (fusion.windowSums !== undefined && (variant !== 'unrolled' || fusion.bnReluStats === undefined)) {
+    throw new RangeError(`${op}: window sums need the fused batch norm and the 'unrolled' variant (got '${variant}')`);
+  }
+}
+
+/** The unrolled forward's sums binding and SUMS constant; where none are kept, a 16-byte scratch the caller frees. */
+export function windowSumsBinding(gpu: Gpu, fusion: PoolForwardFusion):
+  { sums: Binding; scratch: GPUBuffer | null; SUMS: number } {
+  if (fusion.windowSums !== undefined) return { sums: fusion.windowSums, scratch: null, SUMS: 1 };
+  const scratch = gpu.alloc(16, 'pool.forward:unused sums');
+  return { sums: scratch, scratch, SUMS: 0 };
 }
 
 /** The Params fields every pooling kernel starts with, in this order (the shaders' `struct Params` match). */

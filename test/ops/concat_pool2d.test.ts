@@ -77,31 +77,40 @@ describe('concat_pool2d', () => {
     });
   }
 
-  it("computes a fused batch norm's gradient through its pool, without writing the pool's input gradient", async () => {
-    const gpu = await testGpu();
-    const c = loadCases('concat_pool2d').find((k) => k.name === 'cnnx_bn_relu_train')!;
-    const made: Tensor[] = [];
-    const inputs = inputsOf(gpu, c, made);
-    const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
-    gpu.startProfiling();
-    tidy(() => backward(concatPool2d(inputs), dy));
-    const kernels = (await gpu.stopProfiling()).map((k) => k.name);
-    // Windows 2 wide every 3 (CNN-X's): the batch norm passes gather dy from the pooled gradient (a software device
-    // sums a max pool's over its windows' argmaxes); the input without a batch norm still runs its pool's backward.
-    const pools = (c.attrs.pools as Pool2dSpec[]).map((p) => p.op);
-    const bn = c.attrs.bn as boolean[];
-    for (const op of ['maxpool2d', 'avgpool2d'] as const) {
-      const fusedHere = pools.some((p, i) => p === op && bn[i]);
-      const plainHere = pools.some((p, i) => p === op && !bn[i]);
-      const tag = op === 'maxpool2d' ? 'max' : 'avg';
-      const byWindows = op === 'maxpool2d' && gpu.isSoftware;
-      const reduce = byWindows ? 'batchnorm2d.backward_reduce_argmax' : `batchnorm2d.backward_reduce_pooled_${tag}`;
-      expect(kernels.includes(reduce), op).toBe(fusedHere);
-      expect(kernels.includes(`batchnorm2d.backward_input_pooled_${tag}`), op).toBe(fusedHere);
-      expect(kernels.some((k) => k.startsWith(`${op}.backward`)), op).toBe(plainHere);
-    }
-    [...made, dy].forEach((t) => t.dispose());
-  });
+  for (const name of ['cnnx_bn_relu_train', 'cnnx_bn_relu_eval']) {
+    const title = `computes a fused batch norm's gradient through its pool, never writing the pool's input gradient`;
+    it(`${title} (${name})`, async () => {
+      const gpu = await testGpu();
+      const c = loadCases('concat_pool2d').find((k) => k.name === name)!;
+      const made: Tensor[] = [];
+      const inputs = inputsOf(gpu, c, made);
+      const dy = Tensor.fromData(gpu, c.t('dy').data, c.t('dy').shape);
+      gpu.startProfiling();
+      tidy(() => backward(concatPool2d(inputs), dy));
+      const kernels = (await gpu.stopProfiling()).map((k) => k.name);
+      // Windows 2 wide every 3 (CNN-X's): the batch norm passes gather dy from the pooled gradient. On a software
+      // device a training-mode batch norm's reduce reads what the pool's forward recorded per window; otherwise a
+      // max pool's is summed over its windows' argmaxes there. The input without a batch norm still runs its pool's
+      // backward.
+      const training = c.attrs.training as boolean;
+      const pools = (c.attrs.pools as Pool2dSpec[]).map((p) => p.op);
+      const bn = c.attrs.bn as boolean[];
+      for (const op of ['maxpool2d', 'avgpool2d'] as const) {
+        const fusedHere = pools.some((p, i) => p === op && bn[i]);
+        const plainHere = pools.some((p, i) => p === op && !bn[i]);
+        const tag = op === 'maxpool2d' ? 'max' : 'avg';
+        const bySums = gpu.isSoftware && training;
+        const byArgmax = !bySums && op === 'maxpool2d' && gpu.isSoftware;
+        const reduce = bySums ? 'batchnorm2d.backward_reduce_windows' :
+          byArgmax ? 'batchnorm2d.backward_reduce_argmax' : `batchnorm2d.backward_reduce_pooled_${tag}`;
+        expect(kernels.includes(reduce), op).toBe(fusedHere);
+        expect(kernels.includes(`${op}.forward_1_unrolled_bn_relu_sums`), op).toBe(fusedHere && bySums);
+        expect(kernels.includes(`batchnorm2d.backward_input_pooled_${tag}`), op).toBe(fusedHere);
+        expect(kernels.some((k) => k.startsWith(`${op}.backward`)), op).toBe(plainHere);
+      }
+      [...made, dy].forEach((t) => t.dispose());
+    });
+  }
 
   it("matches PyTorch with a fused batch norm laid out as a hardware GPU's (wider workgroups), training and eval", async () => {
     const gpu = await hardwareTestGpu();

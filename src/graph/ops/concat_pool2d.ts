@@ -5,7 +5,8 @@
  * before its pool: the pool then reads relu(batchnorm2d(x)) tap by tap from x and the batch statistics, so the
  * normalised map is never written; its backward is batchnorm2d_relu's on the pool's input gradient, which for
  * pools with disjoint windows (CNN-X's 2 wide every 3) the batch norm passes gather from the pool's gradient, so
- * that map is never written either.
+ * that map is never written either. On a software device in training the pool's forward also records, per window,
+ * what the batch norm's backward sums need, so they read neither x nor the argmax (windowSumsWanted).
  * CNN-X's branches end in batch norm, ReLU, pool and concat; as separate ops the normalised maps were written and
  * read back, and the pooled maps copied into the concatenation and their gradients copied back out.
  * Values and gradients are those of batchnorm2dRelu, maxpool2d / avgpool2d and concat (the same kernels and
@@ -15,8 +16,10 @@ import { runAvgpool2dBackward, runAvgpool2dForward } from '../../kernels/avgpool
 import { pooledGradientApplies, type PooledGradient } from '../../kernels/batchnorm2d.js';
 import { forEachBatchSlice } from '../../kernels/batch_slices.js';
 import { runMaxpool2dBackward, runMaxpool2dForward } from '../../kernels/maxpool2d.js';
-import { poolGeometry, type ChannelSlot, type Pool2dGeometry } from '../../kernels/pool_geometry.js';
-import { record } from '../tape.js';
+import {
+  choosePoolForwardVariant, poolGeometry, type ChannelSlot, type Pool2dGeometry,
+} from '../../kernels/pool_geometry.js';
+import { needsGrad, record } from '../tape.js';
 import { Tensor, type Shape } from '../tensor.js';
 import { avgpool2dDivisor, type Avgpool2dOptions, type Avgpool2dSaved } from './avgpool2d.js';
 import {
@@ -55,6 +58,8 @@ interface Part {
   xShape: Shape;
   /** The fused batch norm's saved x and statistics, or null. */
   bn: Batchnorm2dSaved | null;
+  /** What the pool's forward recorded per window for the batch norm's backward reduce (windowSumsWanted), or null. */
+  sums: Tensor | null;
   /** Where this input's recorded inputs start: x, then (with a fused batch norm) its weight and bias. */
   first: number;
 }
@@ -85,7 +90,11 @@ export function concatPool2d(inputs: readonly ConcatPool2dInput[]): Tensor {
     const slot = { cy, offset };
     offset += g.c;
     const stats = bnRelu ? batchnorm2dStats(x, bnRelu.state, bnRelu.options, bnRelu.partials) : null;
-    const fusion = { slot, ...(stats ? { bnReluStats: stats.buffer } : {}) };
+    const sums = stats && windowSumsWanted(inputs[i]!, g, y) ?
+      Tensor.empty(gpu, [g.n, g.c, g.oh, g.ow, 2], 'concat_pool2d.forward:sums') : null;
+    const fusion = {
+      slot, ...(stats ? { bnReluStats: stats.buffer } : {}), ...(sums ? { windowSums: sums.buffer } : {}),
+    };
     const xOperand = { buffer: x.buffer, sampleBytes: 4 * g.c * g.h * g.w, access: 'read', role: 'x' } as const;
     // 'readwrite': a pool writes only its channels of each sample, so a scratch copy must carry the others through.
     const yOperand = { buffer: y.buffer, sampleBytes: 4 * cy * g.oh * g.ow, access: 'readwrite', role: 'y' } as const;
@@ -103,7 +112,7 @@ export function concatPool2d(inputs: readonly ConcatPool2dInput[]): Tensor {
       poolPart = { op: 'avgpool2d', geometry: g, divisor, xShape: x.shape };
     }
     const bn = stats ? { x, stats, training: bnRelu!.options.training } : null;
-    parts.push({ pool: poolPart, slot, xShape: x.shape, bn, first: recorded.length });
+    parts.push({ pool: poolPart, slot, xShape: x.shape, bn, sums, first: recorded.length });
     recorded.push(x, ...(bnRelu ? [bnRelu.state.weight, bnRelu.state.bias] : []));
   }
   record('concat_pool2d', recorded, y, (save) => ({
@@ -111,11 +120,13 @@ export function concatPool2d(inputs: readonly ConcatPool2dInput[]): Tensor {
       ...part,
       pool: part.pool.op === 'maxpool2d' ? { ...part.pool, indices: save(part.pool.indices) } : part.pool,
       bn: part.bn ? { ...part.bn, x: save(part.bn.x), stats: save(part.bn.stats) } : null,
+      sums: part.sums ? save(part.sums) : null,
     })),
   }));
   for (const part of parts) {
     if (part.pool.op === 'maxpool2d') part.pool.indices.dispose();
     part.bn?.stats.dispose();
+    part.sums?.dispose();
   }
   return y;
 }
@@ -144,14 +155,30 @@ export function concatPool2dBackward(
  * The pool's gradient as the fused batch norm's backward passes can gather it (the pool's input gradient is then
  * never written), or null where they do not handle the pool or the shapes (then poolBackward runs first).
  */
-function pooledGradient({ pool, slot, xShape }: Part, dy: Tensor): PooledGradient | null {
+function pooledGradient({ pool, slot, xShape, sums }: Part, dy: Tensor): PooledGradient | null {
   const g = pool.geometry;
   const [n, c, h, w] = xShape as [number, number, number, number];
   const maxBinding = dy.gpu.limits.maxStorageBufferBindingSize;
   if (!pooledGradientApplies({ n, c, hw: h * w }, g, 4 * dy.size, maxBinding)) return null;
   const divisor = pool.op === 'avgpool2d' ? pool.divisor.divisorOverride || g.kh * g.kw : 1;
   const idx = pool.op === 'maxpool2d' ? pool.indices.buffer : null;
-  return { dy: dy.buffer, cy: slot.cy, offset: slot.offset, idx, divisor, pool: g };
+  return { dy: dy.buffer, cy: slot.cy, offset: slot.offset, idx, divisor, pool: g, sums: sums?.buffer ?? null };
+}
+
+/**
+ * Whether the pool's forward records per window what the fused batch norm's backward reduce needs (the ReLU's kept
+ * taps and the sum of their x - mean), so the reduce reads those and the pool's gradient instead of all of x: on a
+ * software device, for a training-mode batch norm whose gradient will be taken, where the pooled backward passes
+ * apply and the pool runs its 'unrolled' forward (the one that records them). Lavapipe, CNN-X at batch 15: see
+ * docs/speed.md.
+ */
+function windowSumsWanted({ x, pool, bnRelu }: ConcatPool2dInput, g: Pool2dGeometry, y: Tensor): boolean {
+  const [n, c, h, w] = x.shape as [number, number, number, number];
+  const gradient = needsGrad([x, bnRelu!.state.weight, bnRelu!.state.bias]);
+  const maxBinding = x.gpu.limits.maxStorageBufferBindingSize;
+  return x.gpu.isSoftware && bnRelu!.options.training && gradient &&
+    choosePoolForwardVariant(g, pool.op, x.gpu) === 'unrolled' && 8 * n * c * g.oh * g.ow <= maxBinding &&
+    pooledGradientApplies({ n, c, hw: h * w }, g, 4 * y.size, maxBinding);
 }
 
 /** The gradient of one pool's input from its slot of dy. */
