@@ -23,7 +23,7 @@ override WG_X: u32;
 @group(0) @binding(4) var<storage, read> stats: array<f32>;
 @group(0) @binding(5) var<storage, read_write> part: array<vec2f>;
 
-var<workgroup> acc: array<vec2f, WG_X>;
+//!include batchnorm2d/part_sum
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -49,11 +49,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       sum += vec2f(d, d * xc);
     }
   }
-  acc[lid] = sum;
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = acc[0];
-    for (var k = 1u; k < WG_X; k++) { r += acc[k]; }
-    part[g] = r;
-  }
+  storePartSum(g, lid, sum);
 }

@@ -5,7 +5,7 @@
 // Needs Params fields hw, c, items, chunks, groups; bindings x: array<vec4f>, stats, part: array<vec2f>; override
 // WG_X and RELU; and fn dyAt(plane: u32, s: u32) -> vec4f, the output gradient of vec4 s of the plane.
 
-var<workgroup> acc: array<vec2f, WG_X>;
+//!include batchnorm2d/part_sum
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -31,11 +31,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
       sumDyXc += d * xc;
     }
   }
-  acc[lid] = vec2f(dot(sumDy, vec4f(1.0)), dot(sumDyXc, vec4f(1.0)));
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = acc[0];
-    for (var k = 1u; k < WG_X; k++) { r += acc[k]; }
-    part[g] = r;
-  }
+  storePartSum(g, lid, vec2f(dot(sumDy, vec4f(1.0)), dot(sumDyXc, vec4f(1.0))));
 }

@@ -19,7 +19,7 @@ override WG_X: u32;
 @group(0) @binding(2) var<storage, read> sums: array<vec2f>;
 @group(0) @binding(3) var<storage, read_write> part: array<vec2f>;
 
-var<workgroup> acc: array<vec2f, WG_X>;
+//!include batchnorm2d/part_sum
 
 @compute @workgroup_size(WG_X)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
@@ -37,11 +37,5 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
     let o = first + i * WG_X;
     if (o < p.ohw) { sum += (pdy[dyPlane + o] / p.divisor) * sums[windows + o]; }
   }
-  acc[lid] = sum;
-  workgroupBarrier();
-  if (lid == 0u) {
-    var r = acc[0];
-    for (var k = 1u; k < WG_X; k++) { r += acc[k]; }
-    part[g] = r;
-  }
+  storePartSum(g, lid, sum);
 }
